@@ -1,0 +1,103 @@
+// The shared, versioned trace file (*.thinktrace.json): what `analyze` writes, what the extension
+// opens without a model, what the exporters render. Defined once; validated on load by the schema.
+
+import type { SealClass, SegmentationPolicy, TraceFormat } from '../trace/types';
+
+export const TRACE_SCHEMA_ID = 'thinkscope.trace/1';
+
+export interface ModelFingerprint {
+  /** Folder name or user label. */
+  name: string;
+  architecture: string;
+  numLayers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  /** sha256 over the weight files' headers and sizes (see engine/checkpoint). */
+  weightsHash: string;
+  precision: 'fp32' | 'int4';
+}
+
+export interface StepAnnotation {
+  index: number;
+  /** Character range of the step in `source.text`. */
+  start: number;
+  end: number;
+  text: string;
+  /** Whether the step has a number the TTS perturbation can change; a step without one has no TTS. */
+  perturbable: boolean;
+  /** True Thinking Score, null when not computed or not perturbable. */
+  tts: number | null;
+  /** S_x(c): x = step intact (1) / perturbed (0), c = context intact (1) / perturbed (0). */
+  s11: number | null;
+  s01: number | null;
+  s10: number | null;
+  s00: number | null;
+  sealClass: SealClass | null;
+  sealKeyword: string | null;
+  /** Projection of the step-boundary hidden state onto the SEAL vector. */
+  latentScore: number | null;
+  /** Projection per direction name (e.g. a heatmap row source), per layer. */
+  projections: Record<string, number[]>;
+}
+
+export interface TurnProjection {
+  turn: number;
+  role: 'assistant';
+  start: number;
+  end: number;
+  projection: number;
+  belowFloor: boolean;
+}
+
+export interface DirectionRef {
+  name: string;
+  method: string;
+  hook: string;
+  layers: number[];
+  modelFingerprint: string;
+}
+
+export interface GenerationSettings {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+}
+
+export interface SteeringRecord {
+  direction: string;
+  method: 'add' | 'ablate' | 'cap' | 'rotate';
+  layers: number[];
+  strength: number;
+}
+
+export interface ReplyRecord {
+  text: string;
+  steps: StepAnnotation[];
+}
+
+export interface Comparison {
+  prompt: string;
+  baseline: ReplyRecord;
+  steered: ReplyRecord;
+  /** Pairs [baseline step index, steered step index]; -1 where a step has no counterpart. */
+  alignment: [number, number][];
+}
+
+export interface TraceFile {
+  schema: typeof TRACE_SCHEMA_ID;
+  tool: { name: 'thinkscope'; version: string };
+  createdAt: string;
+  source: { name: string; format: TraceFormat; text: string };
+  model: ModelFingerprint | null;
+  segmentation: SegmentationPolicy;
+  settings: { cue: string; answer: string | null; seed: number; sealLayer: number | null; personaLayer: number | null };
+  steps: StepAnnotation[];
+  turns: TurnProjection[];
+  personaFloor: number | null;
+  directions: DirectionRef[];
+  steering: SteeringRecord[];
+  generation: GenerationSettings | null;
+  comparison: Comparison | null;
+}
