@@ -1,0 +1,61 @@
+// A loaded model: the checkpoint folder checked up front, its steerable graph built (or found in the
+// cache), an onnxruntime session over it, and the tokenizer when the folder has one.
+
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { ModelSpec } from '../common/model-spec';
+import type { ModelFingerprint } from '../common/bundle/trace-file';
+import { inspectModelFolder } from './checkpoint/load';
+import { DecoderSession } from './runtime/decoder-session';
+import { ensureGraph, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
+import type { Progress } from './runtime/progress';
+
+export interface OpenModelOptions extends Progress {
+  threads?: number;
+  cacheRoot?: string;
+  precision?: GraphOptions['precision'];
+  /** Weight-only folders (test references) may lack a tokenizer. */
+  requireTokenizer?: boolean;
+}
+
+export class Model {
+  private constructor(
+    readonly dir: string,
+    readonly spec: ModelSpec,
+    readonly session: DecoderSession,
+    readonly fingerprint: ModelFingerprint,
+    /** True when this open built the graph (first open), false on a cache hit. */
+    readonly built: boolean,
+  ) {}
+
+  static async open(dir: string, options: OpenModelOptions = {}): Promise<Model> {
+    const folder = await inspectModelFolder(resolve(dir), { requireTokenizer: options.requireTokenizer });
+    try {
+      const precision = options.precision ?? 'fp32';
+      const configText = await readFile(join(folder.dir, 'config.json'), 'utf8');
+      const weightsHash = folder.weights.weightsFingerprint();
+      const key = graphFingerprint(configText, weightsHash, { precision });
+      options.report?.({ message: 'preparing the model graph', done: 0, total: 1 });
+      const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot);
+      options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
+      const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads });
+      const { spec } = folder;
+      const fingerprint: ModelFingerprint = {
+        name: basename(folder.dir),
+        architecture: spec.architecture,
+        numLayers: spec.numLayers,
+        hiddenSize: spec.hiddenSize,
+        vocabSize: spec.vocabSize,
+        weightsHash,
+        precision,
+      };
+      return new Model(folder.dir, spec, session, fingerprint, graph.built);
+    } finally {
+      await folder.weights.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,134 @@
+// Builds the steerable ONNX graph for a checkpoint and keeps it in a cache folder keyed by a
+// fingerprint of the config, the weights, the builder version and the options. A build writes into a
+// private temporary folder that is renamed into place only when complete, so an interrupted build
+// leaves no broken cache entry and a second open costs only a session load.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelSpec } from '../../common/model-spec';
+import { buildDecoderGraph, type WeightPlan } from '../graph/graph-builder';
+import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
+import { throwIfCancelled, type Progress } from './progress';
+
+/** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
+export const GRAPH_BUILDER_VERSION = 2;
+const WEIGHTS_FILE = 'weights.bin';
+const MODEL_FILE = 'model.onnx';
+/** External data offsets aligned so onnxruntime can map weights straight from the file. */
+const ALIGNMENT = 65536;
+
+export interface WeightSource {
+  readFloat32(name: string): Promise<Float32Array>;
+}
+
+export interface GraphOptions {
+  precision: 'fp32';
+}
+
+export function defaultCacheRoot(): string {
+  return process.env.THINKSCOPE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'thinkscope', 'graphs');
+}
+
+export function graphFingerprint(configText: string, weightsFingerprint: string, options: GraphOptions): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options, weightsFingerprint }));
+  hash.update(configText);
+  return hash.digest('hex').slice(0, 32);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readWeight(source: WeightSource, plan: WeightPlan): Promise<Float32Array> {
+  const parts = await Promise.all(plan.sources.map((name) => source.readFloat32(name)));
+  const data = parts.length === 1 ? parts[0] : new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  if (parts.length > 1) {
+    let offset = 0;
+    for (const part of parts) {
+      data.set(part, offset);
+      offset += part.length;
+    }
+  }
+  if (plan.addOne) for (let i = 0; i < data.length; i++) data[i] = Math.fround(1 + data[i]);
+  return data;
+}
+
+/** Streams every weight into the external data file, one tensor in memory at a time. */
+async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<TensorDef[]> {
+  const file = await open(join(dir, WEIGHTS_FILE), 'w');
+  const tensors: TensorDef[] = [];
+  try {
+    let offset = 0;
+    for (const [i, plan] of weights.entries()) {
+      throwIfCancelled(progress.signal);
+      progress.report?.({ message: `writing weights (${plan.name})`, done: i, total: weights.length });
+      const data = await readWeight(source, plan);
+      const expected = plan.dims.reduce((a, b) => a * b, 1);
+      if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
+      offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      await file.write(bytes, 0, bytes.length, offset);
+      tensors.push({ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, external: { location: WEIGHTS_FILE, offset, length: bytes.length } });
+      offset += bytes.length;
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  return tensors;
+}
+
+export interface CachedGraph {
+  modelPath: string;
+  fingerprint: string;
+  built: boolean;
+}
+
+/** Returns the cached graph for this checkpoint, building it first if needed. */
+export async function ensureGraph(
+  spec: ModelSpec,
+  fingerprint: string,
+  source: WeightSource,
+  progress: Progress,
+  cacheRoot = defaultCacheRoot(),
+): Promise<CachedGraph> {
+  const finalDir = join(cacheRoot, fingerprint);
+  const modelPath = join(finalDir, MODEL_FILE);
+  if (await exists(modelPath)) return { modelPath, fingerprint, built: false };
+
+  await mkdir(cacheRoot, { recursive: true });
+  const workDir = join(cacheRoot, `.${fingerprint}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
+  await mkdir(workDir);
+  try {
+    const built = buildDecoderGraph(spec);
+    const weightTensors = await writeWeights(workDir, built.weights, source, progress);
+    const model = encodeModel({
+      graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },
+      opsets: [
+        { domain: '', version: 21 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      producerName: 'thinkscope',
+      producerVersion: String(GRAPH_BUILDER_VERSION),
+    });
+    await writeFile(join(workDir, MODEL_FILE), model);
+    throwIfCancelled(progress.signal);
+    try {
+      await rename(workDir, finalDir);
+    } catch (error) {
+      // Another process finished the same build first: its result is identical.
+      if (!(await exists(modelPath))) throw error;
+      await rm(workDir, { recursive: true, force: true });
+    }
+    return { modelPath, fingerprint, built: true };
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
