@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ModelSpec } from '../common/model-spec';
 import type { ModelFingerprint } from '../common/bundle/trace-file';
 import { inspectModelFolder } from './checkpoint/load';
+import { TextTokenizer } from './checkpoint/tokenizer';
 import { DecoderSession } from './runtime/decoder-session';
 import { ensureGraph, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
 import type { Progress } from './runtime/progress';
@@ -23,10 +24,17 @@ export class Model {
     readonly dir: string,
     readonly spec: ModelSpec,
     readonly session: DecoderSession,
+    /** Null only for weight-only folders opened with `requireTokenizer: false`. */
+    private readonly textTokenizer: TextTokenizer | null,
     readonly fingerprint: ModelFingerprint,
     /** True when this open built the graph (first open), false on a cache hit. */
     readonly built: boolean,
   ) {}
+
+  get tokenizer(): TextTokenizer {
+    if (!this.textTokenizer) throw new Error(`${this.dir} has no tokenizer.json: text cannot be tokenized with this model`);
+    return this.textTokenizer;
+  }
 
   static async open(dir: string, options: OpenModelOptions = {}): Promise<Model> {
     const folder = await inspectModelFolder(resolve(dir), { requireTokenizer: options.requireTokenizer });
@@ -38,6 +46,7 @@ export class Model {
       options.report?.({ message: 'preparing the model graph', done: 0, total: 1 });
       const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot);
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
+      const tokenizer = folder.tokenizerFiles ? await TextTokenizer.fromFolder(folder.dir) : null;
       const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads });
       const { spec } = folder;
       const fingerprint: ModelFingerprint = {
@@ -49,7 +58,7 @@ export class Model {
         weightsHash,
         precision,
       };
-      return new Model(folder.dir, spec, session, fingerprint, graph.built);
+      return new Model(folder.dir, spec, session, tokenizer, fingerprint, graph.built);
     } finally {
       await folder.weights.close();
     }

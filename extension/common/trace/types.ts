@@ -16,6 +16,8 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface Turn {
   role: Role;
   content: TextRange;
+  /** Every text part, in order, when the content was an array of several text parts (`content` is the first). */
+  contentParts?: TextRange[];
   reasoning?: TextRange;
 }
 

@@ -1,0 +1,72 @@
+// One CLI command: its options (node:util parseArgs), its help text, and what it does.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
+
+export interface CommandContext {
+  /** Aborted on Ctrl-C: long operations stop at their next step. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Positional arguments are allowed (e.g. trace files). */
+  positionals?: string;
+  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[], context: CommandContext): Promise<void>;
+}
+
+export class UsageError extends Error {}
+
+export function helpText(command: Command): string {
+  const lines = [`${command.summary}`, '', `Usage: thinkscope ${command.usage}`, '', 'Options:'];
+  const entries = Object.entries({ ...command.options, help: { type: 'boolean', description: 'show this help' } as OptionSpec });
+  const left = entries.map(([name, spec]) => `  --${name}${spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  entries.forEach(([, spec], i) => lines.push(left[i].padEnd(width) + spec.description + (spec.default !== undefined ? ` (default: ${spec.default})` : '')));
+  return lines.join('\n');
+}
+
+export async function runCommand(command: Command, argv: string[], context: CommandContext): Promise<void> {
+  // parseArgs rejects keys it does not know (description) and keys set to undefined.
+  const options = Object.fromEntries(
+    Object.entries(command.options).map(([name, { description: _, valueName: __, ...spec }]) => [name, Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined))]),
+  ) as unknown as ParseArgsConfig['options'];
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${helpText(command)}`);
+  }
+  if (parsed.values.help) {
+    console.log(helpText(command));
+    return;
+  }
+  if (!command.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"\n\n${helpText(command)}`);
+  await command.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals, context);
+}
+
+export function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required (see --help)`);
+  return value;
+}
+
+export function integerOption(values: Record<string, unknown>, name: string, fallback?: number): number {
+  const value = values[name];
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
+  return n;
+}
+
+export function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number {
+  const value = values[name];
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+  return n;
+}

@@ -1,0 +1,27 @@
+// Progress on stderr: a redrawn bar on a terminal, a line per change of message otherwise.
+
+import type { ProgressUpdate } from '../engine/runtime/progress';
+
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): { report: (u: ProgressUpdate) => void; done: () => void } {
+  let lastMessage = '';
+  let drawn = false;
+  return {
+    report(update) {
+      if (stream.isTTY) {
+        const width = 30;
+        const fraction = update.total > 0 ? Math.min(1, update.done / update.total) : 0;
+        const filled = Math.round(fraction * width);
+        const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${update.done}/${update.total} ${update.message}`;
+        stream.write(`\r\x1b[K${bar.slice(0, (stream.columns ?? 100) - 1)}`);
+        drawn = true;
+      } else if (update.message !== lastMessage) {
+        stream.write(`${update.message}\n`);
+      }
+      lastMessage = update.message;
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
