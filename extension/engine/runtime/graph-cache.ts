@@ -67,7 +67,7 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
     let offset = 0;
     for (const [i, plan] of weights.entries()) {
       throwIfCancelled(progress.signal);
-      progress.report?.({ message: "building the model graph (first open only)", done: i, total: weights.length });
+      progress.report?.({ message: 'building the model graph (first open only)', done: i, total: weights.length });
       const data = await readWeight(source, plan);
       const expected = plan.dims.reduce((a, b) => a * b, 1);
       if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
