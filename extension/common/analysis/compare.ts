@@ -1,0 +1,51 @@
+// A steered reply beside its baseline: both segmented into steps, each step classified (SEAL), and the
+// steps aligned so the panels can show them side by side.
+
+import type { Comparison, ReplyRecord, StepAnnotation } from '../bundle/trace-file';
+import { parseTrace } from '../trace/parse';
+import { thinkingOf } from '../trace/query';
+import { stepsOf } from '../trace/segment';
+import type { SegmentationPolicy } from '../trace/types';
+import { perturbNumbers } from './perturb';
+import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealKeywords } from './seal';
+import { alignSteps } from './align';
+
+/** Steps of a reply's thinking (or of the whole reply when it has no <think> span), classified. */
+export function annotateReply(text: string, policy: SegmentationPolicy, keywords: SealKeywords = DEFAULT_SEAL_KEYWORDS): ReplyRecord {
+  const trace = parseTrace(text, { fileName: 'reply.md' });
+  const range = thinkingOf(trace) ?? { start: 0, end: text.length };
+  const steps = stepsOf(trace, range, policy).map((step): StepAnnotation => {
+    const seal = classifyStep(step.text, keywords);
+    return {
+      index: step.index,
+      start: step.range.start,
+      end: step.range.end,
+      text: step.text,
+      perturbable: perturbNumbers(step.text, 0, step.index).perturbed,
+      tts: null,
+      s11: null,
+      s01: null,
+      s10: null,
+      s00: null,
+      sealClass: seal.cls,
+      sealKeyword: seal.keyword,
+      latentScore: null,
+      projections: {},
+    };
+  });
+  return { text, steps };
+}
+
+export function compareReplies(prompt: string, baseline: string, steered: string, policy: SegmentationPolicy): Comparison {
+  const a = annotateReply(baseline, policy);
+  const b = annotateReply(steered, policy);
+  return {
+    prompt,
+    baseline: a,
+    steered: b,
+    alignment: alignSteps(
+      a.steps.map((s) => s.text),
+      b.steps.map((s) => s.text),
+    ),
+  };
+}

@@ -1,0 +1,141 @@
+// The engine protocol: JSON-RPC 2.0 messages, one JSON object per line, over the engine process's
+// stdio or a TCP socket (`thinkscope serve`). Requests and notifications are declared once here and
+// shared by the engine and the extension. Streaming results (analysis steps, reply tokens) are
+// notifications that carry complete snapshots, so a client that missed one loses nothing.
+
+import type { DirectionMetadata } from './direction';
+import type { DirectionSteering } from './direction-steering';
+import type { TraceFile } from './bundle/trace-file';
+import type { SegmentationPolicy } from './trace/types';
+import type { SealKeywords } from './analysis/seal';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface ModelInfo {
+  path: string;
+  name: string;
+  architecture: string;
+  numLayers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  weightsHash: string;
+  precision: 'fp32' | 'int4';
+  /** True when this load built the graph (first open of these weights). */
+  built: boolean;
+  loadSeconds: number;
+  hasChatTemplate: boolean;
+}
+
+export interface AnalyzeParams {
+  text: string;
+  fileName: string;
+  /** Which conversation of a multi-conversation file (JSONL line order). */
+  conversation?: number;
+  segmentation: SegmentationPolicy;
+  tts: boolean;
+  seal: boolean;
+  persona: boolean;
+  cue?: string;
+  /** The answer to score; default: the trace's \boxed{} or final answer. */
+  answer?: string;
+  seed?: number;
+  sealKeywords?: SealKeywords;
+  sealLayer?: number;
+  sealDirection?: string;
+  personaLayer?: number;
+  axisDirection?: string;
+}
+
+export interface SteeringChoice extends DirectionSteering {
+  /** Folder of a saved direction. */
+  direction: string;
+}
+
+export interface GenerateParams {
+  /** A plain prompt (rendered with the chat template when the model has one) or chat messages. */
+  prompt?: string;
+  messages?: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  steering: SteeringChoice[];
+  /** Also stream the unsteered reply, then re-score both. */
+  compare: boolean;
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  segmentation?: SegmentationPolicy;
+}
+
+export interface GenerateResult {
+  steered: string;
+  baseline: string | null;
+  /** Both replies analysed (SEAL classes; TTS when an answer could be found) and step-aligned. */
+  comparison: TraceFile['comparison'];
+}
+
+export interface BuildDirectionParams {
+  kind: 'seal' | 'truethinking' | 'assistant-axis' | 'selective';
+  /** Trace files/folders (seal, truethinking), or two prompt files (selective: [positive, negative]). */
+  inputs: string[];
+  out: string;
+  options?: Record<string, unknown>;
+}
+
+/** Requests the client sends: method → [params, result]. */
+export interface EngineRequests {
+  initialize: [{ client: string }, { protocol: number; version: string; pid: number }];
+  loadModel: [{ path: string; threads?: number; precision?: 'fp32' | 'int4' }, ModelInfo];
+  analyzeTrace: [AnalyzeParams, TraceFile];
+  generate: [GenerateParams, GenerateResult];
+  buildDirection: [BuildDirectionParams, DirectionMetadata & { path: string }];
+  describeDirection: [{ path: string }, DirectionMetadata & { path: string }];
+}
+
+/** Notifications the engine sends while a request runs. */
+export interface EngineNotifications {
+  progress: { requestId: number; message: string; done: number; total: number };
+  analysisSnapshot: { requestId: number; file: TraceFile };
+  replySnapshot: { requestId: number; stream: 'baseline' | 'steered'; text: string; done: boolean };
+}
+
+export type RequestMethod = keyof EngineRequests;
+export type NotificationMethod = keyof EngineNotifications;
+
+export type Message =
+  | { jsonrpc: '2.0'; id: number; method: string; params: unknown }
+  | { jsonrpc: '2.0'; id: number; result: unknown }
+  | { jsonrpc: '2.0'; id: number; error: { code: number; message: string } }
+  | { jsonrpc: '2.0'; method: string; params: unknown };
+
+/** Error codes beyond JSON-RPC's own. */
+export const ErrorCodes = {
+  parseError: -32700,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internal: -32603,
+  cancelled: -32800,
+  noModel: 1,
+  userError: 2,
+} as const;
+
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+export const CANCEL_METHOD = '$/cancelRequest';
+
+/** Parses one line of the wire; null when it is not a JSON-RPC message. */
+export function parseMessage(line: string): Message | null {
+  try {
+    const value = JSON.parse(line) as Message;
+    return value && typeof value === 'object' && value.jsonrpc === '2.0' ? value : null;
+  } catch {
+    return null;
+  }
+}

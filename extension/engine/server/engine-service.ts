@@ -1,0 +1,124 @@
+// The engine's side of the protocol: one loaded model at a time, every request cancellable, progress
+// and streamed results as notifications.
+
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type GenerateParams, type ModelInfo, type RequestMethod } from '../../common/protocol';
+import type { RequestContext } from '../../common/rpc';
+import { interventionsFor } from '../../common/direction-steering';
+import { checkDirectionFits } from '../../common/direction';
+import type { Intervention } from '../../common/steering-plan';
+import { Model } from '../model';
+import { loadDirection } from '../directions/store';
+import { generate } from '../runtime/generate';
+import { promptIds } from '../chat-prompt';
+import { compareReplies } from '../../common/analysis/compare';
+
+export const ENGINE_VERSION = '0.1.0';
+
+type Handlers = { [M in RequestMethod]: (params: EngineRequests[M][0], context: RequestContext) => Promise<EngineRequests[M][1]> };
+
+export interface AnalysisBackend {
+  analyzeTrace(model: Model, params: EngineRequests['analyzeTrace'][0], context: RequestContext): Promise<EngineRequests['analyzeTrace'][1]>;
+  buildDirection(model: Model, params: EngineRequests['buildDirection'][0], context: RequestContext): Promise<EngineRequests['buildDirection'][1]>;
+}
+
+export class EngineService {
+  private model: Model | null = null;
+  private modelInfo: ModelInfo | null = null;
+  /** Requests run one at a time: the session computes on this process's only thread anyway. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly analysis: AnalysisBackend) {}
+
+  handle(method: RequestMethod, params: unknown, context: RequestContext): Promise<unknown> {
+    const handler = this.handlers[method] as ((p: unknown, c: RequestContext) => Promise<unknown>) | undefined;
+    if (!handler) return Promise.reject(new RemoteError(`unknown method ${method}`, ErrorCodes.methodNotFound));
+    const run = this.queue.then(() => handler(params ?? {}, context));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.close();
+    this.model = null;
+  }
+
+  private requireModel(): Model {
+    if (!this.model) throw new RemoteError('no model is loaded: select a model first', ErrorCodes.noModel);
+    return this.model;
+  }
+
+  private async steeringFor(model: Model, choices: GenerateParams['steering']): Promise<Intervention[]> {
+    const interventions: Intervention[] = [];
+    for (const choice of choices) {
+      const direction = await loadDirection(choice.direction);
+      checkDirectionFits(direction, { hiddenSize: model.spec.hiddenSize, numLayers: model.spec.numLayers, weightsHash: model.fingerprint.weightsHash });
+      interventions.push(...interventionsFor(direction, choice));
+    }
+    return interventions;
+  }
+
+  private readonly handlers: Handlers = {
+    initialize: async () => ({ protocol: PROTOCOL_VERSION, version: ENGINE_VERSION, pid: process.pid }),
+
+    loadModel: async (params, context) => {
+      const started = performance.now();
+      const report = (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u });
+      const model = await Model.open(params.path, { threads: params.threads, precision: params.precision, report, signal: context.signal });
+      await this.model?.close();
+      this.model = model;
+      this.modelInfo = {
+        path: model.dir,
+        name: model.fingerprint.name,
+        architecture: model.spec.architecture,
+        numLayers: model.spec.numLayers,
+        hiddenSize: model.spec.hiddenSize,
+        vocabSize: model.spec.vocabSize,
+        weightsHash: model.fingerprint.weightsHash,
+        precision: model.fingerprint.precision,
+        built: model.built,
+        loadSeconds: (performance.now() - started) / 1000,
+        hasChatTemplate: model.tokenizer.hasChatTemplate,
+      };
+      return this.modelInfo;
+    },
+
+    analyzeTrace: async (params, context) => this.analysis.analyzeTrace(this.requireModel(), params, context),
+
+    buildDirection: async (params, context) => this.analysis.buildDirection(this.requireModel(), params, context),
+
+    describeDirection: async (params) => ({ ...(await loadDirection(params.path)).meta, path: params.path }),
+
+    generate: async (params, context) => {
+      const model = this.requireModel();
+      const { tokenizer } = model;
+      const ids = promptIds(tokenizer, params);
+      const steering = model.session.compileSteering(await this.steeringFor(model, params.steering));
+      const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
+      const replies: Record<string, string> = {};
+      for (const stream of streams) {
+        const tokens: number[] = [];
+        for await (const token of generate(model.session, ids, {
+          maxTokens: params.maxTokens,
+          temperature: params.temperature,
+          topP: params.topP,
+          topK: params.topK,
+          seed: params.seed,
+          steering: stream === 'steered' ? steering : undefined,
+          stopTokens: tokenizer.eosIds,
+          signal: context.signal,
+        })) {
+          if (!tokenizer.eosIds.includes(token.id)) tokens.push(token.id);
+          replies[stream] = tokenizer.decode(tokens);
+          context.notify('replySnapshot', { requestId: context.id, stream, text: replies[stream], done: token.stop !== undefined });
+        }
+      }
+      const baseline = replies.baseline ?? null;
+      return {
+        steered: replies.steered ?? '',
+        baseline,
+        comparison: baseline === null ? null : compareReplies(params.prompt ?? params.messages?.at(-1)?.content ?? '', baseline, replies.steered ?? '', params.segmentation ?? 'paragraph'),
+      };
+    },
+  };
+}
