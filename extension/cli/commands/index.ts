@@ -1,6 +1,8 @@
 // Every CLI command, in the order `thinkscope --help` lists them.
 
 import type { Command } from '../command';
+import { makeModelCommand } from './make-model';
 import { runCommandSpec } from './run';
+import { serveCommand } from './serve';
 
-export const COMMANDS: Command[] = [runCommandSpec];
+export const COMMANDS: Command[] = [makeModelCommand, runCommandSpec, serveCommand];

@@ -1,0 +1,37 @@
+// `thinkscope make-model`: a complete Hugging Face model folder with random weights and the real shapes
+// of a known model — for tests, benchmarks and the demo, since no weights are ever downloaded.
+
+import { SUPPORTED_ARCHITECTURES, type Architecture } from '../../common/model-spec';
+import { makeModel, type GeneratedDtype } from '../../engine/make-model/make-model';
+import { PRESET_NAMES, type PresetName } from '../../engine/make-model/presets';
+import { integerOption, required, UsageError, type Command } from '../command';
+
+export const makeModelCommand: Command = {
+  name: 'make-model',
+  summary: 'Write a Hugging Face model folder with random weights (tiny, or the real shapes of a known model).',
+  usage: `make-model [--arch ${SUPPORTED_ARCHITECTURES.join('|')}] --preset ${PRESET_NAMES.join('|')} --out DIR [--seed N] [--dtype F32|F16|BF16]`,
+  options: {
+    arch: { type: 'string', description: 'architecture family of the tiny preset (named presets imply theirs)', valueName: 'ARCH' },
+    preset: { type: 'string', description: `shape: ${PRESET_NAMES.join(', ')}`, valueName: 'PRESET' },
+    out: { type: 'string', description: 'folder to write', valueName: 'DIR' },
+    seed: { type: 'string', description: 'random seed', valueName: 'N', default: '0' },
+    dtype: { type: 'string', description: 'stored weight type', valueName: 'TYPE', default: 'F32' },
+  },
+  async run(values) {
+    const preset = required(values, 'preset');
+    if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`);
+    const arch = values.arch as string | undefined;
+    if (arch !== undefined && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${SUPPORTED_ARCHITECTURES.join(', ')}`);
+    const dtype = String(values.dtype);
+    if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    const made = await makeModel({
+      preset: preset as PresetName,
+      arch: arch as Architecture | undefined,
+      outDir: required(values, 'out'),
+      seed: integerOption(values, 'seed'),
+      dtype: dtype as GeneratedDtype,
+    });
+    const { spec } = made;
+    console.error(`wrote ${made.outDir}: ${spec.architecture}, ${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize} (tokenizer ${made.tokenizerSize} tokens)`);
+  },
+};

@@ -1,0 +1,122 @@
+// Writes a complete Hugging Face model folder with random weights: config.json, generation_config.json,
+// model.safetensors, tokenizer.json and tokenizer_config.json. Weights are generated and written one
+// chunk at a time, so even the billion-parameter presets never sit in memory whole.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SUPPORTED_ARCHITECTURES, expectedTensors, type Architecture, type ModelSpec } from '../../common/model-spec';
+import { parseConfig } from '../checkpoint/config';
+import { writeSafetensors, type TensorToWrite } from '../checkpoint/safetensors';
+import { trainedTokenizer } from './bpe-tokenizer';
+import { tokenizerConfig } from './chat-template';
+import { PRESETS, PRESET_NAMES, TRANSFORMERS_VERSION, hfConfig, type PresetName } from './presets';
+import { NormalStream } from './random';
+
+export type GeneratedDtype = 'F32' | 'F16' | 'BF16';
+
+export interface MakeModelOptions {
+  /** Family for `tiny` (default qwen2); named presets imply theirs and reject a different one. */
+  arch?: Architecture;
+  preset: PresetName;
+  outDir: string;
+  seed: number;
+  /** Stored weight type; F32 by default. */
+  dtype?: GeneratedDtype;
+  /** Overrides whether the chat template opens the assistant turn with "<think>\n". */
+  reasoning?: boolean;
+}
+
+export interface MadeModel {
+  outDir: string;
+  spec: ModelSpec;
+  /** Ids the tokenizer uses; embedding rows from here to spec.vocabSize are never produced by it. */
+  tokenizerSize: number;
+  files: string[];
+}
+
+const CHUNK_ELEMENTS = 1 << 20;
+const TORCH_DTYPES = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
+
+export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
+  if (!Number.isInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}.`);
+  const dtype = options.dtype ?? 'F32';
+  const config = presetConfig(options);
+  const spec = parseConfig(config);
+  const tokenizer = trainedTokenizer();
+  const ids = tokenizer.specialIds;
+  const reasoning = options.reasoning ?? PRESETS[options.preset].shape.reasoning;
+  const generationConfig = {
+    bos_token_id: ids.endOfText,
+    eos_token_id: [ids.imEnd, ids.endOfText],
+    pad_token_id: ids.endOfText,
+    transformers_version: TRANSFORMERS_VERSION,
+  };
+
+  await mkdir(options.outDir, { recursive: true });
+  const writeJson = (name: string, value: unknown) => writeFile(join(options.outDir, name), JSON.stringify(value, null, 2) + '\n');
+  await writeJson('config.json', config);
+  await writeJson('generation_config.json', generationConfig);
+  await writeJson('tokenizer.json', tokenizer.tokenizerJson);
+  await writeJson('tokenizer_config.json', tokenizerConfig(tokenizer, reasoning, spec.maxPositions));
+  await writeSafetensors(join(options.outDir, 'model.safetensors'), randomWeights(spec, options.seed, dtype), { format: 'pt' });
+  const files = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+  return { outDir: options.outDir, spec, tokenizerSize: tokenizer.size, files };
+}
+
+/** The config.json a generated model of this preset gets (also useful on its own, to plan for a shape). */
+export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' | 'dtype'>): Record<string, unknown> {
+  const { arch, shape } = resolvePreset(options);
+  const dtype = options.dtype ?? 'F32';
+  if (!(dtype in TORCH_DTYPES)) throw new Error(`dtype "${dtype}" is not supported; choose F32, F16 or BF16.`);
+  const tokenizer = trainedTokenizer();
+  const ids = tokenizer.specialIds;
+  return hfConfig({
+    arch,
+    preset: options.preset,
+    // Gemma 2 always ties its output layer to the embeddings.
+    shape: { ...shape, tied: shape.tied || arch === 'gemma2' },
+    vocabSize: shape.vocabSize ?? Math.ceil(tokenizer.size / 64) * 64,
+    bosTokenId: ids.endOfText,
+    eosTokenId: ids.imEnd,
+    padTokenId: ids.endOfText,
+    torchDtype: TORCH_DTYPES[dtype],
+  });
+}
+
+function resolvePreset(options: Pick<MakeModelOptions, 'arch' | 'preset'>) {
+  const preset = PRESETS[options.preset];
+  if (!preset) throw new Error(`unknown preset "${options.preset}"; choose one of: ${PRESET_NAMES.join(', ')}.`);
+  if (options.arch !== undefined && !SUPPORTED_ARCHITECTURES.includes(options.arch)) {
+    throw new Error(`unknown arch "${options.arch}"; choose one of: ${SUPPORTED_ARCHITECTURES.join(', ')}.`);
+  }
+  if (preset.arch && options.arch && options.arch !== preset.arch) {
+    throw new Error(
+      `preset "${options.preset}" is a ${preset.arch} model, so arch "${options.arch}" does not apply; ` +
+        `omit arch or use "tiny" for other families.`,
+    );
+  }
+  return { arch: preset.arch ?? options.arch ?? 'qwen2', shape: preset.shape };
+}
+
+/**
+ * Seeded weights that keep activations tame through many layers: matrices N(0, σ²) with
+ * σ = max(0.02, 0.5/√hidden), so a sublayer's output stays about half the scale of its normalized input;
+ * norm gains 1 + 0.02·N (for gemma's (1 + w) norms, w = 0.02·N); biases N(0, 0.02²).
+ */
+function randomWeights(spec: ModelSpec, seed: number, dtype: GeneratedDtype): TensorToWrite[] {
+  const matrixStd = Math.max(0.02, 0.5 / Math.sqrt(spec.hiddenSize));
+  return expectedTensors(spec).map(({ name, shape }) => {
+    const isNorm = name.endsWith('norm.weight');
+    const mean = isNorm && !spec.normAddsOne ? 1 : 0;
+    const std = isNorm || name.endsWith('.bias') ? 0.02 : matrixStd;
+    const count = shape.reduce((a, b) => a * b, 1);
+    return { name, dtype, shape, data: () => normalChunks(new NormalStream(seed, name), count, mean, std) };
+  });
+}
+
+function* normalChunks(stream: NormalStream, count: number, mean: number, std: number): Generator<Float32Array> {
+  const buffer = new Float32Array(Math.min(CHUNK_ELEMENTS, count));
+  for (let done = 0; done < count; done += buffer.length) {
+    const size = Math.min(buffer.length, count - done);
+    yield stream.fillNormal(size === buffer.length ? buffer : buffer.subarray(0, size), mean, std);
+  }
+}
