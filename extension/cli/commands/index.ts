@@ -3,6 +3,5 @@
 import type { Command } from '../command';
 import { makeModelCommand } from './make-model';
 import { runCommandSpec } from './run';
-import { serveCommand } from './serve';
 
-export const COMMANDS: Command[] = [makeModelCommand, runCommandSpec, serveCommand];
+export const COMMANDS: Command[] = [makeModelCommand, runCommandSpec];
