@@ -11,6 +11,8 @@ const builds = [
   { ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...nodeTarget, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
+  // Inlined into every exported HTML trace: always minified, no source map (it would be a request).
+  { ...common, sourcemap: false, minify: true, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/charts/export-page.ts'], outfile: 'dist/trace-export.js' },
 ];
 
 if (watch) {

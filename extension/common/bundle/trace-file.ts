@@ -4,6 +4,8 @@
 import type { SealClass, SegmentationPolicy, TraceFormat } from '../trace/types';
 
 export const TRACE_SCHEMA_ID = 'thinkscope.trace/1';
+/** The version number inside TRACE_SCHEMA_ID; older files are migrated, newer ones refused. */
+export const TRACE_SCHEMA_VERSION = 1;
 
 export interface ModelFingerprint {
   /** Folder name or user label. */
@@ -36,10 +38,14 @@ export interface StepAnnotation {
   sealKeyword: string | null;
   /** Projection of the step-boundary hidden state onto the SEAL vector. */
   latentScore: number | null;
-  /** Projection per direction name (e.g. a heatmap row source), per layer. */
+  /**
+   * Projection of the step onto each direction, by direction name. Entry i is the projection at
+   * layer `directions[name].layers[i]` when the direction is listed in `directions`, else at layer i.
+   */
   projections: Record<string, number[]>;
 }
 
+/** An assistant turn's projection onto the Assistant Axis (persona drift); range in `source.text`. */
 export interface TurnProjection {
   turn: number;
   role: 'assistant';
@@ -72,6 +78,7 @@ export interface SteeringRecord {
   strength: number;
 }
 
+/** A generated reply; its steps' ranges are offsets into `text`. */
 export interface ReplyRecord {
   text: string;
   steps: StepAnnotation[];
@@ -95,6 +102,7 @@ export interface TraceFile {
   settings: { cue: string; answer: string | null; seed: number; sealLayer: number | null; personaLayer: number | null };
   steps: StepAnnotation[];
   turns: TurnProjection[];
+  /** The capping floor τ of the Assistant Axis: turns below it have drifted from the assistant. */
   personaFloor: number | null;
   directions: DirectionRef[];
   steering: SteeringRecord[];
