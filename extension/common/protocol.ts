@@ -4,7 +4,6 @@
 // notifications that carry complete snapshots, so a client that missed one loses nothing.
 
 import type { DirectionMetadata } from './direction';
-import type { DirectionSteering } from './direction-steering';
 import type { TraceFile } from './bundle/trace-file';
 import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
@@ -46,9 +45,18 @@ export interface AnalyzeParams {
   axisDirection?: string;
 }
 
-export interface SteeringChoice extends DirectionSteering {
+export type SteeringMethod = 'add' | 'ablate' | 'cap' | 'rotate';
+export const STEERING_METHODS: readonly SteeringMethod[] = ['add', 'ablate', 'cap', 'rotate'];
+
+/** One steering slider: a saved direction, how it steers, where, and how strongly. */
+export interface SteeringChoice {
   /** Folder of a saved direction. */
   direction: string;
+  method: SteeringMethod;
+  /** Default: the direction's own layers (capping: its capping layers). */
+  layers?: number[];
+  /** add: the scale of the vector; rotate: degrees; ablate and cap: unused. */
+  strength: number;
 }
 
 export interface GenerateParams {
@@ -69,6 +77,8 @@ export interface GenerateParams {
 export interface GenerateResult {
   steered: string;
   baseline: string | null;
+  /** E.g. a direction made on other weights of the same shape. */
+  warnings: string[];
   /** Both replies analysed (SEAL classes; TTS when an answer could be found) and step-aligned. */
   comparison: TraceFile['comparison'];
 }

@@ -3,7 +3,8 @@
 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DIRECTION_SCHEMA_ID, DirectionError, type Direction, type DirectionMetadata } from '../../common/direction';
+import { checkDirectionFits, DIRECTION_SCHEMA_ID, DirectionError, madeForModel, type Direction, type DirectionMetadata } from '../../common/direction';
+import type { ModelFingerprint } from '../../common/bundle/trace-file';
 import { openSafetensors, writeSafetensors } from '../checkpoint/safetensors';
 
 const TENSORS = 'direction.safetensors';
@@ -59,4 +60,28 @@ export async function loadDirection(dir: string): Promise<Direction> {
   } finally {
     await file.close();
   }
+}
+
+/** A direction loaded for a model: refused when it cannot apply, with warnings when it was made elsewhere. */
+export interface FittedDirection {
+  direction: Direction;
+  /** E.g. made on other weights of the same shape; empty when it was made on exactly this model. */
+  warnings: string[];
+}
+
+export async function loadDirectionFor(dir: string, model: ModelFingerprint): Promise<FittedDirection> {
+  const direction = await loadDirection(dir);
+  checkDirectionFits(direction, model);
+  const { meta } = direction;
+  const warnings: string[] = [];
+  if (meta.model && meta.model.architecture !== model.architecture) {
+    warnings.push(`direction "${meta.name}" was made on a ${meta.model.architecture} model (${meta.model.name}); the loaded model is ${model.architecture}`);
+  } else if (meta.model && !madeForModel(direction, model.weightsHash)) {
+    warnings.push(`direction "${meta.name}" was made on other weights (${meta.model.name}); it fits this model's shape but may not mean the same thing here`);
+  }
+  const hint = meta.details.modelHint;
+  if (!meta.model && typeof hint === 'string' && hint !== '' && hint !== model.architecture) {
+    warnings.push(`direction "${meta.name}" says it was made for "${hint}"; the loaded model is ${model.architecture}`);
+  }
+  return { direction, warnings };
 }

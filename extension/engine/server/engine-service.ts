@@ -4,11 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type GenerateParams, type ModelInfo, type RequestMethod } from '../../common/protocol';
 import type { RequestContext } from '../../common/rpc';
-import { interventionsFor } from '../../common/direction-steering';
-import { checkDirectionFits } from '../../common/direction';
 import type { Intervention } from '../../common/steering-plan';
 import { Model } from '../model';
-import { loadDirection } from '../directions/store';
+import { loadDirection, loadDirectionFor } from '../directions/store';
+import { interventionsForChoice } from '../directions/presets';
 import { generate } from '../runtime/generate';
 import { promptIds } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
@@ -48,14 +47,15 @@ export class EngineService {
     return this.model;
   }
 
-  private async steeringFor(model: Model, choices: GenerateParams['steering']): Promise<Intervention[]> {
+  private async steeringFor(model: Model, choices: GenerateParams['steering']): Promise<{ interventions: Intervention[]; warnings: string[] }> {
     const interventions: Intervention[] = [];
+    const warnings: string[] = [];
     for (const choice of choices) {
-      const direction = await loadDirection(choice.direction);
-      checkDirectionFits(direction, { hiddenSize: model.spec.hiddenSize, numLayers: model.spec.numLayers, weightsHash: model.fingerprint.weightsHash });
-      interventions.push(...interventionsFor(direction, choice));
+      const fitted = await loadDirectionFor(choice.direction, model.fingerprint);
+      interventions.push(...interventionsForChoice(fitted.direction, choice));
+      warnings.push(...fitted.warnings);
     }
-    return interventions;
+    return { interventions, warnings };
   }
 
   private readonly handlers: Handlers = {
@@ -93,7 +93,8 @@ export class EngineService {
       const model = this.requireModel();
       const { tokenizer } = model;
       const ids = promptIds(tokenizer, params);
-      const steering = model.session.compileSteering(await this.steeringFor(model, params.steering));
+      const { interventions, warnings } = await this.steeringFor(model, params.steering);
+      const steering = model.session.compileSteering(interventions);
       const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
       const replies: Record<string, string> = {};
       for (const stream of streams) {
@@ -117,6 +118,7 @@ export class EngineService {
       return {
         steered: replies.steered ?? '',
         baseline,
+        warnings,
         comparison: baseline === null ? null : compareReplies(params.prompt ?? params.messages?.at(-1)?.content ?? '', baseline, replies.steered ?? '', params.segmentation ?? 'paragraph'),
       };
     },

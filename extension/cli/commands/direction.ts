@@ -1,0 +1,290 @@
+// `thinkscope direction SUBCOMMAND`: build directions (seal, assistant-axis, selective, truethinking)
+// and move them to and from llama.cpp control-vector GGUF files (import, export).
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { validateSealKeywords } from '../../common/analysis/seal';
+import { parseTrace } from '../../common/trace/parse';
+import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
+import { buildSealDirection, type SealTrace } from '../../engine/analysis/seal';
+import { buildSelectiveDirection } from '../../engine/analysis/selective';
+import { exportControlVector, importControlVector } from '../../engine/directions/controlvector';
+import { loadDirection, saveDirection } from '../../engine/directions/store';
+import type { Model } from '../../engine/model';
+import { helpText, integerOption, numberOption, required, runCommand, UsageError, type Command, type OptionSpec } from '../command';
+import { openModelWithProgress } from '../open-model';
+import { progressBar } from '../progress-bar';
+import { directionTruethinkingCommand } from './direction-truethinking';
+import { parseLayerList } from './generate';
+
+const TRACE_EXTENSIONS = new Set(['.json', '.jsonl', '.ndjson', '.md', '.markdown', '.txt']);
+
+/** Files named, and the trace files (by extension) of folders named, recursively, in order. */
+async function traceFiles(paths: readonly string[], named = true): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new UsageError(`${path}: no such file or folder`);
+    if (info.isDirectory()) {
+      const entries = (await readdir(path)).filter((e) => !e.startsWith('.')).sort();
+      files.push(...(await traceFiles(entries.map((e) => join(path, e)), false)));
+    } else if (named || TRACE_EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
+  }
+  return files;
+}
+
+async function readKeywords(path: string) {
+  try {
+    return validateSealKeywords(JSON.parse(await readFile(path, 'utf8')));
+  } catch (error) {
+    throw new UsageError(`--keywords ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Runs a direction builder with a progress bar and the model closed afterwards, then saves it. */
+async function build(values: Record<string, unknown>, open: () => Promise<Model>, make: (model: Model, report: (u: { message: string; done: number; total: number }) => void) => Promise<Parameters<typeof saveDirection>[1]>): Promise<void> {
+  const out = required(values, 'out');
+  const model = await open();
+  const bar = progressBar();
+  try {
+    const direction = await make(model, bar.report);
+    bar.done();
+    await saveDirection(out, direction);
+    const counts = Object.entries(direction.meta.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+    console.error(`wrote ${out}: ${direction.meta.method} direction, ${direction.meta.layers.length} layers (${counts})`);
+  } finally {
+    bar.done();
+    await model.close();
+  }
+}
+
+const modelOption: OptionSpec = { type: 'string', description: 'Hugging Face checkpoint folder', valueName: 'DIR' };
+const outOption: OptionSpec = { type: 'string', description: 'output folder (direction.safetensors and direction.json)', valueName: 'DIR' };
+const threadsOption: OptionSpec = { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' };
+
+const sealCommand: Command = {
+  name: 'seal',
+  summary: 'Build the SEAL vector: mean over reflection/transition step boundaries minus execution ones, per layer.',
+  usage: 'direction seal TRACES... --model DIR --out DIR [--layer N] [--keywords FILE]',
+  positionals: 'TRACES...',
+  options: {
+    model: modelOption,
+    out: outOption,
+    layer: { type: 'string', description: 'layer SEAL steering uses by default (≈70% of depth when omitted)', valueName: 'N' },
+    keywords: { type: 'string', description: 'JSON keyword lists {"reflection": {"startsWith", "contains"}, "transition": {...}}', valueName: 'FILE' },
+    name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
+    threads: threadsOption,
+  },
+  async run(values, positionals, { signal }) {
+    if (positionals.length === 0) throw new UsageError('give trace files or folders of traces (with <think> blocks) to build the SEAL vector from');
+    const keywords = values.keywords === undefined ? undefined : await readKeywords(String(values.keywords));
+    const traces: SealTrace[] = [];
+    for (const file of await traceFiles(positionals)) traces.push({ name: basename(file), trace: parseTrace(await readFile(file, 'utf8'), { fileName: file }) });
+    if (traces.length === 0) throw new UsageError(`no trace files (${[...TRACE_EXTENSIONS].join(', ')}) in ${positionals.join(', ')}`);
+    await build(values, () => openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0) }), (model, report) =>
+      buildSealDirection(model, traces, {
+        keywords,
+        layer: values.layer === undefined ? undefined : integerOption(values, 'layer'),
+        name: values.name === undefined ? undefined : String(values.name),
+        signal,
+        report,
+      }),
+    );
+  },
+};
+
+const axisCommand: Command = {
+  name: 'assistant-axis',
+  summary: 'Build the Assistant Axis: mean activation of default-assistant replies minus role replies, per layer, with capping floors.',
+  usage: 'direction assistant-axis --model DIR --out DIR [--roles DIR]... [--questions N] [--max-tokens N] [--fast] [--judge DIR]',
+  options: {
+    model: modelOption,
+    out: outOption,
+    roles: { type: 'string', multiple: true, description: 'a folder with roles.json / questions.json / default.json adding to the bundled role set (repeatable)', valueName: 'DIR' },
+    questions: { type: 'string', description: 'questions asked under each system prompt', valueName: 'N', default: '5' },
+    'max-tokens': { type: 'string', description: 'length of each generated reply', valueName: 'N', default: '96' },
+    fast: { type: 'boolean', description: 'average over the prompt instead of generating replies (recorded in the metadata)' },
+    judge: { type: 'string', description: 'a model that scores role replies 0–3; only replies fully in role (3) are kept', valueName: 'DIR' },
+    percentile: { type: 'string', description: 'capping floor τ: this percentile of the reply projections per layer', valueName: 'P', default: '25' },
+    temperature: { type: 'string', description: 'sampling temperature of the replies', valueName: 'T', default: '0.7' },
+    'top-p': { type: 'string', description: 'nucleus sampling threshold of the replies', valueName: 'P', default: '0.9' },
+    seed: { type: 'string', description: 'sampling seed', valueName: 'N', default: '0' },
+    name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
+    threads: threadsOption,
+  },
+  async run(values, _positionals, { signal }) {
+    required(values, 'out');
+    const roleSet = await loadRoleSet((values.roles as string[] | undefined) ?? []);
+    const threads = integerOption(values, 'threads', 0);
+    const judge = values.judge === undefined ? undefined : await openModelWithProgress(String(values.judge), { threads });
+    try {
+      await build(values, () => openModelWithProgress(required(values, 'model'), { threads }), (model, report) =>
+        buildAssistantAxis(model, {
+          roleSet,
+          questions: integerOption(values, 'questions'),
+          maxTokens: integerOption(values, 'max-tokens'),
+          mode: values.fast ? 'prompt' : 'responses',
+          judge,
+          percentile: numberOption(values, 'percentile'),
+          temperature: numberOption(values, 'temperature'),
+          topP: numberOption(values, 'top-p'),
+          seed: integerOption(values, 'seed'),
+          name: values.name === undefined ? undefined : String(values.name),
+          signal,
+          report,
+        }),
+      );
+    } finally {
+      await judge?.close();
+    }
+  },
+};
+
+/** One prompt per line (.txt), a JSON list of strings, or JSONL/JSON objects with a prompt/instruction/goal/text field. */
+export async function readPrompts(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`${path}: cannot read the prompt file`);
+  }
+  const fromItem = (item: unknown, where: string): string => {
+    if (typeof item === 'string') return item;
+    const record = item as Record<string, unknown> | null;
+    const field = ['prompt', 'instruction', 'goal', 'text'].find((key) => typeof record?.[key] === 'string');
+    if (!field) throw new UsageError(`${where}: expected a string or an object with a "prompt", "instruction", "goal" or "text" field`);
+    return record![field] as string;
+  };
+  const ext = extname(path).toLowerCase();
+  let prompts: string[];
+  if (ext === '.json') {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${path}: not valid JSON (${(error as Error).message})`);
+    }
+    if (!Array.isArray(json)) throw new UsageError(`${path}: expected a JSON list of prompts`);
+    prompts = json.map((item, i) => fromItem(item, `${path}: item ${i + 1}`));
+  } else if (ext === '.jsonl' || ext === '.ndjson') {
+    prompts = text.split('\n').flatMap((line, i) => {
+      if (line.trim() === '') return [];
+      try {
+        return [fromItem(JSON.parse(line), `${path}: line ${i + 1}`)];
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        throw new UsageError(`${path}: line ${i + 1} is not valid JSON`);
+      }
+    });
+  } else prompts = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  prompts = prompts.filter((p) => p.trim() !== '');
+  if (prompts.length === 0) throw new UsageError(`${path}: no prompts`);
+  return prompts;
+}
+
+const selectiveCommand: Command = {
+  name: 'selective',
+  summary: 'Build a Selective Steering plane from two prompt sets, with the blocks that separate them.',
+  usage: 'direction selective --model DIR --positive FILE --negative FILE --out DIR [--labels harmful,harmless]',
+  options: {
+    model: modelOption,
+    out: outOption,
+    positive: { type: 'string', description: 'prompts of one side (one per line, or JSON/JSONL)', valueName: 'FILE' },
+    negative: { type: 'string', description: 'prompts of the other side', valueName: 'FILE' },
+    labels: { type: 'string', description: 'names of the two sides', valueName: 'A,B', default: 'positive,negative' },
+    name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
+    threads: threadsOption,
+  },
+  async run(values, _positionals, { signal }) {
+    const positive = await readPrompts(required(values, 'positive'));
+    const negative = await readPrompts(required(values, 'negative'));
+    const labels = String(values.labels).split(',').map((s) => s.trim());
+    if (labels.length !== 2 || labels.some((l) => l === '') || labels[0] === labels[1]) throw new UsageError('--labels must be two different names, e.g. harmful,harmless');
+    await build(values, () => openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0) }), (model, report) =>
+      buildSelectiveDirection(model, { positive, negative, labels: { positive: labels[0], negative: labels[1] }, name: values.name === undefined ? undefined : String(values.name), signal, report }),
+    );
+  },
+};
+
+const importCommand: Command = {
+  name: 'import',
+  summary: 'Import a llama.cpp control vector (GGUF) as a direction folder.',
+  usage: 'direction import FILE.gguf --out DIR',
+  positionals: 'FILE.gguf',
+  options: { out: outOption, name: { type: 'string', description: 'name of the direction (default: the file name)', valueName: 'NAME' } },
+  async run(values, positionals) {
+    if (positionals.length !== 1) throw new UsageError('give one control-vector file: direction import FILE.gguf --out DIR');
+    const out = required(values, 'out');
+    const direction = await importControlVector(positionals[0]);
+    if (values.name !== undefined) direction.meta.name = String(values.name);
+    await saveDirection(out, direction);
+    const hint = direction.meta.details.modelHint ? ` for ${direction.meta.details.modelHint}` : '';
+    console.error(`wrote ${out}: ${direction.meta.layers.length} vectors${hint} at the outputs of blocks ${direction.meta.layers.join(', ')} (hook_resid_post)`);
+  },
+};
+
+const exportCommand: Command = {
+  name: 'export',
+  summary: 'Export a direction folder as a llama.cpp control vector (GGUF): direction.k is added to the output of block k.',
+  usage: 'direction export DIR --gguf OUT.gguf [--layers 10-20] [--scale X]',
+  positionals: 'DIR',
+  options: {
+    gguf: { type: 'string', description: 'output control-vector file', valueName: 'FILE' },
+    layers: { type: 'string', description: 'only these layers of the direction, e.g. 10-20', valueName: 'LIST' },
+    scale: { type: 'string', description: 'multiply the vectors (e.g. -1 for SEAL, which calibrates with a negative sign)', valueName: 'X' },
+  },
+  async run(values, positionals) {
+    if (positionals.length !== 1) throw new UsageError('give one direction folder: direction export DIR --gguf OUT.gguf');
+    const out = required(values, 'gguf');
+    const direction = await loadDirection(positionals[0]);
+    const result = await exportControlVector(direction, out, {
+      layers: values.layers === undefined ? undefined : parseLayerList(String(values.layers), 'layers'),
+      scale: values.scale === undefined ? undefined : numberOption(values, 'scale'),
+    });
+    if (result.skipped.length) console.error(`note: layer ${result.skipped.join(', ')} left out: it lands on block 0's output, which llama.cpp never steers`);
+    console.error(`wrote ${out}: direction.${result.blocks.join(', direction.')}`);
+  },
+};
+
+/** The subcommands of `direction`, by name. */
+export const DIRECTION_SUBCOMMANDS: readonly Command[] = [sealCommand, axisCommand, selectiveCommand, directionTruethinkingCommand, importCommand, exportCommand];
+
+/**
+ * The options of every subcommand, so that one strict parse accepts any of them; defaults are left
+ * to the subcommand's own parse, which runs on the arguments rebuilt from the values.
+ */
+function unionOptions(): Record<string, OptionSpec> {
+  const union: Record<string, OptionSpec> = {};
+  for (const sub of DIRECTION_SUBCOMMANDS) {
+    for (const [name, spec] of Object.entries(sub.options)) {
+      const { default: _, ...rest } = spec;
+      union[name] ??= { ...rest, description: '' };
+      union[name].description = union[name].description ? union[name].description.replace(/^\[(.*?)\]/, `[$1, ${sub.name}]`) : `[${sub.name}] ${spec.description}`;
+    }
+  }
+  return union;
+}
+
+function rebuildArguments(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): string[] {
+  const args = [...positionals];
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) args.push(`--${name}`);
+    else for (const item of Array.isArray(value) ? value : [value]) args.push(`--${name}=${item}`);
+  }
+  return args;
+}
+
+export const directionCommand: Command = {
+  name: 'direction',
+  summary: 'Build a direction (seal, assistant-axis, selective, truethinking) or import/export a llama.cpp control vector.',
+  usage: `direction ${DIRECTION_SUBCOMMANDS.map((s) => s.name).join('|')} ...   (direction SUBCOMMAND --help for each)\n\n${DIRECTION_SUBCOMMANDS.map((s) => `  thinkscope ${s.usage}`).join('\n')}`,
+  positionals: 'SUBCOMMAND ...',
+  options: unionOptions(),
+  async run(values, positionals, context) {
+    const [name, ...rest] = positionals;
+    const sub = DIRECTION_SUBCOMMANDS.find((s) => s.name === name);
+    if (!sub) throw new UsageError(`${name ? `unknown direction subcommand "${name}"` : 'give a subcommand'}: expected ${DIRECTION_SUBCOMMANDS.map((s) => s.name).join(', ')}\n\n${helpText(directionCommand)}`);
+    await runCommand(sub, rebuildArguments(values, rest), context);
+  },
+};

@@ -1,0 +1,82 @@
+// Reading activations to build and apply directions: chat prompts as token ids, and forward passes
+// over long texts in chunks (with the KV cache), so hidden states of every layer never have to be
+// held for a whole trace at once.
+
+import type { ChatMessage, TextTokenizer } from '../checkpoint/tokenizer';
+import type { DecoderSession, KvCache } from '../runtime/decoder-session';
+import { throwIfCancelled } from '../runtime/progress';
+import type { HookKind } from '../../common/hooks';
+
+export const DEFAULT_CHUNK_TOKENS = 256;
+
+/**
+ * The chat-templated prompt, ready for the assistant's reply (a reasoning model's template opens
+ * `<think>`); `variables` are extra template inputs such as enable_thinking.
+ */
+export function chatPromptIds(tokenizer: TextTokenizer, messages: readonly ChatMessage[], variables?: Record<string, unknown>): number[] {
+  return tokenizer.encode(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, variables }));
+}
+
+export function layerHooks(numLayers: number, kind: HookKind, layers?: readonly number[]): string[] {
+  return (layers ?? Array.from({ length: numLayers }, (_, l) => l)).map((l) => `blocks.${l}.${kind}`);
+}
+
+export interface ScanOptions {
+  cache?: KvCache;
+  chunkTokens?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `ids` through the model chunk by chunk and hands each hook's rows to `visit`:
+ * `rows` is [count, H] for absolute positions first..first+count−1. Returns the final cache.
+ */
+export async function scanActivations(
+  session: DecoderSession,
+  ids: readonly number[],
+  hooks: readonly string[],
+  visit: (hook: string, first: number, rows: Float32Array) => void,
+  options: ScanOptions = {},
+): Promise<KvCache> {
+  const chunk = options.chunkTokens ?? DEFAULT_CHUNK_TOKENS;
+  let cache = options.cache ?? session.emptyCache;
+  for (let start = 0; start < ids.length; start += chunk) {
+    throwIfCancelled(options.signal);
+    const first = cache.length;
+    const result = await session.forward({ ids: ids.slice(start, start + chunk), cache, capture: hooks, logits: 'none' });
+    for (const hook of hooks) visit(hook, first, result.captures.get(hook)!);
+    cache = result.cache;
+  }
+  return cache;
+}
+
+/** Per hook, the mean of its rows over the positions in [from, to) of `ids` (positions relative to `ids`). */
+export async function meanActivations(
+  session: DecoderSession,
+  ids: readonly number[],
+  hooks: readonly string[],
+  from: number,
+  to: number,
+  options: ScanOptions = {},
+): Promise<Float32Array[]> {
+  if (!(from >= 0 && to > from && to <= ids.length)) throw new RangeError(`cannot average positions ${from}..${to} of ${ids.length} tokens`);
+  const H = session.spec.hiddenSize;
+  const base = options.cache?.length ?? 0;
+  const sums = hooks.map(() => new Float64Array(H));
+  const index = new Map(hooks.map((hook, i) => [hook, i]));
+  await scanActivations(
+    session,
+    ids.slice(0, to),
+    hooks,
+    (hook, first, rows) => {
+      const sum = sums[index.get(hook)!];
+      const count = rows.length / H;
+      for (let r = 0; r < count; r++) {
+        if (first + r - base < from) continue;
+        for (let i = 0; i < H; i++) sum[i] += rows[r * H + i];
+      }
+    },
+    options,
+  );
+  return sums.map((sum) => Float32Array.from(sum, (x) => x / (to - from)));
+}
