@@ -1,8 +1,8 @@
 // `thinkscope direction SUBCOMMAND`: build directions (seal, assistant-axis, selective, truethinking)
 // and move them to and from llama.cpp control-vector GGUF files (import, export).
 
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { validateSealKeywords } from '../../common/analysis/seal';
 import { parseTrace } from '../../common/trace/parse';
 import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
@@ -16,22 +16,8 @@ import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { directionTruethinkingCommand } from './direction-truethinking';
 import { parseLayerList } from './generate';
+import { readPrompts, traceFiles, TRACE_EXTENSIONS } from '../../engine/inputs';
 
-const TRACE_EXTENSIONS = new Set(['.json', '.jsonl', '.ndjson', '.md', '.markdown', '.txt']);
-
-/** Files named, and the trace files (by extension) of folders named, recursively, in order. */
-async function traceFiles(paths: readonly string[], named = true): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch(() => null);
-    if (!info) throw new UsageError(`${path}: no such file or folder`);
-    if (info.isDirectory()) {
-      const entries = (await readdir(path)).filter((e) => !e.startsWith('.')).sort();
-      files.push(...(await traceFiles(entries.map((e) => join(path, e)), false)));
-    } else if (named || TRACE_EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
-  }
-  return files;
-}
 
 async function readKeywords(path: string) {
   try {
@@ -140,47 +126,6 @@ const axisCommand: Command = {
   },
 };
 
-/** One prompt per line (.txt), a JSON list of strings, or JSONL/JSON objects with a prompt/instruction/goal/text field. */
-export async function readPrompts(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new UsageError(`${path}: cannot read the prompt file`);
-  }
-  const fromItem = (item: unknown, where: string): string => {
-    if (typeof item === 'string') return item;
-    const record = item as Record<string, unknown> | null;
-    const field = ['prompt', 'instruction', 'goal', 'text'].find((key) => typeof record?.[key] === 'string');
-    if (!field) throw new UsageError(`${where}: expected a string or an object with a "prompt", "instruction", "goal" or "text" field`);
-    return record![field] as string;
-  };
-  const ext = extname(path).toLowerCase();
-  let prompts: string[];
-  if (ext === '.json') {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new UsageError(`${path}: not valid JSON (${(error as Error).message})`);
-    }
-    if (!Array.isArray(json)) throw new UsageError(`${path}: expected a JSON list of prompts`);
-    prompts = json.map((item, i) => fromItem(item, `${path}: item ${i + 1}`));
-  } else if (ext === '.jsonl' || ext === '.ndjson') {
-    prompts = text.split('\n').flatMap((line, i) => {
-      if (line.trim() === '') return [];
-      try {
-        return [fromItem(JSON.parse(line), `${path}: line ${i + 1}`)];
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`${path}: line ${i + 1} is not valid JSON`);
-      }
-    });
-  } else prompts = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  prompts = prompts.filter((p) => p.trim() !== '');
-  if (prompts.length === 0) throw new UsageError(`${path}: no prompts`);
-  return prompts;
-}
 
 const selectiveCommand: Command = {
   name: 'selective',

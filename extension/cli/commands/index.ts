@@ -1,10 +1,12 @@
 // Every CLI command, in the order `thinkscope --help` lists them.
 
 import type { Command } from '../command';
+import { analyzeCommand } from './analyze';
 import { directionCommand } from './direction';
 import { exportCommand } from './export';
 import { generateCommand } from './generate';
 import { makeModelCommand } from './make-model';
 import { runCommandSpec } from './run';
+import { serveCommand } from './serve';
 
-export const COMMANDS: Command[] = [makeModelCommand, runCommandSpec, generateCommand, directionCommand, exportCommand];
+export const COMMANDS: Command[] = [analyzeCommand, generateCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];

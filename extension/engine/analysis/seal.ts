@@ -174,7 +174,7 @@ export interface SealAnnotation {
  * `latentScore` = ⟨h, v̂⟩ with h = hook_resid_pre at the token before the step. The steps are the
  * trace's own (their source ranges), returned as new objects.
  */
-export async function annotateSeal(model: Model, trace: ParsedTrace, steps: readonly StepAnnotation[], options: SealAnnotationOptions = {}): Promise<SealAnnotation> {
+export async function annotateSeal(model: Model | null, trace: ParsedTrace, steps: readonly StepAnnotation[], options: SealAnnotationOptions = {}): Promise<SealAnnotation> {
   const keywords = options.keywords ?? DEFAULT_SEAL_KEYWORDS;
   const annotated = steps.map((step) => {
     const { cls, keyword } = classifyStep(step.text, keywords);
@@ -182,6 +182,7 @@ export async function annotateSeal(model: Model, trace: ParsedTrace, steps: read
   });
   const { direction } = options;
   if (!direction || steps.length === 0) return { steps: annotated, agreement: null };
+  if (!model) throw new DirectionError('the SEAL latent view runs the model: load a model to use a SEAL direction');
   if (direction.meta.method !== 'seal') throw new DirectionError(`direction "${direction.meta.name}" is a ${direction.meta.method} direction; the latent view needs a SEAL direction`);
   if (direction.meta.hook !== 'hook_resid_pre') throw new DirectionError(`SEAL direction "${direction.meta.name}" is at ${direction.meta.hook}; expected hook_resid_pre`);
   const layer = options.layer ?? sealLayerOf(direction, model.spec.numLayers);

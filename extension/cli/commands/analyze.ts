@@ -1,0 +1,183 @@
+// `thinkscope analyze`: cut traces into steps and, with --tts, score every step's True Thinking
+// Score; writes one trace file per trace (JSON for one trace, JSONL for several or a folder).
+
+import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { version } from '../../../package.json';
+import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
+import type { TraceFile } from '../../common/bundle/trace-file';
+import { serializeTraceFile } from '../../common/bundle/trace-write';
+import { parseTrace } from '../../common/trace/parse';
+import { SEGMENTATION_POLICIES, type ParsedTrace, type SegmentationPolicy } from '../../common/trace/types';
+import { segmentThinking } from '../../engine/analysis/trace-steps';
+import { analyzeDocument } from '../../engine/analysis/analyze-document';
+import { loadDirectionFor } from '../../engine/directions/store';
+import type { Direction } from '../../common/direction';
+import type { Model } from '../../engine/model';
+import { integerOption, UsageError, required, type Command } from '../command';
+import { openModelWithProgress } from '../open-model';
+import { progressBar } from '../progress-bar';
+
+const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
+
+/** One conversation to annotate: a file, a line of a JSONL file, or one conversation of a JSON array. */
+interface TraceDocument {
+  name: string;
+  trace: ParsedTrace;
+  conversation: number;
+}
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'Cut traces into steps and score them (--tts True Thinking, --seal step classes, --persona drift); write trace files.',
+  usage: 'analyze TRACE... [--model DIR] [--tts] [--seal [--seal-direction DIR]] [--persona --axis DIR] [--segment sentence|paragraph|markers] --out FILE',
+  positionals: 'TRACE...',
+  options: {
+    model: { type: 'string', description: 'Hugging Face checkpoint folder (needed for --tts)', valueName: 'DIR' },
+    segment: { type: 'string', description: 'how the thinking is cut into steps: sentence, paragraph or markers', valueName: 'POLICY', default: 'sentence' },
+    tts: { type: 'boolean', description: "score each step's True Thinking Score (4 confidences per step)" },
+    seal: { type: 'boolean', description: 'classify each step (SEAL: execution, reflection, transition) by its keywords' },
+    'seal-direction': { type: 'string', description: 'with --seal: a SEAL direction folder, for the latent score of each step (needs --model)', valueName: 'DIR' },
+    'seal-layer': { type: 'string', description: 'layer of the SEAL latent view (default: ≈70% of depth)', valueName: 'N' },
+    persona: { type: 'boolean', description: 'project each assistant turn onto the Assistant Axis (needs --model and --axis)' },
+    axis: { type: 'string', description: 'an Assistant-Axis direction folder (direction assistant-axis)', valueName: 'DIR' },
+    'persona-layer': { type: 'string', description: 'layer of the persona projection (default: the axis target layer, L/2)', valueName: 'N' },
+    cue: { type: 'string', description: 'text after the thinking that asks for the answer (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
+    answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer, else its final reply)", valueName: 'TEXT' },
+    seed: { type: 'string', description: 'seed of the number perturbation', valueName: 'N', default: String(DEFAULT_PERTURBATION_SEED) },
+    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    out: { type: 'string', description: 'output: FILE.json for one trace, FILE.jsonl (one trace file per line) for several or a folder', valueName: 'FILE' },
+  },
+  async run(values, positionals, { signal }) {
+    const out = resolve(required(values, 'out'));
+    const segmentation = String(values.segment) as SegmentationPolicy;
+    if (!SEGMENTATION_POLICIES.includes(segmentation)) throw new UsageError(`--segment must be one of ${SEGMENTATION_POLICIES.join(', ')}; got "${segmentation}"`);
+    const seed = integerOption(values, 'seed');
+    if (values.tts && values.model === undefined) throw new UsageError('--tts needs --model DIR: the scores come from running the model');
+    if (values.persona && (values.model === undefined || values.axis === undefined)) throw new UsageError('--persona needs --model DIR and --axis DIR (an Assistant-Axis direction)');
+    if (values['seal-direction'] !== undefined && !values.seal) throw new UsageError('--seal-direction goes with --seal');
+    if (values['seal-direction'] !== undefined && values.model === undefined) throw new UsageError('--seal-direction needs --model DIR: the latent view runs the model');
+    if (positionals.length === 0) throw new UsageError('give at least one trace file or folder (see --help)');
+
+    const { documents, fromFolder } = await readDocuments(positionals, out);
+    const asLines = fromFolder || documents.length > 1 || /\.(jsonl|ndjson)$/i.test(out);
+    if (asLines && /\.json$/i.test(out)) throw new UsageError(`${documents.length} traces${fromFolder ? ' from a folder' : ''} make one trace file each: write them to a .jsonl file, not ${basename(out)}`);
+    // Every trace is segmented up front: a bad input fails before any model time is spent, and the
+    // step count gives the progress bar its total.
+    const stepCounts = documents.map((doc) => withName(doc.name, () => segmentThinking(doc.trace, segmentation, { conversation: doc.conversation }).steps.length));
+    const total = stepCounts.reduce((a, b) => a + b, 0);
+
+    const needsModel = values.tts || values.persona || values['seal-direction'] !== undefined;
+    const model: Model | undefined = needsModel ? await openModelWithProgress(String(values.model), { threads: integerOption(values, 'threads', 0), signal }) : undefined;
+    const loadFor = async (option: string): Promise<Direction | undefined> => {
+      if (typeof values[option] !== 'string' || !model) return undefined;
+      const fitted = await loadDirectionFor(values[option] as string, model.fingerprint);
+      for (const warning of fitted.warnings) console.error(`warning: ${warning}`);
+      return fitted.direction;
+    };
+    const bar = progressBar();
+    const files: TraceFile[] = [];
+    try {
+      const sealDirection = await loadFor('seal-direction');
+      const axis = await loadFor('axis');
+      let before = 0;
+      for (const [i, doc] of documents.entries()) {
+        const { file, sealAgreement } = await withNameAsync(doc.name, () =>
+          analyzeDocument(doc.trace, {
+            name: doc.name,
+            toolVersion: version,
+            segmentation,
+            conversation: doc.conversation,
+            model: model ?? null,
+            tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), seed } : null,
+            seal: values.seal ? { direction: sealDirection, layer: values['seal-layer'] === undefined ? undefined : integerOption(values, 'seal-layer') } : null,
+            persona: axis ? { axis, layer: values['persona-layer'] === undefined ? undefined : integerOption(values, 'persona-layer') } : null,
+            signal,
+            report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
+          }),
+        );
+        if (sealAgreement) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
+        files.push(file);
+        before += stepCounts[i];
+        bar.report({ message: `analyzing ${doc.name}`, done: before, total });
+      }
+    } finally {
+      bar.done();
+      await model?.close();
+    }
+    await writeAtomically(out, asLines ? files.map((file) => JSON.stringify(file)).join('\n') + '\n' : serializeTraceFile(files[0]));
+    const scored = files.reduce((n, file) => n + file.steps.filter((step) => step.tts !== null).length, 0);
+    console.error(`wrote ${out}: ${files.length} trace${files.length === 1 ? '' : 's'}, ${total} steps${model ? `, ${scored} scored` : ''}`);
+  },
+};
+
+async function readDocuments(paths: readonly string[], out: string): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
+  const documents: TraceDocument[] = [];
+  let fromFolder = false;
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new UsageError(`${path}: no such file or folder`);
+    let files = [path];
+    if (info.isDirectory()) {
+      fromFolder = true;
+      const names = (await readdir(path)).filter((name) => TRACE_EXTENSIONS.test(name) && !/\.thinktrace\.json$/i.test(name)).sort();
+      files = names.map((name) => join(path, name)).filter((file) => resolve(file) !== out);
+      if (files.length === 0) throw new UsageError(`${path}: the folder has no trace files (.json, .jsonl, .md, .txt)`);
+    }
+    for (const file of files) documents.push(...documentsOf(file, await readFile(file, 'utf8')));
+  }
+  return { documents, fromFolder };
+}
+
+/** A JSONL file gives one document per line, its source being that line alone; a JSON array one per conversation. */
+function documentsOf(path: string, text: string): TraceDocument[] {
+  const trace = withName(path, () => parseTrace(text, { fileName: path }));
+  if (trace.format === 'jsonl') {
+    const lines = text.split('\n');
+    return trace.conversations.map(({ line }) => {
+      const lineText = lines[line - 1].replace(/\r$/, '');
+      return { name: `${path}:${line}`, trace: parseTrace(lineText, { fileName: 'line.json' }), conversation: 0 };
+    });
+  }
+  if (trace.conversations.length === 1) return [{ name: path, trace, conversation: 0 }];
+  return trace.conversations.map((_, c) => ({ name: `${path}#${c + 1}`, trace, conversation: c }));
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.partial-${process.pid}`;
+  try {
+    await writeFile(temp, text);
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function withName<T>(name: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw named(name, error);
+  }
+}
+
+async function withNameAsync<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw named(name, error);
+  }
+}
+
+/** Prefixes the trace's name to an input error; cancellation passes through unchanged. */
+function named(name: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error.name === 'CancelledError' || error.message.startsWith(name)) return error;
+  const wrapped = new Error(`${name}: ${error.message}`);
+  wrapped.name = error.name;
+  return wrapped;
+}

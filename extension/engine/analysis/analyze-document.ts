@@ -1,0 +1,87 @@
+// One trace through every analysis the user asked for — steps, True Thinking Scores, SEAL classes and
+// latent scores, persona drift — as one trace file. The CLI's `analyze` and the engine's
+// `analyzeTrace` both run this.
+
+import type { Direction } from '../../common/direction';
+import type { DirectionRef, TraceFile } from '../../common/bundle/trace-file';
+import type { SealKeywords } from '../../common/analysis/seal';
+import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
+import type { Model } from '../model';
+import type { Progress } from '../runtime/progress';
+import { annotateTrace, type TtsSettings } from './tts/annotate';
+import { annotateSeal } from './seal';
+import { personaProjections } from './persona';
+
+export interface AnalyzeDocumentOptions extends Progress {
+  name: string;
+  toolVersion: string;
+  segmentation: SegmentationPolicy;
+  conversation?: number;
+  model: Model | null;
+  /** Score True Thinking (needs the model). */
+  tts: TtsSettings | null;
+  /** Classify steps by keywords (SEAL); a SEAL direction adds the latent view. */
+  seal: { keywords?: SealKeywords; direction?: Direction; layer?: number } | null;
+  /** Per-turn projections onto an Assistant Axis (needs the model). */
+  persona: { axis: Direction; layer?: number } | null;
+  onSnapshot?: (file: TraceFile) => void;
+}
+
+function directionRef(direction: Direction): DirectionRef {
+  const { meta } = direction;
+  return { name: meta.name, method: meta.method, hook: `blocks.{l}.${meta.hook}`, layers: meta.layers, modelFingerprint: meta.model?.weightsHash ?? '' };
+}
+
+export interface AnalyzedDocument {
+  file: TraceFile;
+  /** Agreement between keyword classes and the latent view, when a SEAL direction was given. */
+  sealAgreement: { layer: number; rate: number; scored: number } | null;
+}
+
+export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocumentOptions): Promise<AnalyzedDocument> {
+  const { model } = options;
+  if ((options.tts || options.persona || options.seal?.direction) && !model) throw new Error('this analysis runs the model: load a model first');
+  let file = await annotateTrace(trace, {
+    name: options.name,
+    toolVersion: options.toolVersion,
+    segmentation: options.segmentation,
+    conversation: options.conversation,
+    model: options.tts ? (model ?? undefined) : undefined,
+    tts: options.tts ?? undefined,
+    signal: options.signal,
+    report: options.report,
+    onSnapshot: options.onSnapshot,
+  });
+  if (!options.tts && model) file = { ...file, model: model.fingerprint };
+
+  let sealAgreement: AnalyzedDocument['sealAgreement'] = null;
+  if (options.seal) {
+    const seal = await annotateSeal(model, trace, file.steps, { ...options.seal, signal: options.signal, report: options.report });
+    file = {
+      ...file,
+      steps: seal.steps,
+      settings: { ...file.settings, sealLayer: seal.agreement?.layer ?? null },
+      directions: options.seal.direction ? [directionRef(options.seal.direction)] : [],
+    };
+    if (seal.agreement) sealAgreement = { layer: seal.agreement.layer, rate: seal.agreement.rate, scored: seal.agreement.scored };
+    options.onSnapshot?.(file);
+  }
+
+  if (options.persona && model) {
+    const drift = await personaProjections(model, trace, options.persona.axis, {
+      layer: options.persona.layer,
+      conversation: options.conversation,
+      signal: options.signal,
+      report: options.report,
+    });
+    file = {
+      ...file,
+      turns: drift.turns,
+      personaFloor: drift.floor,
+      settings: { ...file.settings, personaLayer: drift.layer },
+      directions: [...file.directions, directionRef(options.persona.axis)],
+    };
+    options.onSnapshot?.(file);
+  }
+  return { file, sealAgreement };
+}

@@ -1,0 +1,71 @@
+// The engine service's analyses: the same pipeline as the CLI's `analyze` and `direction` commands,
+// with progress, snapshots and cancellation carried over the protocol.
+
+import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { version } from '../../../package.json';
+import { parseTrace } from '../../common/trace/parse';
+import type { Direction } from '../../common/direction';
+import { analyzeDocument } from '../analysis/analyze-document';
+import { buildSealDirection } from '../analysis/seal';
+import { buildAssistantAxis, loadRoleSet } from '../analysis/persona';
+import { buildSelectiveDirection } from '../analysis/selective';
+import { mineTrueThinking } from '../analysis/truethinking-direction';
+import { loadDirectionFor, saveDirection } from '../directions/store';
+import { InputError, readPrompts, readTraceResults, traceFiles } from '../inputs';
+import type { Model } from '../model';
+import type { AnalysisBackend } from './engine-service';
+
+async function directionFor(model: Model, path: string | undefined): Promise<Direction | undefined> {
+  return path === undefined ? undefined : (await loadDirectionFor(path, model.fingerprint)).direction;
+}
+
+export const analysisBackend: AnalysisBackend = {
+  async analyzeTrace(model, params, context) {
+    const report = (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u });
+    const axis = await directionFor(model, params.axisDirection);
+    if (params.persona && !axis) throw new InputError('persona drift needs an Assistant-Axis direction: build one with Build Direction… (Assistant Axis) and choose it');
+    const { file } = await analyzeDocument(parseTrace(params.text, { fileName: params.fileName }), {
+      name: basename(params.fileName),
+      toolVersion: version,
+      segmentation: params.segmentation,
+      conversation: params.conversation,
+      model,
+      tts: params.tts ? { cue: params.cue, answer: params.answer, seed: params.seed } : null,
+      seal: params.seal ? { keywords: params.sealKeywords, direction: await directionFor(model, params.sealDirection), layer: params.sealLayer } : null,
+      persona: params.persona && axis ? { axis, layer: params.personaLayer } : null,
+      signal: context.signal,
+      report,
+      onSnapshot: (snapshot) => context.notify('analysisSnapshot', { requestId: context.id, file: snapshot }),
+    });
+    return file;
+  },
+
+  async buildDirection(model, params, context) {
+    const progress = { signal: context.signal, report: (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u }) };
+    const options = params.options ?? {};
+    let direction: Direction;
+    switch (params.kind) {
+      case 'seal': {
+        const files = await traceFiles(params.inputs);
+        const traces = await Promise.all(files.map(async (file) => ({ name: basename(file), trace: parseTrace(await readFile(file, 'utf8'), { fileName: file }) })));
+        if (traces.length === 0) throw new InputError('no trace files among the chosen files and folders');
+        direction = await buildSealDirection(model, traces, progress);
+        break;
+      }
+      case 'truethinking':
+        direction = await mineTrueThinking(model, await readTraceResults(params.inputs), progress);
+        break;
+      case 'assistant-axis':
+        direction = await buildAssistantAxis(model, { roleSet: await loadRoleSet(params.inputs), mode: options.fast ? 'prompt' : 'responses', ...progress });
+        break;
+      case 'selective': {
+        if (params.inputs.length !== 2) throw new InputError('Selective Steering needs two prompt files: the positive set, then the negative set');
+        direction = await buildSelectiveDirection(model, { positive: await readPrompts(params.inputs[0]), negative: await readPrompts(params.inputs[1]), ...progress });
+        break;
+      }
+    }
+    await saveDirection(params.out, direction);
+    return { ...direction.meta, path: params.out };
+  },
+};
