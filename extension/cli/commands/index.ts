@@ -2,6 +2,7 @@
 
 import type { Command } from '../command';
 import { analyzeCommand } from './analyze';
+import { demoCommand } from './demo';
 import { directionCommand } from './direction';
 import { exportCommand } from './export';
 import { generateCommand } from './generate';
@@ -9,4 +10,4 @@ import { makeModelCommand } from './make-model';
 import { runCommandSpec } from './run';
 import { serveCommand } from './serve';
 
-export const COMMANDS: Command[] = [analyzeCommand, generateCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];
+export const COMMANDS: Command[] = [demoCommand, analyzeCommand, generateCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];
