@@ -9,10 +9,20 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-export interface Command {
+interface CommandBase {
   name: string;
   summary: string;
   usage: string;
+}
+
+/** A command made of subcommands (`direction seal ...`): the first argument picks one. */
+export interface CommandGroup extends CommandBase {
+  subcommands: Command[];
+}
+
+export type Command = LeafCommand | CommandGroup;
+
+export interface LeafCommand extends CommandBase {
   options: Record<string, OptionSpec>;
   /** Positional arguments are allowed (e.g. trace files). */
   positionals?: string;
@@ -22,6 +32,9 @@ export interface Command {
 export class UsageError extends Error {}
 
 export function helpText(command: Command): string {
+  if ('subcommands' in command) {
+    return [command.summary, '', `Usage: thinkscope ${command.name} ${command.subcommands.map((s) => s.name).join('|')} ...   (each with --help)`, '', ...command.subcommands.map((s) => `  thinkscope ${s.usage}\n      ${s.summary}`)].join('\n');
+  }
   const lines = [`${command.summary}`, '', `Usage: thinkscope ${command.usage}`, '', 'Options:'];
   const entries = Object.entries({ ...command.options, help: { type: 'boolean', description: 'show this help' } as OptionSpec });
   const left = entries.map(([name, spec]) => `  --${name}${spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''}`);
@@ -31,6 +44,14 @@ export function helpText(command: Command): string {
 }
 
 export async function runCommand(command: Command, argv: string[], context: CommandContext): Promise<void> {
+  if ('subcommands' in command) {
+    const [name, ...rest] = argv;
+    const sub = command.subcommands.find((s) => s.name === name);
+    if (sub) return runCommand(sub, rest, context);
+    if (name === '--help' || name === '-h') return console.log(helpText(command));
+    const expected = command.subcommands.map((s) => s.name).join(', ');
+    throw new UsageError(`${name ? `unknown ${command.name} subcommand "${name}"` : 'give a subcommand'}: expected ${expected}\n\n${helpText(command)}`);
+  }
   // parseArgs rejects keys it does not know (description) and keys set to undefined.
   const options = Object.fromEntries(
     Object.entries(command.options).map(([name, { description: _, valueName: __, ...spec }]) => [name, Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined))]),

@@ -11,7 +11,7 @@ import { buildSelectiveDirection } from '../../engine/analysis/selective';
 import { exportControlVector, importControlVector } from '../../engine/directions/controlvector';
 import { loadDirection, saveDirection } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';
-import { helpText, integerOption, numberOption, required, runCommand, UsageError, type Command, type OptionSpec } from '../command';
+import { integerOption, numberOption, required, UsageError, type Command, type CommandGroup, type OptionSpec } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { directionTruethinkingCommand } from './direction-truethinking';
@@ -198,38 +198,10 @@ export const DIRECTION_SUBCOMMANDS: readonly Command[] = [sealCommand, axisComma
  * The options of every subcommand, so that one strict parse accepts any of them; defaults are left
  * to the subcommand's own parse, which runs on the arguments rebuilt from the values.
  */
-function unionOptions(): Record<string, OptionSpec> {
-  const union: Record<string, OptionSpec> = {};
-  for (const sub of DIRECTION_SUBCOMMANDS) {
-    for (const [name, spec] of Object.entries(sub.options)) {
-      const { default: _, ...rest } = spec;
-      union[name] ??= { ...rest, description: '' };
-      union[name].description = union[name].description ? union[name].description.replace(/^\[(.*?)\]/, `[$1, ${sub.name}]`) : `[${sub.name}] ${spec.description}`;
-    }
-  }
-  return union;
-}
 
-function rebuildArguments(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): string[] {
-  const args = [...positionals];
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined || value === false) continue;
-    if (value === true) args.push(`--${name}`);
-    else for (const item of Array.isArray(value) ? value : [value]) args.push(`--${name}=${item}`);
-  }
-  return args;
-}
-
-export const directionCommand: Command = {
+export const directionCommand: CommandGroup = {
   name: 'direction',
   summary: 'Build a direction (seal, assistant-axis, selective, truethinking) or import/export a llama.cpp control vector.',
-  usage: `direction ${DIRECTION_SUBCOMMANDS.map((s) => s.name).join('|')} ...   (direction SUBCOMMAND --help for each)\n\n${DIRECTION_SUBCOMMANDS.map((s) => `  thinkscope ${s.usage}`).join('\n')}`,
-  positionals: 'SUBCOMMAND ...',
-  options: unionOptions(),
-  async run(values, positionals, context) {
-    const [name, ...rest] = positionals;
-    const sub = DIRECTION_SUBCOMMANDS.find((s) => s.name === name);
-    if (!sub) throw new UsageError(`${name ? `unknown direction subcommand "${name}"` : 'give a subcommand'}: expected ${DIRECTION_SUBCOMMANDS.map((s) => s.name).join(', ')}\n\n${helpText(directionCommand)}`);
-    await runCommand(sub, rebuildArguments(values, rest), context);
-  },
+  usage: 'direction SUBCOMMAND ...',
+  subcommands: DIRECTION_SUBCOMMANDS,
 };
