@@ -17,7 +17,7 @@ interface CommandBase {
 
 /** A command made of subcommands (`direction seal ...`): the first argument picks one. */
 export interface CommandGroup extends CommandBase {
-  subcommands: Command[];
+  subcommands: readonly Command[];
 }
 
 export type Command = LeafCommand | CommandGroup;

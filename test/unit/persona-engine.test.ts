@@ -8,7 +8,7 @@ import { Model } from '../../extension/engine/model';
 import {
   buildAssistantAxis, cappingInterventions, defaultCapLayers, defaultPersonaLayer, loadRoleSet, parseJudgeScore, personaProjections, type RoleSet,
 } from '../../extension/engine/analysis/persona';
-import { chatPromptIds } from '../../extension/engine/directions/activations';
+import { chatPromptIds } from '../../extension/engine/chat-prompt';
 import { CancelledError } from '../../extension/engine/runtime/progress';
 import { dot, normalize, percentile } from '../../extension/common/analysis/stats';
 import { parseTrace } from '../../extension/common/trace/parse';

@@ -7,7 +7,7 @@ import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { annotateSeal, buildSealDirection, defaultSealLayer, sealSteeringPolicy } from '../../extension/engine/analysis/seal';
 import { thinkingPrompt } from '../../extension/engine/analysis/trace-steps';
-import { chatPromptIds } from '../../extension/engine/directions/activations';
+import { chatPromptIds } from '../../extension/engine/chat-prompt';
 import { generate } from '../../extension/engine/runtime/generate';
 import { CancelledError } from '../../extension/engine/runtime/progress';
 import { parseTrace } from '../../extension/common/trace/parse';

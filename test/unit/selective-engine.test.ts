@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { buildSelectiveDirection, selectiveInterventions } from '../../extension/engine/analysis/selective';
-import { chatPromptIds } from '../../extension/engine/directions/activations';
+import { chatPromptIds } from '../../extension/engine/chat-prompt';
 import { dot, norm } from '../../extension/common/analysis/stats';
 import { CancelledError } from '../../extension/engine/runtime/progress';
 import type { Direction } from '../../extension/common/direction';

@@ -96,7 +96,7 @@ export const analyzeCommand: Command = {
             report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
           }),
         );
-        if (sealAgreement) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
+        if (sealAgreement?.rate != null) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
         files.push(file);
         before += stepCounts[i];
         bar.report({ message: `analyzing ${doc.name}`, done: before, total });

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { ChatMessage } from '../../engine/checkpoint/tokenizer';
-import { chatPromptIds } from '../../engine/directions/activations';
+import { chatPromptIds } from '../../engine/chat-prompt';
 import { PRESETS, steeringFromDirection, type Preset } from '../../engine/directions/presets';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';

@@ -9,7 +9,7 @@ import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { Model } from '../model';
 import type { Progress } from '../runtime/progress';
 import { annotateTrace, type TtsSettings } from './tts/annotate';
-import { annotateSeal } from './seal';
+import { annotateSeal, type SealAgreement } from './seal';
 import { personaProjections } from './persona';
 
 export interface AnalyzeDocumentOptions extends Progress {
@@ -35,7 +35,7 @@ function directionRef(direction: Direction): DirectionRef {
 export interface AnalyzedDocument {
   file: TraceFile;
   /** Agreement between keyword classes and the latent view, when a SEAL direction was given. */
-  sealAgreement: { layer: number; rate: number; scored: number } | null;
+  sealAgreement: SealAgreement | null;
 }
 
 export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocumentOptions): Promise<AnalyzedDocument> {
@@ -63,7 +63,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
       settings: { ...file.settings, sealLayer: seal.agreement?.layer ?? null },
       directions: options.seal.direction ? [directionRef(options.seal.direction)] : [],
     };
-    if (seal.agreement) sealAgreement = { layer: seal.agreement.layer, rate: seal.agreement.rate, scored: seal.agreement.scored };
+    sealAgreement = seal.agreement;
     options.onSnapshot?.(file);
   }
 

@@ -8,7 +8,7 @@ import type { HookKind } from '../../common/hooks';
 import type { Intervention } from '../../common/steering-plan';
 import { blocksWithAllPointsSelected, classMeanProjections, selectivePlane } from '../../common/analysis/selective';
 import { differenceOfMeans, meanVector, norm, normalize } from '../../common/analysis/stats';
-import { chatPromptIds } from '../directions/activations';
+import { chatPromptIds } from '../chat-prompt';
 import type { Model } from '../model';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 

@@ -1,21 +1,13 @@
-// Reading activations to build and apply directions: chat prompts as token ids, and forward passes
+// Reading activations to build and apply directions: forward passes
 // over long texts in chunks (with the KV cache), so hidden states of every layer never have to be
 // held for a whole trace at once.
 
-import type { ChatMessage, TextTokenizer } from '../checkpoint/tokenizer';
 import type { DecoderSession, KvCache } from '../runtime/decoder-session';
 import { throwIfCancelled } from '../runtime/progress';
 import type { HookKind } from '../../common/hooks';
 
 export const DEFAULT_CHUNK_TOKENS = 256;
 
-/**
- * The chat-templated prompt, ready for the assistant's reply (a reasoning model's template opens
- * `<think>`); `variables` are extra template inputs such as enable_thinking.
- */
-export function chatPromptIds(tokenizer: TextTokenizer, messages: readonly ChatMessage[], variables?: Record<string, unknown>): number[] {
-  return tokenizer.encode(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, variables }));
-}
 
 export function layerHooks(numLayers: number, kind: HookKind, layers?: readonly number[]): string[] {
   return (layers ?? Array.from({ length: numLayers }, (_, l) => l)).map((l) => `blocks.${l}.${kind}`);

@@ -9,7 +9,7 @@ import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
 import { interventionsForChoice } from '../directions/presets';
 import { generate } from '../runtime/generate';
-import { promptIds } from '../chat-prompt';
+import { chatPromptIds } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -92,7 +92,7 @@ export class EngineService {
     generate: async (params, context) => {
       const model = this.requireModel();
       const { tokenizer } = model;
-      const ids = promptIds(tokenizer, params);
+      const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []));
       const { interventions, warnings } = await this.steeringFor(model, params.steering);
       const steering = model.session.compileSteering(interventions);
       const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
