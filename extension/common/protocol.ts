@@ -4,21 +4,14 @@
 // notifications that carry complete snapshots, so a client that missed one loses nothing.
 
 import type { DirectionMetadata } from './direction';
-import type { TraceFile } from './bundle/trace-file';
+import type { ModelFingerprint, TraceFile } from './bundle/trace-file';
 import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
 
 export const PROTOCOL_VERSION = 1;
 
-export interface ModelInfo {
+export interface ModelInfo extends ModelFingerprint {
   path: string;
-  name: string;
-  architecture: string;
-  numLayers: number;
-  hiddenSize: number;
-  vocabSize: number;
-  weightsHash: string;
-  precision: 'fp32' | 'int4';
   /** True when this load built the graph (first open of these weights). */
   built: boolean;
   loadSeconds: number;

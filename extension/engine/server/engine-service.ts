@@ -68,14 +68,8 @@ export class EngineService {
       await this.model?.close();
       this.model = model;
       this.modelInfo = {
+        ...model.fingerprint,
         path: model.dir,
-        name: model.fingerprint.name,
-        architecture: model.spec.architecture,
-        numLayers: model.spec.numLayers,
-        hiddenSize: model.spec.hiddenSize,
-        vocabSize: model.spec.vocabSize,
-        weightsHash: model.fingerprint.weightsHash,
-        precision: model.fingerprint.precision,
         built: model.built,
         loadSeconds: (performance.now() - started) / 1000,
         hasChatTemplate: model.tokenizer.hasChatTemplate,

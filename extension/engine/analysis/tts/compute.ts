@@ -18,19 +18,12 @@
 import { confidenceFromLogProbs, tokenLogProb, trueThinking } from '../../../common/analysis/tts';
 import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-session';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
+import type { StepAnnotation } from '../../../common/bundle/trace-file';
 import { cachePrefix } from './cache-prefix';
 import { stepPositions, variantPrefix, type TtsLayout, type Variant } from './layout';
 
-export interface StepScore {
-  index: number;
-  perturbable: boolean;
-  /** Null for a step that is not perturbable. */
-  tts: number | null;
-  s11: number | null;
-  s01: number | null;
-  s10: number | null;
-  s00: number | null;
-}
+/** A step's True Thinking Score and its four confidences (all null for a step that is not perturbable). */
+export type StepScore = Pick<StepAnnotation, 'index' | 'perturbable' | 'tts' | 's11' | 's01' | 's10' | 's00'>;
 
 export interface TtsProgress extends Progress {
   /** Each step's score as soon as it is known, in step order. */
