@@ -44,7 +44,7 @@ export class Model {
       const weightsHash = folder.weights.weightsFingerprint();
       const key = graphFingerprint(configText, weightsHash, { precision });
       options.report?.({ message: 'preparing the model graph', done: 0, total: 1 });
-      const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot);
+      const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot, { precision });
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
       const tokenizer = folder.tokenizerFiles ? await TextTokenizer.fromFolder(folder.dir) : null;
       const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads });

@@ -1,12 +1,68 @@
-// Entry point of the VS Code extension.
+// Entry point of the VS Code extension: the engine client, the analysed traces and everything that
+// shows them (decorations, hover, CodeLens, trace viewer, panels), and the palette commands.
 import * as vscode from 'vscode';
+import { registerAnalyze } from './analyze-command';
+import { registerCodeLens } from './codelens';
+import { Commands } from './command-ids';
+import type { EngineClient, TraceResults } from './contracts';
+import { TraceDecorations, type RenderedStep } from './decorations';
+import { registerBuildDirection } from './direction-command';
+import { DirectionLibrary } from './directions';
+import { ProcessEngineClient } from './engine-client';
+import { registerExport } from './export-command';
+import { registerFollowEdits } from './follow-edits';
+import { registerHover } from './hover';
 import { registerModelSelection } from './model-selection';
+import { registerPanels } from './panels';
+import { registerSteer } from './steer-command';
+import { TraceResultStore } from './trace-results';
+import { TraceViewer } from './trace-viewer';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: for other extensions and for the integration tests. */
+export interface ThinkScopeApi {
+  engine: EngineClient;
+  results: TraceResults;
+  /** The local engine process's id while one runs. */
+  enginePid(): number | undefined;
+  /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
+  renderedSteps(uri: vscode.Uri): RenderedStep[];
+}
+
+export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const log = vscode.window.createOutputChannel('ThinkScope', { log: true });
-  context.subscriptions.push(log);
-  registerModelSelection(context, log);
+  const engine = new ProcessEngineClient(context.extensionPath, log);
+  const results = new TraceResultStore();
+  const decorations = new TraceDecorations(results);
+  const directions = new DirectionLibrary(context.globalState, engine);
+  context.subscriptions.push(log, engine, results, decorations, new TraceViewer(results), registerFollowEdits(results), registerHover(results), registerCodeLens(results));
+
+  const models = registerModelSelection(context, engine, log);
+  registerAnalyze(context, engine, results, models, log);
+  registerSteer(context, engine, results, models, directions, log);
+  registerBuildDirection(context, engine, models, directions, log);
+  registerExport(context, results, log);
+  registerPanels(context, engine, results);
+  context.subscriptions.push(
+    // The given or active document's annotations; every document's when that one has none.
+    vscode.commands.registerCommand(Commands.clearAnnotations, (uri?: vscode.Uri) => {
+      const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+      const targets = target && results.get(target) ? [target] : results.uris();
+      targets.forEach((each) => results.delete(each));
+    }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('thinkscope.engine.location')) engine.restart();
+    }),
+  );
   log.info(`ThinkScope ${context.extension.packageJSON.version} activated`);
+  return {
+    engine,
+    results,
+    enginePid: () => engine.pid,
+    renderedSteps: (uri) => {
+      decorations.renderNow(uri);
+      return decorations.renderedSteps(uri);
+    },
+  };
 }
 
 export function deactivate(): void {}

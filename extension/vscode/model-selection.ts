@@ -1,13 +1,18 @@
-// Which checkpoint the engine will load: the `thinkscope.modelPath` setting, shown in the status bar
-// and chosen with "ThinkScope: Select Model…".
+// Which checkpoint the engine uses: "ThinkScope: Select Model…" (recent folders or a folder picker)
+// loads it in the engine with a progress notification (the first open builds the graph) and records
+// it in `thinkscope.modelPath`. The status bar shows the model and whether the engine is busy.
+
 import * as vscode from 'vscode';
+import type { ModelInfo } from '../common/protocol';
+import { Commands } from './command-ids';
+import type { EngineClient, EngineState } from './contracts';
+import { reportFailure, withEngineProgress } from './progress';
+import { folderName, RecentFolders } from './recent';
+import { configuredModelPath, loadModelParams } from './settings';
 
-export const SELECT_MODEL_COMMAND = 'thinkscope.selectModel';
+export const SELECT_MODEL_COMMAND = Commands.selectModel;
 const MODEL_PATH_SETTING = 'modelPath';
-
-function configuredModelPath(): string {
-  return vscode.workspace.getConfiguration('thinkscope').get<string>(MODEL_PATH_SETTING, '').trim();
-}
+const BROWSE = '$(folder-opened) Browse…';
 
 /** A Hugging Face checkpoint folder is recognised by its config.json. */
 async function isCheckpointFolder(folder: vscode.Uri): Promise<boolean> {
@@ -19,57 +24,114 @@ async function isCheckpointFolder(folder: vscode.Uri): Promise<boolean> {
   }
 }
 
-function pickFolder(): Thenable<vscode.Uri[] | undefined> {
-  return vscode.window.showOpenDialog({
+async function pickFolder(): Promise<vscode.Uri | undefined> {
+  const picked = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: false,
     canSelectMany: false,
     openLabel: 'Use This Model',
     title: 'Select a Hugging Face checkpoint folder (with config.json, *.safetensors, tokenizer.json)',
   });
+  return picked?.[0];
 }
 
-/**
- * Records a checkpoint folder as the model to use. The folder comes from the caller (another
- * command, a test) or, without one, from a folder picker. Returns the recorded path,
- * or undefined when nothing was chosen or the folder is not a checkpoint.
- */
-async function selectModel(log: vscode.LogOutputChannel, argument?: unknown): Promise<string | undefined> {
-  if (argument !== undefined && !(argument instanceof vscode.Uri)) {
-    throw new Error(`${SELECT_MODEL_COMMAND} expects a folder Uri or no argument, got ${JSON.stringify(argument)}`);
+export interface ModelSelection {
+  /** Loads the configured model when the engine has none; false (the user told why) when there is none to load. */
+  ensureModel(): Promise<boolean>;
+}
+
+export function registerModelSelection(context: vscode.ExtensionContext, engine: EngineClient, log: vscode.LogOutputChannel): ModelSelection {
+  const recent = new RecentFolders(context.globalState, 'thinkscope.recentModels');
+
+  async function load(path: string): Promise<ModelInfo> {
+    return withEngineProgress(`ThinkScope: Loading ${folderName(path)}`, (task) =>
+      engine.request('loadModel', loadModelParams(path), { signal: task.signal, onNotification: task.listener() }),
+    );
   }
-  const folder = argument ?? (await pickFolder())?.[0];
-  if (!folder) return undefined;
-  if (!(await isCheckpointFolder(folder))) {
-    const message = `${folder.fsPath} is not a Hugging Face checkpoint folder: it has no config.json. Choose the folder that holds config.json, the *.safetensors files and tokenizer.json.`;
-    log.warn(message);
-    void vscode.window.showErrorMessage(message);
-    return undefined;
+
+  async function chooseFolder(): Promise<vscode.Uri | undefined> {
+    const recents = recent.list();
+    if (recents.length === 0) return pickFolder();
+    const items: vscode.QuickPickItem[] = [...recents.map((path) => ({ label: folderName(path), description: path })), { label: BROWSE }];
+    const chosen = await vscode.window.showQuickPick(items, { title: 'ThinkScope: Select Model', placeHolder: 'A recent checkpoint folder, or Browse… for another' });
+    if (!chosen) return undefined;
+    return chosen.label === BROWSE ? pickFolder() : vscode.Uri.file(chosen.description!);
   }
-  await vscode.workspace.getConfiguration('thinkscope').update(MODEL_PATH_SETTING, folder.fsPath, vscode.ConfigurationTarget.Global);
-  log.info(`model folder set to ${folder.fsPath}`);
-  return folder.fsPath;
-}
 
-function showModel(item: vscode.StatusBarItem): void {
-  const modelPath = configuredModelPath();
-  const name = modelPath.split(/[\\/]/).filter(Boolean).pop();
-  item.text = name ? `$(hubot) ThinkScope: ${name}` : '$(hubot) ThinkScope: no model';
-  item.tooltip = modelPath ? `Model: ${modelPath}\nClick to choose another checkpoint folder` : 'Click to choose a Hugging Face checkpoint folder';
-}
+  /** The folder from the caller (another command, a test) or from the user; its path once loaded. */
+  async function selectModel(argument?: unknown): Promise<string | undefined> {
+    if (argument !== undefined && !(argument instanceof vscode.Uri)) {
+      throw new Error(`${SELECT_MODEL_COMMAND} expects a folder Uri or no argument, got ${JSON.stringify(argument)}`);
+    }
+    const folder = argument ?? (await chooseFolder());
+    if (!folder) return undefined;
+    if (!(await isCheckpointFolder(folder))) {
+      const message = `${folder.fsPath} is not a Hugging Face checkpoint folder: it has no config.json. Choose the folder that holds config.json, the *.safetensors files and tokenizer.json.`;
+      log.warn(message);
+      void vscode.window.showErrorMessage(message);
+      await recent.remove(folder.fsPath);
+      return undefined;
+    }
+    try {
+      const info = await load(folder.fsPath);
+      log.info(`loaded ${info.name} (${info.architecture}, ${info.numLayers} layers, ${info.precision}) in ${info.loadSeconds.toFixed(1)} s${info.built ? ', graph built' : ''}`);
+    } catch (error) {
+      reportFailure(log, `Could not load ${folderName(folder.fsPath)}`, error);
+      return undefined;
+    }
+    await recent.add(folder.fsPath);
+    await vscode.workspace.getConfiguration('thinkscope').update(MODEL_PATH_SETTING, folder.fsPath, vscode.ConfigurationTarget.Global);
+    return folder.fsPath;
+  }
 
-/** Registers the command and the status bar item; both are disposed with the extension. */
-export function registerModelSelection(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  async function ensureModel(): Promise<boolean> {
+    if (engine.state.model) return true;
+    const path = configuredModelPath();
+    if (!path) {
+      const choice = await vscode.window.showErrorMessage('ThinkScope needs a model for this: select a Hugging Face checkpoint folder first.', 'Select Model…');
+      if (choice) await vscode.commands.executeCommand(SELECT_MODEL_COMMAND);
+      return engine.state.model !== null;
+    }
+    try {
+      await load(path);
+      return true;
+    } catch (error) {
+      reportFailure(log, `Could not load ${folderName(path)}`, error);
+      return false;
+    }
+  }
+
   const item = vscode.window.createStatusBarItem('thinkscope.model', vscode.StatusBarAlignment.Left, 0);
   item.name = 'ThinkScope Model';
   item.command = SELECT_MODEL_COMMAND;
-  showModel(item);
+  const show = () => showModel(item, engine.state);
+  show();
   item.show();
   context.subscriptions.push(
     item,
-    vscode.commands.registerCommand(SELECT_MODEL_COMMAND, (argument?: unknown) => selectModel(log, argument)),
+    engine.onDidChangeState(show),
+    vscode.commands.registerCommand(SELECT_MODEL_COMMAND, selectModel),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration(`thinkscope.${MODEL_PATH_SETTING}`)) showModel(item);
+      if (event.affectsConfiguration(`thinkscope.${MODEL_PATH_SETTING}`)) show();
     }),
   );
+  return { ensureModel };
+}
+
+const STATUS_ICON: Record<EngineState['status'], string> = { stopped: '$(hubot)', idle: '$(hubot)', starting: '$(loading~spin)', busy: '$(loading~spin)' };
+const STATUS_WORDS: Record<EngineState['status'], string> = {
+  stopped: 'the engine is not running; it starts on the next request',
+  starting: 'the engine is starting',
+  idle: 'the engine is idle',
+  busy: 'the engine is working',
+};
+
+function showModel(item: vscode.StatusBarItem, state: EngineState): void {
+  const path = state.model?.path ?? configuredModelPath();
+  const name = state.model?.name ?? (path ? folderName(path) : undefined);
+  item.text = `${STATUS_ICON[state.status]} ThinkScope: ${name ?? 'no model'}`;
+  const loaded = state.model ? `${state.model.architecture}, ${state.model.numLayers} layers, ${state.model.precision}` : path ? 'not loaded yet' : '';
+  item.tooltip = path
+    ? `Model: ${path} (${loaded})\nStatus: ${STATUS_WORDS[state.status]}\nClick to choose another checkpoint folder`
+    : `Status: ${STATUS_WORDS[state.status]}\nClick to choose a Hugging Face checkpoint folder`;
 }

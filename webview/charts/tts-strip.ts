@@ -14,8 +14,8 @@ export interface TtsStripOptions {
 }
 
 export interface TtsStrip {
-  /** Marks one step's bar as selected (null clears). */
-  highlight(index: number | null): void;
+  /** Marks the bars of one step or of several as selected (null or [] clears). */
+  highlight(index: number | readonly number[] | null): void;
   /** Moves keyboard focus to a step's bar. */
   focus(index: number): void;
 }
@@ -70,7 +70,8 @@ export function renderTtsStrip(container: HTMLElement, bars: StepBar[], options:
   }
   return {
     highlight(index) {
-      rects.classed('ts-selected', (b) => b.index === index);
+      const selected = new Set(index === null ? [] : typeof index === 'number' ? [index] : index);
+      rects.classed('ts-selected', (b) => selected.has(b.index));
     },
     focus,
   };

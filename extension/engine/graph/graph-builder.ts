@@ -1,21 +1,41 @@
 // Emits the steerable decoder graph for a ModelSpec. The graph works on one sequence, with activations
-// as 2-D [T, H] tensors (so every projection is one Gemm over the weights as Hugging Face stores them),
-// a KV cache passed in and returned per layer, and at every hook point a steering block driven by graph
-// inputs (zeros make it a no-op). See architecture.md, "One intervention form covers every method".
+// as 2-D [T, H] tensors (so every projection is one Gemm over the weights as Hugging Face stores them,
+// or one MatMulNBits over their int4 blocks), a KV cache passed in and returned per layer, and at every
+// hook point a steering block driven by graph inputs (zeros make it a no-op). See architecture.md,
+// "One intervention form covers every method".
 
 import type { ModelSpec } from '../../common/model-spec';
 import { FINAL_NORM_HOOK, hookName, type HookKind } from '../../common/hooks';
 import { DataType, type Dim, type GraphDef, type NodeDef, type TensorDef, type ValueInfo, type AttributeValue } from './onnx-proto';
 import { LINEAR_COLUMNS, RELU_COLUMNS, STEERING_COLUMNS } from '../../common/steering-plan';
+import { INT4_BLOCK_SIZE } from './quantize-int4';
 
 /** A weight of the built graph: HF tensors concatenated along their first axis, optionally transformed. */
 export interface WeightPlan {
   name: string;
+  /** Shape as stored (for int4, the float [N, K] the codes were quantized from). */
   dims: number[];
   sources: string[];
   /** gemma's RMSNorm gain is (1 + w): stored already added, rounded to float32 as transformers computes it. */
   addOne: boolean;
+  /** Stored transposed, [K, N] for an HF [N, K]: a one-row MatMul then streams it without repacking. */
+  transpose?: boolean;
+  /** Stored block-quantized: codes under `name`, scales under `int4ScalesName(name)`. */
+  int4?: boolean;
 }
+
+export type Precision = 'fp32' | 'int4';
+
+export interface BuildOptions {
+  /** Weights of the projections and the output layer: float32, or int4 blocks for MatMulNBits. */
+  precision: Precision;
+  /** Steering blocks at every hook point; a graph without them only prices them (benchmark). */
+  steering: boolean;
+}
+
+export const DEFAULT_BUILD_OPTIONS: BuildOptions = { precision: 'fp32', steering: true };
+
+export const int4ScalesName = (weight: string) => `${weight}.scales`;
 
 export interface BuiltGraph {
   graph: GraphDef;
@@ -108,9 +128,16 @@ class Builder {
     return name;
   }
 
-  output(tensor: string, name: string, shape: Dim[]): void {
-    const renamed = this.op1('Identity', [tensor], undefined, { name: `output:${name}`, outputName: name });
-    this.outputs.push({ name: renamed, elemType: DataType.FLOAT, shape });
+  /**
+   * Makes a freshly computed tensor a graph output under `name` by renaming it at its producer (no
+   * copy); it must not be consumed yet.
+   */
+  output(tensor: string, name: string, shape: Dim[]): string {
+    const producer = this.nodes.find((n) => n.outputs.includes(tensor));
+    if (!producer || this.nodes.some((n) => n.inputs.includes(tensor))) throw new Error(`graph output ${name}: ${tensor} is not a fresh, unconsumed node output`);
+    producer.outputs = producer.outputs.map((o) => (o === tensor ? name : o));
+    this.outputs.push({ name, elemType: DataType.FLOAT, shape });
+    return name;
   }
 }
 
@@ -128,7 +155,7 @@ function rotateHalfMatrix(d: number): number[] {
   return r;
 }
 
-export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
+export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAULT_BUILD_OPTIONS): BuiltGraph {
   const b = new Builder();
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKV, headDim: d, intermediateSize: F, vocabSize: V } = spec;
   const C = STEERING_COLUMNS;
@@ -139,12 +166,31 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
   const mask = b.input('attn_mask', DataType.FLOAT, ['GT', 'S']);
   const localMask = spec.slidingWindows.some((w) => w !== null) ? b.input('attn_mask_local', DataType.FLOAT, ['GT', 'S']) : null;
   const logitsIndex = b.input('logits_index', DataType.INT64, ['N']);
-  const slope = b.constant(DataType.FLOAT, [C], [...Array(LINEAR_COLUMNS).fill(1), ...Array(RELU_COLUMNS).fill(0)]);
+  const slope = options.steering ? b.constant(DataType.FLOAT, [C], [...Array(LINEAR_COLUMNS).fill(1), ...Array(RELU_COLUMNS).fill(0)]) : '';
   const rotate = b.constant(DataType.FLOAT, [d, d], rotateHalfMatrix(d));
 
   const rmsNorm = (x: string, weight: string, eps = spec.rmsNormEps) =>
     b.op1('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, { name: 'RMSNorm' });
   const normWeight = (hf: string, size: number) => b.weight(hf, [size], [hf], spec.normAddsOne);
+
+  /**
+   * x [T, K] times the HF weight [N, K] transposed, plus an optional bias: one MatMul over the weight
+   * stored as [K, N] in fp32, one MatMulNBits over 4-bit blocks in int4. One projection per HF weight:
+   * a fused QKV or gate-up would need a Split, which costs more than the extra MatMul.
+   */
+  const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
+    if (options.precision === 'fp32') {
+      b.weights.push({ name: weight.name, dims: [weight.columns, weight.rows], sources: [weight.source], addOne: false, transpose: true });
+      const product = b.op1('MatMul', [x, weight.name], undefined, { name });
+      return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
+    }
+    const codes = `${weight.name}.int4`;
+    b.weights.push({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, int4: true });
+    const attributes = { K: weight.columns, N: weight.rows, bits: 4, block_size: INT4_BLOCK_SIZE, accuracy_level: 4 };
+    const product = b.op1('MatMulNBits', [x, codes, int4ScalesName(codes)], attributes, { name, domain: 'com.microsoft' });
+    return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
+  };
+  const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, source });
 
   /**
    * x ─┬─ Gemm(W, b) ── z ── PRelu(slope) ── ⊙ gate ── MatMul(U) ──┐
@@ -158,8 +204,7 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
     const u = b.input(names.u, DataType.FLOAT, [C, H]);
     const gate = b.input(names.gate, DataType.FLOAT, ['G', C]);
     return b.inScope(`steer/${hook}`, () => {
-      const z = b.op1('Gemm', [x, w, bias], undefined, { name: 'Readout' });
-      b.output(z, probeOutput(hook), ['T', C]);
+      const z = b.output(b.op1('Gemm', [x, w, bias], undefined, { name: 'Readout' }), probeOutput(hook), ['T', C]);
       const shaped = b.op1('PRelu', [z, slope]);
       const gated = b.op1('Mul', [shaped, gate]);
       const delta = b.op1('MatMul', [gated, u]);
@@ -169,9 +214,7 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
 
   const hook = (x: string, layer: number, kind: HookKind): string => {
     const name = hookName({ layer, kind });
-    const edited = steer(x, name);
-    b.output(edited, name, ['T', H]);
-    return edited;
+    return b.output(options.steering ? steer(x, name) : x, name, ['T', H]);
   };
 
   // Embeddings.
@@ -190,23 +233,16 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
 
       // Attention.
       /**
-       * ln1 ── Gemm(qkv) ── Split ─ q ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
-       *                            ├ k ── [qk-norm] ── RoPE ── Transpose [nKV, d, T] ── Concat(past) = present_k ── MatMul ── [softcap] ── +mask ── Softmax ─┐
-       *                            └ v ── Transpose [nKV, T, d] ── Concat(past) = present_v ──────────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── Gemm(o)
+       * ln1 ─┬ Gemm(q) ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
+       *      ├ Gemm(k) ── [qk-norm] ── RoPE ── Transpose [nKV, d, T] ── Concat(past) = present_k ── MatMul ── [softcap] ── +mask ── Softmax ─┐
+       *      └ Gemm(v) ── Transpose [nKV, T, d] ── Concat(past) = present_v ─────────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── Gemm(o)
        */
       const attnOut = b.inScope('attn', () => {
-        const qkvRows = (nH + 2 * nKV) * d;
-        const qkvSources = ['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.weight`);
-        const qkvW = b.weight(`${p}.self_attn.qkv.weight`, [qkvRows, H], qkvSources);
-        const gemmInputs = [ln1, qkvW];
-        if (spec.attentionBias) {
-          gemmInputs.push(b.weight(`${p}.self_attn.qkv.bias`, [qkvRows], ['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.bias`)));
-        }
-        const qkv = b.op1('Gemm', gemmInputs, { transB: 1 }, { name: 'QKV' });
-        const [q2, k2, v2] = b.op('Split', [qkv, b.ints([nH * d, nKV * d, nKV * d])], { axis: 1 }, { outputs: 3 });
-        let q = b.op1('Reshape', [q2, b.ints([-1, nH, d])]);
-        let k = b.op1('Reshape', [k2, b.ints([-1, nKV, d])]);
-        const v = b.op1('Reshape', [v2, b.ints([-1, nKV, d])]);
+        const bias = (x: string, rows: number) => (spec.attentionBias ? b.weight(`${p}.self_attn.${x}_proj.bias`, [rows], [`${p}.self_attn.${x}_proj.bias`]) : undefined);
+        const qkv = (x: string, rows: number) => linear(ln1, x.toUpperCase(), projection(rows, H, `${p}.self_attn.${x}_proj.weight`), bias(x, rows));
+        let q = b.op1('Reshape', [qkv('q', nH * d), b.ints([-1, nH, d])]);
+        let k = b.op1('Reshape', [qkv('k', nKV * d), b.ints([-1, nKV, d])]);
+        const v = b.op1('Reshape', [qkv('v', nKV * d), b.ints([-1, nKV, d])]);
         if (spec.qkNorm) {
           q = rmsNorm(q, b.weight(`${p}.self_attn.q_norm.weight`, [d], [`${p}.self_attn.q_norm.weight`], spec.normAddsOne));
           k = rmsNorm(k, b.weight(`${p}.self_attn.k_norm.weight`, [d], [`${p}.self_attn.k_norm.weight`], spec.normAddsOne));
@@ -233,8 +269,7 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
         const context = b.op1('MatMul', [probs, values], undefined, { name: 'Context' });
         const perToken = b.op1('Transpose', [b.op1('Reshape', [context, b.ints([nH, -1, d])])], { perm: [1, 0, 2] });
         const flat = b.op1('Reshape', [perToken, b.ints([-1, nH * d])]);
-        const oW = b.weight(`${p}.self_attn.o_proj.weight`, [H, nH * d], [`${p}.self_attn.o_proj.weight`]);
-        const out = b.op1('Gemm', [flat, oW], { transB: 1 }, { name: 'O' });
+        const out = linear(flat, 'O', projection(H, nH * d, `${p}.self_attn.o_proj.weight`));
         return spec.sandwichNorms ? rmsNorm(out, normWeight(`${p}.post_attention_layernorm.weight`, H)) : out;
       });
       const mid = hook(b.op1('Add', [residPre, attnOut], undefined, { name: 'ResidualAttn' }), l, 'hook_resid_mid');
@@ -243,13 +278,11 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
       const ln2 = hook(rmsNorm(mid, normWeight(ln2Weight, H)), l, 'ln2.hook_normalized');
 
       const mlpOut = b.inScope('mlp', () => {
-        const guW = b.weight(`${p}.mlp.gate_up.weight`, [2 * F, H], [`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`]);
-        const gu = b.op1('Gemm', [ln2, guW], { transB: 1 }, { name: 'GateUp' });
-        const [gatePart, upPart] = b.op('Split', [gu, b.ints([F, F])], { axis: 1 }, { outputs: 2 });
+        const gatePart = linear(ln2, 'Gate', projection(F, H, `${p}.mlp.gate_proj.weight`));
+        const upPart = linear(ln2, 'Up', projection(F, H, `${p}.mlp.up_proj.weight`));
         const activated =
           spec.activation === 'silu' ? b.op1('Mul', [gatePart, b.op1('Sigmoid', [gatePart])], undefined, { name: 'SiLU' }) : b.op1('Gelu', [gatePart], { approximate: 'tanh' });
-        const dW = b.weight(`${p}.mlp.down_proj.weight`, [H, F], [`${p}.mlp.down_proj.weight`]);
-        const out = b.op1('Gemm', [b.op1('Mul', [activated, upPart]), dW], { transB: 1 }, { name: 'Down' });
+        const out = linear(b.op1('Mul', [activated, upPart]), 'Down', projection(H, F, `${p}.mlp.down_proj.weight`));
         return spec.sandwichNorms ? rmsNorm(out, normWeight(`${p}.post_feedforward_layernorm.weight`, H)) : out;
       });
       return hook(b.op1('Add', [mid, mlpOut], undefined, { name: 'ResidualMlp' }), l, 'hook_resid_post');
@@ -257,11 +290,11 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
   }
 
   b.inScope('final', () => {
-    const normed = rmsNorm(resid, normWeight('model.norm.weight', H));
-    b.output(normed, FINAL_NORM_HOOK, ['T', H]);
+    const normed = b.output(rmsNorm(resid, normWeight('model.norm.weight', H)), FINAL_NORM_HOOK, ['T', H]);
     const rows = b.op1('Gather', [normed, logitsIndex], { axis: 0 });
-    const headWeight = spec.tieWordEmbeddings ? embedWeight : b.weight('lm_head.weight', [V, H], ['lm_head.weight']);
-    let logits = b.op1('Gemm', [rows, headWeight], { transB: 1 }, { name: 'LmHead' });
+    const headSource = spec.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    // Tied weights get their own copy in the output layer's layout; the embedding only gathers rows of its own.
+    let logits = linear(rows, 'LmHead', { ...projection(V, H, headSource), name: 'lm_head.weight' });
     if (spec.finalLogitSoftcap !== null) {
       const cap = spec.finalLogitSoftcap;
       logits = b.op1('Mul', [b.op1('Tanh', [b.op1('Div', [logits, b.scalar(cap)])]), b.scalar(cap)], undefined, { name: 'Softcap' });
@@ -274,3 +307,4 @@ export function buildDecoderGraph(spec: ModelSpec): BuiltGraph {
     weights: b.weights,
   };
 }
+

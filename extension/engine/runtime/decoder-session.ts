@@ -50,7 +50,8 @@ export interface SessionOptions {
 export class DecoderSession {
   private readonly inverseFrequencies: Float64Array;
   private readonly hasLocalAttention: boolean;
-  private readonly hooks: string[];
+  /** Hooks whose steering blocks take inputs; empty for a graph built without steering. */
+  private readonly steerable: string[];
   /** Fed at every hook without a plan: a steering block with zero W and U changes nothing. */
   private readonly idle: { w: ort.Tensor; b: ort.Tensor; u: ort.Tensor; gate: ort.Tensor };
   readonly emptyCache: KvCache;
@@ -61,7 +62,8 @@ export class DecoderSession {
   ) {
     this.inverseFrequencies = ropeInverseFrequencies(spec);
     this.hasLocalAttention = spec.slidingWindows.some((w) => w !== null);
-    this.hooks = steerableHooks(spec.numLayers);
+    const inputs = new Set(session.inputNames);
+    this.steerable = steerableHooks(spec.numLayers).filter((hook) => inputs.has(steeringInputs(hook).w));
     const H = spec.hiddenSize;
     const C = STEERING_COLUMNS;
     this.idle = {
@@ -94,6 +96,7 @@ export class DecoderSession {
   /** Compiles interventions and probes once; the result can drive any number of forward calls. */
   compileSteering(interventions: readonly Intervention[], probes: readonly (ProbeRequest & { name: string })[] = []): Steering {
     for (const item of [...interventions, ...probes]) parseHook(item.hook, this.spec.numLayers);
+    if (this.steerable.length === 0 && interventions.length + probes.length > 0) throw new Error('this graph was built without steering blocks: it cannot steer or probe');
     const H = this.spec.hiddenSize;
     const C = STEERING_COLUMNS;
     const plans = planSteering(interventions, probes, H, canonicalHook);
@@ -143,7 +146,7 @@ export class DecoderSession {
       feeds[pastValue(l)] = cache.values[l] as ort.Tensor;
     }
     const steering = request.steering;
-    for (const hook of this.hooks) {
+    for (const hook of this.steerable) {
       const names = steeringInputs(hook);
       const plan = steering?.plans.get(hook);
       const tensors = steering?.tensors.get(hook);

@@ -8,12 +8,13 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelSpec } from '../../common/model-spec';
-import { buildDecoderGraph, type WeightPlan } from '../graph/graph-builder';
+import { buildDecoderGraph, int4ScalesName, type BuildOptions, type Precision, type WeightPlan } from '../graph/graph-builder';
+import { INT4_BLOCK_SIZE, quantizeInt4 } from '../graph/quantize-int4';
 import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
 import { throwIfCancelled, type Progress } from './progress';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 2;
+export const GRAPH_BUILDER_VERSION = 3;
 const WEIGHTS_FILE = 'weights.bin';
 const MODEL_FILE = 'model.onnx';
 /** External data offsets aligned so onnxruntime can map weights straight from the file. */
@@ -24,7 +25,13 @@ export interface WeightSource {
 }
 
 export interface GraphOptions {
-  precision: 'fp32';
+  precision: Precision;
+  /** False builds without steering blocks; only the benchmark does, to price them. */
+  steering?: boolean;
+}
+
+function buildOptions(options: GraphOptions): BuildOptions {
+  return { precision: options.precision, steering: options.steering ?? true };
 }
 
 export function defaultCacheRoot(): string {
@@ -33,7 +40,7 @@ export function defaultCacheRoot(): string {
 
 export function graphFingerprint(configText: string, weightsFingerprint: string, options: GraphOptions): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options, weightsFingerprint }));
+  hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options: buildOptions(options), weightsFingerprint }));
   hash.update(configText);
   return hash.digest('hex').slice(0, 32);
 }
@@ -59,6 +66,34 @@ async function readWeight(source: WeightSource, plan: WeightPlan): Promise<Float
   return data;
 }
 
+/** [rows, columns] row-major → [columns, rows], in tiles that stay in cache. */
+function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(data.length);
+  const tile = 64;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    for (let c0 = 0; c0 < columns; c0 += tile) {
+      const rEnd = Math.min(r0 + tile, rows);
+      const cEnd = Math.min(c0 + tile, columns);
+      for (let r = r0; r < rEnd; r++) for (let c = c0; c < cEnd; c++) out[c * rows + r] = data[r * columns + c];
+    }
+  }
+  return out;
+}
+
+/** The stored tensors of one weight: itself in float32, or its int4 codes and scales. */
+function encodeWeight(plan: WeightPlan, data: Float32Array): { name: string; elemType: DataType; dims: number[]; bytes: Uint8Array }[] {
+  const asBytes = (array: Float32Array | Uint8Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  if (plan.transpose) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(transpose(data, plan.dims[1], plan.dims[0])) }];
+  if (!plan.int4) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(data) }];
+  const [rows, columns] = plan.dims;
+  const q = quantizeInt4(data, rows, columns);
+  const blocks = q.scales.length / rows;
+  return [
+    { name: plan.name, elemType: DataType.UINT8, dims: [rows, blocks, INT4_BLOCK_SIZE / 2], bytes: q.codes },
+    { name: int4ScalesName(plan.name), elemType: DataType.FLOAT, dims: [rows, blocks], bytes: asBytes(q.scales) },
+  ];
+}
+
 /** Streams every weight into the external data file, one tensor in memory at a time. */
 async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<TensorDef[]> {
   const file = await open(join(dir, WEIGHTS_FILE), 'w');
@@ -71,11 +106,12 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
       const data = await readWeight(source, plan);
       const expected = plan.dims.reduce((a, b) => a * b, 1);
       if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
-      offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      await file.write(bytes, 0, bytes.length, offset);
-      tensors.push({ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, external: { location: WEIGHTS_FILE, offset, length: bytes.length } });
-      offset += bytes.length;
+      for (const tensor of encodeWeight(plan, data)) {
+        offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
+        await file.write(tensor.bytes, 0, tensor.bytes.length, offset);
+        tensors.push({ name: tensor.name, elemType: tensor.elemType, dims: tensor.dims, external: { location: WEIGHTS_FILE, offset, length: tensor.bytes.length } });
+        offset += tensor.bytes.length;
+      }
     }
     await file.sync();
   } finally {
@@ -97,6 +133,7 @@ export async function ensureGraph(
   source: WeightSource,
   progress: Progress,
   cacheRoot = defaultCacheRoot(),
+  options: GraphOptions = { precision: 'fp32' },
 ): Promise<CachedGraph> {
   const finalDir = join(cacheRoot, fingerprint);
   const modelPath = join(finalDir, MODEL_FILE);
@@ -106,7 +143,7 @@ export async function ensureGraph(
   const workDir = join(cacheRoot, `.${fingerprint}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
   await mkdir(workDir);
   try {
-    const built = buildDecoderGraph(spec);
+    const built = buildDecoderGraph(spec, buildOptions(options));
     const weightTensors = await writeWeights(workDir, built.weights, source, progress);
     const model = encodeModel({
       graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },

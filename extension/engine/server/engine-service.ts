@@ -2,6 +2,7 @@
 // and streamed results as notifications.
 
 import { performance } from 'node:perf_hooks';
+import { version } from '../../../package.json';
 import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type GenerateParams, type ModelInfo, type RequestMethod } from '../../common/protocol';
 import type { RequestContext } from '../../common/rpc';
 import type { Intervention } from '../../common/steering-plan';
@@ -11,8 +12,6 @@ import { interventionsForChoice } from '../directions/presets';
 import { generate } from '../runtime/generate';
 import { chatPromptIds } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
-
-export const ENGINE_VERSION = '0.1.0';
 
 type Handlers = { [M in RequestMethod]: (params: EngineRequests[M][0], context: RequestContext) => Promise<EngineRequests[M][1]> };
 
@@ -59,7 +58,7 @@ export class EngineService {
   }
 
   private readonly handlers: Handlers = {
-    initialize: async () => ({ protocol: PROTOCOL_VERSION, version: ENGINE_VERSION, pid: process.pid }),
+    initialize: async () => ({ protocol: PROTOCOL_VERSION, version, pid: process.pid }),
 
     loadModel: async (params, context) => {
       const started = performance.now();
