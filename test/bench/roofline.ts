@@ -1,0 +1,122 @@
+// The machine's roofline as onnxruntime itself reaches it: large fp32 MatMul throughput (the ceiling
+// for prefill) and streaming read bandwidth (the ceiling for decode, which reads every weight once per
+// token). Both run through tiny graphs built with the engine's own ONNX encoder.
+
+import * as ort from 'onnxruntime-node';
+import { DataType, encodeModel, type GraphDef } from '../../extension/engine/graph/onnx-proto';
+import { repeat, type Sample } from './stats';
+
+function modelBytes(graph: GraphDef): Uint8Array {
+  return encodeModel({ graph, opsets: [{ domain: '', version: 21 }], producerName: 'thinkscope-bench', producerVersion: '1' });
+}
+
+function randomFloats(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = ((state >>> 0) / 4294967296 - 0.5) * 0.1;
+  }
+  return out;
+}
+
+/** Streaming graphs run as written: no constant folding, no repacking of their one big initializer. */
+async function session(graph: GraphDef, threads: number, asWritten = false): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelBytes(graph), {
+    graphOptimizationLevel: asWritten ? 'disabled' : 'all',
+    extra: asWritten ? { session: { disable_prepacking: '1' } } : {},
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  });
+}
+
+/** [M, K] × [K, N] with the weight as an initializer (prepacked, like the model's projections). */
+async function matmul(M: number, K: number, N: number, threads: number, runs: number): Promise<Sample> {
+  const graph: GraphDef = {
+    name: 'matmul-peak',
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'], name: 'mm' }],
+    initializers: [{ name: 'b', elemType: DataType.FLOAT, dims: [K, N], raw: new Uint8Array(randomFloats(K * N, 7).buffer) }],
+    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [M, K] }],
+    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [M, N] }],
+  };
+  const s = await session(graph, threads);
+  const feeds = { a: new ort.Tensor('float32', randomFloats(M * K, 3), [M, K]) };
+  await s.run(feeds);
+  const seconds = await repeat(runs, async () => {
+    await s.run(feeds);
+  });
+  await s.release();
+  return seconds.map((t) => (2 * M * K * N) / t / 1e9);
+}
+
+/** Bytes per second of a run that reads `bytes` once from memory. */
+async function streaming(graph: GraphDef, feeds: Record<string, ort.Tensor>, bytes: number, threads: number, runs: number): Promise<Sample> {
+  const s = await session(graph, threads, true);
+  await s.run(feeds);
+  const seconds = await repeat(runs, async () => {
+    await s.run(feeds);
+  });
+  await s.release();
+  return seconds.map((t) => bytes / t / 1e9);
+}
+
+const STREAM_FLOATS = 256 * 1024 * 1024; // 1 GiB, far beyond the caches
+
+/** The streamed tensor is an initializer: onnxruntime reads it where it lies, as it does the model's weights. */
+function streamed(name: string, dims: number[], data: Float32Array) {
+  return { name, elemType: DataType.FLOAT, dims, raw: new Uint8Array(data.buffer) };
+}
+
+/** ReduceSum over a 1 GiB tensor. */
+function reduceSum(threads: number, runs: number): Promise<Sample> {
+  const rows = 4096;
+  const graph: GraphDef = {
+    name: 'stream-reduce',
+    nodes: [{ opType: 'ReduceSum', inputs: ['x', 'axes'], outputs: ['y'], name: 'sum', attributes: { keepdims: 0 } }],
+    initializers: [
+      { name: 'axes', elemType: DataType.INT64, dims: [1], raw: new Uint8Array(BigInt64Array.from([1n]).buffer) },
+      streamed('x', [rows, STREAM_FLOATS / rows], new Float32Array(STREAM_FLOATS).fill(1)),
+    ],
+    inputs: [{ name: 'unused', elemType: DataType.FLOAT, shape: [1] }],
+    outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [rows] }],
+  };
+  return streaming(graph, { unused: new ort.Tensor('float32', new Float32Array(1), [1]) }, STREAM_FLOATS * 4, threads, runs);
+}
+
+/** One row times a 1 GiB matrix: the access pattern of a decode step, with nothing cached. */
+function rowTimesMatrix(threads: number, runs: number): Promise<Sample> {
+  const K = 8192;
+  const N = STREAM_FLOATS / K;
+  const graph: GraphDef = {
+    name: 'stream-gemv',
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'], name: 'gemv' }],
+    initializers: [streamed('b', [K, N], randomFloats(STREAM_FLOATS, 9))],
+    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [1, K] }],
+    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [1, N] }],
+  };
+  return streaming(graph, { a: new ort.Tensor('float32', randomFloats(K, 5), [1, K]) }, STREAM_FLOATS * 4, threads, runs);
+}
+
+export interface Roofline {
+  /** GFLOP/s per MatMul shape. */
+  matmul: Record<string, Sample>;
+  /** GB/s per streaming kernel. */
+  bandwidth: Record<string, Sample>;
+}
+
+export async function measureRoofline(threads: number, runs: number): Promise<Roofline> {
+  return {
+    matmul: {
+      '512×896 · 896×4864': await matmul(512, 896, 4864, threads, runs),
+      '1024×4096 · 4096×4096': await matmul(1024, 4096, 4096, threads, runs),
+    },
+    bandwidth: {
+      'ReduceSum 1 GiB': await reduceSum(threads, runs),
+      'row × 1 GiB matrix': await rowTimesMatrix(threads, runs),
+    },
+  };
+}
