@@ -76,6 +76,38 @@ export interface GenerateResult {
   comparison: TraceFile['comparison'];
 }
 
+export interface SteerStepParams {
+  text: string;
+  fileName: string;
+  conversation?: number;
+  segmentation: SegmentationPolicy;
+  step: number;
+  /** Folder of a TrueThinking direction. */
+  direction: string;
+  layer?: number;
+  /** Positive along the direction (use the step), negative against it (ignore it). */
+  scale: number;
+  cue?: string;
+  answer?: string;
+}
+
+export interface StepScores {
+  s11: number;
+  s01: number;
+  s10: number;
+  s00: number;
+  tts: number;
+}
+
+/** A step scored with and without a push along the TrueThinking direction on its tokens. */
+export interface SteeredStep {
+  step: number;
+  layer: number;
+  scale: number;
+  before: StepScores;
+  after: StepScores;
+}
+
 export interface BuildDirectionParams {
   kind: 'seal' | 'truethinking' | 'assistant-axis' | 'selective';
   /** Trace files/folders (seal, truethinking), or two prompt files (selective: [positive, negative]). */
@@ -90,6 +122,7 @@ export interface EngineRequests {
   loadModel: [{ path: string; threads?: number; precision?: 'fp32' | 'int4' }, ModelInfo];
   analyzeTrace: [AnalyzeParams, TraceFile];
   generate: [GenerateParams, GenerateResult];
+  steerStep: [SteerStepParams, SteeredStep];
   buildDirection: [BuildDirectionParams, DirectionMetadata & { path: string }];
   describeDirection: [{ path: string }, DirectionMetadata & { path: string }];
 }

@@ -18,6 +18,7 @@ import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from '../../extension/engi
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { ANSWER, makeOneStepModel } from '../support/one-step-model';
+import { steerStep } from '../../extension/engine/analysis/tts/steer-step';
 
 /** Paragraph-separated steps; the step holding "5 apples" is the one the model's answer reads. */
 const TRACES: { steps: string[]; target: number }[] = [
@@ -113,6 +114,16 @@ describe('TTS and the TrueThinking direction on a model whose answer hangs on on
     const plain = await variantConfidence(model.session, layout, variant);
     const against = await steeredConfidence(model.session, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: -1 });
     assert.ok(Math.abs(plain - against) < 0.01, `P(answer) ${plain} → ${against}`);
+  });
+
+  it('steer-step re-scores the step: against the direction its TTS collapses, on a decorative step nothing moves', async () => {
+    const trace = parseTrace(traceText(TRACES[0].steps));
+    const target = await steerStep(model, trace, { segmentation: 'paragraph', step: 2, direction, layer: 1, scale: -1 });
+    assert.ok(target.before.tts > 0.9 && target.after.tts < 0.1, `target step TTS ${target.before.tts} → ${target.after.tts}`);
+    assert.ok(target.after.s11 < 0.1, `with the step intact the model no longer reads it: S11 ${target.after.s11}`);
+    const decorative = await steerStep(model, trace, { segmentation: 'paragraph', step: 3, direction, layer: 1, scale: -1 });
+    assert.ok(Math.abs(decorative.before.tts - decorative.after.tts) < 0.01, `decorative step TTS ${decorative.before.tts} → ${decorative.after.tts}`);
+    await assert.rejects(steerStep(model, parseTrace(traceText(TRACES[2].steps)), { segmentation: 'paragraph', step: 2, direction, scale: 1 }), /no number to perturb/);
   });
 
   it('samples at most the given number of steps per side', async () => {

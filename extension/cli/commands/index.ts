@@ -9,5 +9,6 @@ import { generateCommand } from './generate';
 import { makeModelCommand } from './make-model';
 import { runCommandSpec } from './run';
 import { serveCommand } from './serve';
+import { steerStepCommand } from './steer-step';
 
-export const COMMANDS: Command[] = [demoCommand, analyzeCommand, generateCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];
+export const COMMANDS: Command[] = [demoCommand, analyzeCommand, generateCommand, steerStepCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];

@@ -11,6 +11,7 @@ import { buildSealDirection } from '../analysis/seal';
 import { buildAssistantAxis, loadRoleSet } from '../analysis/persona';
 import { buildSelectiveDirection } from '../analysis/selective';
 import { mineTrueThinking } from '../analysis/truethinking-direction';
+import { steerStep } from '../analysis/tts/steer-step';
 import { loadDirectionFor, saveDirection } from '../directions/store';
 import { InputError, readPrompts, readTraceResults, traceFiles } from '../inputs';
 import type { Model } from '../model';
@@ -39,6 +40,16 @@ export const analysisBackend: AnalysisBackend = {
       onSnapshot: (snapshot) => context.notify('analysisSnapshot', { requestId: context.id, file: snapshot }),
     });
     return file;
+  },
+
+  async steerStep(model, params, context) {
+    const { direction } = await loadDirectionFor(params.direction, model.fingerprint);
+    return steerStep(model, parseTrace(params.text, { fileName: params.fileName }), {
+      ...params,
+      direction,
+      signal: context.signal,
+      report: (u) => context.notify('progress', { requestId: context.id, ...u }),
+    });
   },
 
   async buildDirection(model, params, context) {

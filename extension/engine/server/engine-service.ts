@@ -18,6 +18,7 @@ type Handlers = { [M in RequestMethod]: (params: EngineRequests[M][0], context: 
 export interface AnalysisBackend {
   analyzeTrace(model: Model, params: EngineRequests['analyzeTrace'][0], context: RequestContext): Promise<EngineRequests['analyzeTrace'][1]>;
   buildDirection(model: Model, params: EngineRequests['buildDirection'][0], context: RequestContext): Promise<EngineRequests['buildDirection'][1]>;
+  steerStep(model: Model, params: EngineRequests['steerStep'][0], context: RequestContext): Promise<EngineRequests['steerStep'][1]>;
 }
 
 export class EngineService {
@@ -79,6 +80,8 @@ export class EngineService {
     analyzeTrace: async (params, context) => this.analysis.analyzeTrace(this.requireModel(), params, context),
 
     buildDirection: async (params, context) => this.analysis.buildDirection(this.requireModel(), params, context),
+
+    steerStep: async (params, context) => this.analysis.steerStep(this.requireModel(), params, context),
 
     describeDirection: async (params) => ({ ...(await loadDirection(params.path)).meta, path: params.path }),
 
