@@ -1,0 +1,211 @@
+// The panel's message protocol, shared by the extension host and the webview. Every message is
+// declared once here (a type map plus a typed constant of its names); both sides dispatch through
+// `dispatchMessage` with a handler object the compiler checks for completeness.
+//
+// Host → webview messages carry complete snapshots of their part of the state (never deltas), so a
+// panel that was hidden, reloaded or restored catches up from the latest message alone.
+
+import type { Comparison, TraceFile } from './bundle/trace-file';
+import type { DirectionMetadata, DirectionMethod } from './direction';
+import type { ModelInfo, SteeringChoice, SteeringMethod } from './protocol';
+
+/** The webview panel's view type (also the serializer's key). */
+export const PANEL_VIEW_TYPE = 'thinkscope.panel';
+
+export const PANEL_VIEWS = ['steps', 'persona', 'steering'] as const;
+export type PanelView = (typeof PANEL_VIEWS)[number];
+
+export type EngineStatusText = 'stopped' | 'starting' | 'idle' | 'busy';
+
+/** A saved direction the user loaded into the steering view: its metadata and its folder. */
+export type LoadedDirection = DirectionMetadata & { path: string };
+
+export const STEERING_PRESETS = ['lessReflection', 'useThisStep', 'stayInPersona'] as const;
+export type SteeringPreset = (typeof STEERING_PRESETS)[number];
+
+export interface PresetInfo {
+  label: string;
+  /** The kind of direction the preset needs. */
+  needs: DirectionMethod;
+  /** What it does, for the button's tooltip. */
+  description: string;
+}
+
+export const PRESET_INFO: Record<SteeringPreset, PresetInfo> = {
+  lessReflection: {
+    label: 'Less reflection (SEAL)',
+    needs: 'seal',
+    description: 'Subtract the SEAL direction (strength −1) at its layer: fewer "Wait, let me check" steps.',
+  },
+  useThisStep: {
+    label: 'Use this step (TrueThinking +)',
+    needs: 'truethinking',
+    description: 'Add the TrueThinking direction (strength +1): the model relies more on its own steps.',
+  },
+  stayInPersona: {
+    label: 'Stay in persona (cap)',
+    needs: 'assistant-axis',
+    description: 'Cap the Assistant-Axis projection at its floor on its capping layers: the reply stays the Assistant.',
+  },
+};
+
+/** One slider of the steering view: a loaded direction and how it steers. */
+export interface SliderState {
+  /** Folder of the direction (LoadedDirection.path). */
+  direction: string;
+  enabled: boolean;
+  method: SteeringMethod;
+  /** null: the direction's own layers (capping: its capping layers). */
+  layers: number[] | null;
+  /** add: scale of the vector; rotate: degrees; unused by ablate and cap. */
+  strength: number;
+}
+
+export interface SteeringState {
+  sliders: SliderState[];
+  prompt: string;
+  maxTokens: number;
+  /** Also generate the unsteered reply and compare both. */
+  compare: boolean;
+  /** The preset that set the sliders last, until the user changes one. */
+  preset: SteeringPreset | null;
+}
+
+export interface ReplyStream {
+  text: string;
+  done: boolean;
+}
+
+/** interrupted: the window was reloaded while the reply was being generated. */
+export type ReplyStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface ReplyState {
+  status: ReplyStatus;
+  prompt: string;
+  steering: SteeringChoice[];
+  baseline: ReplyStream | null;
+  steered: ReplyStream;
+  /** Both replies scored and step-aligned, once generation is done. */
+  comparison: Comparison | null;
+  warnings: string[];
+  error: string | null;
+}
+
+/** The analysed trace the panel shows, and the document it belongs to. */
+export interface ShownTrace {
+  uri: string;
+  file: TraceFile;
+}
+
+/** Everything the panel shows, but the editor selection and the reply (sent on their own). */
+export interface PanelState {
+  view: PanelView;
+  trace: ShownTrace | null;
+  model: ModelInfo | null;
+  engine: EngineStatusText;
+  directions: LoadedDirection[];
+  /** The direction whose projection the heatmap shows (a name in the trace's projections). */
+  heatmapDirection: string | null;
+  steering: SteeringState;
+}
+
+/** What the webview drew, reported after each render (tests and diagnostics read it). */
+export interface RenderReport {
+  view: PanelView;
+  traceName: string | null;
+  bars: number;
+  selectedBars: number[];
+  heatmapDirection: string | null;
+  personaTurns: number;
+  sliders: number;
+  replyStatus: ReplyStatus | null;
+  alignedRows: number;
+}
+
+/** Host → webview: message type → body. */
+export interface HostMessages {
+  state: { state: PanelState };
+  /** Steps overlapping the editor selection in the shown trace's document. */
+  selection: { steps: number[] };
+  reply: { reply: ReplyState | null };
+}
+
+/** Webview → host: message type → body. */
+export interface WebviewMessages {
+  ready: Record<string, never>;
+  selectView: { view: PanelView };
+  revealStep: { index: number };
+  selectDirection: { name: string };
+  steeringChanged: { steering: SteeringState };
+  generate: { steering: SteeringChoice[]; prompt: string; compare: boolean; maxTokens: number };
+  cancel: Record<string, never>;
+  loadDirection: Record<string, never>;
+  removeDirection: { path: string };
+  applyPreset: { preset: SteeringPreset };
+  rendered: { report: RenderReport };
+}
+
+type TypeNames<M> = { readonly [K in keyof M]: K };
+
+export const HostMessageType: TypeNames<HostMessages> = { state: 'state', selection: 'selection', reply: 'reply' };
+
+export const WebviewMessageType: TypeNames<WebviewMessages> = {
+  ready: 'ready',
+  selectView: 'selectView',
+  revealStep: 'revealStep',
+  selectDirection: 'selectDirection',
+  steeringChanged: 'steeringChanged',
+  generate: 'generate',
+  cancel: 'cancel',
+  loadDirection: 'loadDirection',
+  removeDirection: 'removeDirection',
+  applyPreset: 'applyPreset',
+  rendered: 'rendered',
+};
+
+export type MessageOf<M> = { [K in keyof M]: { type: K } & M[K] }[keyof M];
+export type HostMessage = MessageOf<HostMessages>;
+export type WebviewMessage = MessageOf<WebviewMessages>;
+
+/** One handler per message type; the compiler reports a missing one. */
+export type MessageHandlers<M> = { [K in keyof M]: (body: M[K]) => void };
+
+/** Builds a message of one type (the only way either side constructs one). */
+export function message<M, K extends keyof M>(_types: TypeNames<M>, type: K, body: M[K]): { type: K } & M[K] {
+  return { type, ...body };
+}
+
+/**
+ * Calls the handler of a received message; returns its type, or null (ignoring it) when `data` is not
+ * a message of this protocol: both sides receive whatever is posted to their window.
+ */
+export function dispatchMessage<M>(types: TypeNames<M>, handlers: MessageHandlers<M>, data: unknown): keyof M | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== 'string' || !Object.hasOwn(types, type)) return null;
+  const key = type as keyof M;
+  handlers[key](data as M[typeof key]);
+  return key;
+}
+
+/** The steering the enabled sliders ask for, as the engine's `generate` takes it. */
+export function steeringChoices(state: SteeringState): SteeringChoice[] {
+  return state.sliders
+    .filter((slider) => slider.enabled)
+    .map(({ direction, method, layers, strength }) => ({ direction, method, strength, ...(layers ? { layers } : {}) }));
+}
+
+/** Methods a direction can steer with: capping needs Assistant-Axis floors, rotation a Selective plane. */
+export function methodsFor(direction: Pick<DirectionMetadata, 'method'>): SteeringMethod[] {
+  const methods: SteeringMethod[] = ['add', 'ablate'];
+  if (direction.method === 'assistant-axis') methods.push('cap');
+  if (direction.method === 'selective') methods.push('rotate');
+  return methods;
+}
+
+/** The slider's range for a method: a multiple of the vector, or an angle in degrees. */
+export function strengthRange(method: SteeringMethod): { min: number; max: number; step: number; unit: string } | null {
+  if (method === 'add') return { min: -4, max: 4, step: 0.1, unit: '×' };
+  if (method === 'rotate') return { min: -180, max: 180, step: 5, unit: '°' };
+  return null;
+}

@@ -1,0 +1,87 @@
+// The ThinkScope panel (Steps, Persona and Steering views in one webview): the "Open Panel" command
+// and the serializer that brings the panel back after a reload, showing what it showed without
+// recomputing anything.
+import * as vscode from 'vscode';
+import { PANEL_VIEWS, PANEL_VIEW_TYPE, type PanelView } from '../../common/webview-protocol';
+import type { EngineClient, TraceResults } from '../contracts';
+import { DirectionLibrary } from '../directions';
+import { DirectionStore } from './direction-store';
+import { ThinkScopePanel, type PanelDependencies } from './panel';
+import { restoredPanel } from './steering';
+
+export const OPEN_PANEL_COMMAND = 'thinkscope.openPanel';
+export type { ThinkScopePanel } from './panel';
+
+/** What "Open Panel" accepts from a command link or another command (all optional). */
+export interface OpenPanelArguments {
+  /** The document whose analysed trace to show (a Uri or its string form). */
+  uri?: vscode.Uri | string;
+  view?: PanelView;
+  /** A step to reveal in the editor once the panel shows the trace. */
+  step?: number;
+}
+
+export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults): void {
+  const directions = new DirectionStore(context.globalState);
+  const library = new DirectionLibrary(context.globalState, engine);
+  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions, library };
+  let current: ThinkScopePanel | undefined;
+  const track = (panel: ThinkScopePanel) => {
+    current = panel;
+    void listKnownDirections(directions, library, engine);
+    panel.onDidDispose(() => {
+      if (current === panel) current = undefined;
+    });
+    return panel;
+  };
+
+  const open = async (argument?: unknown): Promise<ThinkScopePanel> => {
+    const { uri, view, step } = openArguments(argument);
+    const panel = current ?? track(ThinkScopePanel.create(deps, view));
+    panel.reveal(view);
+    if (uri && !panel.showTraceOf(uri)) {
+      void vscode.window.showInformationMessage(`${uri.path.split('/').pop()} has not been analysed yet: run "ThinkScope: Analyze Trace" on it first.`);
+    } else if (step !== undefined) {
+      await panel.revealStep(step);
+    }
+    return panel;
+  };
+
+  context.subscriptions.push(
+    directions,
+    { dispose: () => current?.dispose() },
+    // Returns the panel, so other commands and tests can wait on what it shows.
+    vscode.commands.registerCommand(OPEN_PANEL_COMMAND, open),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown) {
+        if (current) {
+          // One panel at a time: a second restored one would show the same thing.
+          panel.dispose();
+          return;
+        }
+        track(ThinkScopePanel.restore(panel, deps, restoredPanel(saved)));
+      },
+    }),
+  );
+}
+
+/** Lists the directions that Build Direction… or Steer Reply… remembered and the panel does not list yet. */
+async function listKnownDirections(directions: DirectionStore, library: DirectionLibrary, engine: EngineClient): Promise<void> {
+  for (const known of library.list().filter((d) => directions.isNew(d.path))) {
+    try {
+      await directions.add(await engine.request('describeDirection', { path: known.path }));
+    } catch {
+      // A folder that is gone or no longer a direction stays out of the list; Load Direction… says why.
+    }
+  }
+}
+
+function openArguments(argument: unknown): { uri?: vscode.Uri; view?: PanelView; step?: number } {
+  if (argument === undefined || argument === null) return {};
+  if (argument instanceof vscode.Uri) return { uri: argument };
+  if (typeof argument !== 'object') throw new Error(`${OPEN_PANEL_COMMAND} expects no argument, a Uri, or { uri?, view?, step? }; got ${JSON.stringify(argument)}`);
+  const { uri, view, step } = argument as OpenPanelArguments;
+  if (view !== undefined && !PANEL_VIEWS.includes(view)) throw new Error(`${OPEN_PANEL_COMMAND}: view must be one of ${PANEL_VIEWS.join(', ')}, got ${JSON.stringify(view)}`);
+  if (step !== undefined && !Number.isInteger(step)) throw new Error(`${OPEN_PANEL_COMMAND}: step must be a step index, got ${JSON.stringify(step)}`);
+  return { uri: typeof uri === 'string' ? vscode.Uri.parse(uri) : uri, view, step };
+}

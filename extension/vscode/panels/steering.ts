@@ -1,0 +1,147 @@
+// The steering view's state on the host side: one slider per loaded direction, presets that set
+// every slider in one click, and the state a restored panel brings back. Pure: no vscode here.
+
+import { validateTraceFile } from '../../common/bundle/trace-load';
+import {
+  PANEL_VIEWS,
+  PRESET_INFO,
+  methodsFor,
+  strengthRange,
+  type LoadedDirection,
+  type PanelView,
+  type ReplyState,
+  type ShownTrace,
+  type SliderState,
+  type SteeringPreset,
+  type SteeringState,
+} from '../../common/webview-protocol';
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+export function emptySteering(): SteeringState {
+  return { sliders: [], prompt: '', maxTokens: DEFAULT_MAX_TOKENS, compare: true, preset: null };
+}
+
+/** A new direction's slider: off, with the method its kind steers best with and no strength. */
+export function defaultSlider(direction: LoadedDirection): SliderState {
+  const methods = methodsFor(direction);
+  const method = methods.includes('cap') ? 'cap' : methods.includes('rotate') ? 'rotate' : 'add';
+  return { direction: direction.path, enabled: false, method, layers: null, strength: 0 };
+}
+
+/** One slider per loaded direction, in the directions' order, keeping what the user had set. */
+export function syncSliders(steering: SteeringState, directions: LoadedDirection[]): SteeringState {
+  const byPath = new Map(steering.sliders.map((slider) => [slider.direction, slider]));
+  return { ...steering, sliders: directions.map((direction) => byPath.get(direction.path) ?? defaultSlider(direction)) };
+}
+
+function numberList(value: unknown): number[] | null {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => Number.isInteger(v)) ? (value as number[]) : null;
+}
+
+/** The layer SEAL steering applies at: the one the direction was built at (details.layer). */
+export function sealLayer(direction: LoadedDirection): number {
+  const stored = direction.details.layer;
+  if (typeof stored === 'number' && direction.layers.includes(stored)) return stored;
+  return direction.layers[Math.floor(direction.layers.length / 2)];
+}
+
+/** TrueThinking steering's layer: ≈ 60% of the depth (the paper's best layers are 15–22 of 28). */
+export function trueThinkingLayer(direction: LoadedDirection, numLayers: number | null): number {
+  const depth = numLayers ?? direction.model?.numLayers ?? direction.layers.length;
+  const wanted = Math.min(depth - 1, Math.round(0.6 * depth));
+  if (direction.layers.includes(wanted)) return wanted;
+  return direction.layers.reduce((best, layer) => (Math.abs(layer - wanted) < Math.abs(best - wanted) ? layer : best), direction.layers[0]);
+}
+
+/**
+ * The steering a preset asks for: its direction on, set as the preset says, every other slider off.
+ * Throws when no loaded direction is of the kind the preset needs.
+ */
+export function applyPreset(preset: SteeringPreset, steering: SteeringState, directions: LoadedDirection[], numLayers: number | null): SteeringState {
+  const info = PRESET_INFO[preset];
+  const direction = directions.find((d) => d.method === info.needs);
+  if (!direction) {
+    throw new Error(`"${info.label}" needs a ${info.needs} direction: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
+  }
+  let chosen: Omit<SliderState, 'direction' | 'enabled'>;
+  if (preset === 'lessReflection') chosen = { method: 'add', layers: [sealLayer(direction)], strength: -1 };
+  else if (preset === 'useThisStep') chosen = { method: 'add', layers: [trueThinkingLayer(direction, numLayers)], strength: 1 };
+  else chosen = { method: 'cap', layers: numberList(direction.details.capLayers), strength: 0 };
+  const synced = syncSliders(steering, directions);
+  return {
+    ...synced,
+    preset,
+    sliders: synced.sliders.map((slider) => (slider.direction === direction.path ? { direction: direction.path, enabled: true, ...chosen } : { ...slider, enabled: false })),
+  };
+}
+
+/**
+ * Checks steering state sent by the webview against the loaded directions; the message says what
+ * does not fit. Strengths are clamped to the method's range.
+ */
+export function checkSteering(value: SteeringState, directions: LoadedDirection[]): SteeringState {
+  const byPath = new Map(directions.map((d) => [d.path, d]));
+  if (typeof value.prompt !== 'string') throw new Error('steering state: the prompt must be text');
+  if (!Number.isInteger(value.maxTokens) || value.maxTokens < 1 || value.maxTokens > 8192) {
+    throw new Error(`steering state: max tokens must be a whole number from 1 to 8192, got ${value.maxTokens}`);
+  }
+  const sliders = value.sliders.map((slider) => {
+    const direction = byPath.get(slider.direction);
+    if (!direction) throw new Error(`steering state: no loaded direction at ${slider.direction}`);
+    if (!methodsFor(direction).includes(slider.method)) {
+      throw new Error(`direction "${direction.name}" (${direction.method}) cannot steer with ${slider.method}; it can with ${methodsFor(direction).join(', ')}`);
+    }
+    const outside = slider.layers?.find((layer) => !direction.layers.includes(layer));
+    if (outside !== undefined) throw new Error(`direction "${direction.name}" has no vector for layer ${outside} (it has layers ${direction.layers.join(', ')})`);
+    const range = strengthRange(slider.method);
+    const strength = range && Number.isFinite(slider.strength) ? Math.min(range.max, Math.max(range.min, slider.strength)) : 0;
+    return { direction: slider.direction, enabled: Boolean(slider.enabled), method: slider.method, layers: slider.layers ?? null, strength };
+  });
+  return { sliders, prompt: value.prompt, maxTokens: value.maxTokens, compare: Boolean(value.compare), preset: value.preset ?? null };
+}
+
+/** What a panel restored after a reload brings back from the webview's saved state. */
+export interface RestoredPanel {
+  view: PanelView;
+  trace: ShownTrace | null;
+  heatmapDirection: string | null;
+  steering: SteeringState | null;
+  reply: ReplyState | null;
+}
+
+/**
+ * Reads the state the webview saved (getState/setState) before a reload. Anything that does not
+ * validate is dropped rather than shown: the panel then starts empty and follows the active editor.
+ */
+export function restoredPanel(saved: unknown): RestoredPanel {
+  const empty: RestoredPanel = { view: 'steps', trace: null, heatmapDirection: null, steering: null, reply: null };
+  if (typeof saved !== 'object' || saved === null) return empty;
+  const { state, reply } = saved as { state?: Record<string, unknown>; reply?: unknown };
+  if (typeof state !== 'object' || state === null) return empty;
+  const view = PANEL_VIEWS.find((v) => v === state.view) ?? 'steps';
+  let trace: ShownTrace | null = null;
+  const shown = state.trace as { uri?: unknown; file?: unknown } | null | undefined;
+  if (shown && typeof shown.uri === 'string') {
+    try {
+      trace = { uri: shown.uri, file: validateTraceFile(shown.file) };
+    } catch {
+      trace = null;
+    }
+  }
+  const heatmapDirection = typeof state.heatmapDirection === 'string' ? state.heatmapDirection : null;
+  const steering = isSteeringState(state.steering) ? state.steering : null;
+  return { view, trace, heatmapDirection, steering, reply: restoredReply(reply) };
+}
+
+function isSteeringState(value: unknown): value is SteeringState {
+  const s = value as SteeringState | null;
+  return typeof s === 'object' && s !== null && Array.isArray(s.sliders) && typeof s.prompt === 'string' && Number.isInteger(s.maxTokens);
+}
+
+/** A reply that was still streaming when the window went away cannot resume: it is marked interrupted. */
+function restoredReply(value: unknown): ReplyState | null {
+  const reply = value as ReplyState | null;
+  if (typeof reply !== 'object' || reply === null || typeof reply.steered?.text !== 'string' || typeof reply.prompt !== 'string') return null;
+  return reply.status === 'running' ? { ...reply, status: 'interrupted' } : reply;
+}

@@ -1,0 +1,86 @@
+// The Steps view: the TTS strip (bars coloured by SEAL class; a bar selects its step in the editor,
+// the editor selection highlights its bars), the SEAL composition, and the layer × step heatmap of
+// the projection onto a chosen direction.
+import type { TraceFile } from '../../extension/common/bundle/trace-file';
+import { excerpt } from '../../extension/common/export/format';
+import type { ShownTrace } from '../../extension/common/webview-protocol';
+import {
+  projectedDirections,
+  projectionGrid,
+  renderProjectionHeatmap,
+  renderSealComposition,
+  renderTtsStrip,
+  sealCounts,
+  stepBars,
+} from '../charts';
+import { emptyState, h, section, toolkit, traceText } from './dom';
+
+export interface StepsActions {
+  revealStep(index: number): void;
+  selectDirection(name: string): void;
+}
+
+export interface StepsView {
+  highlight(steps: readonly number[]): void;
+  /** The direction the heatmap shows (null: none). */
+  readonly heatmapDirection: string | null;
+}
+
+export function noTraceState(): HTMLElement {
+  return emptyState(
+    'No analysed trace yet',
+    'Open a reasoning trace (Markdown, text or JSON) and run “ThinkScope: Analyze Trace”, or open a .thinktrace.json file.',
+    'The panel follows the active editor and shows the analysis of the document you are looking at.',
+  );
+}
+
+export function traceSummary(file: TraceFile): HTMLElement {
+  const scored = file.steps.filter((s) => s.tts !== null).length;
+  const parts = [`${file.steps.length} steps`, `${scored} with a TTS`, file.model ? `model ${file.model.name}` : 'no model recorded'];
+  return h('header', { class: 'ts-summary' }, h('span', { class: 'ts-trace-name' }, traceText(file.source.name)), h('span', { class: 'ts-muted' }, parts.map(traceText).join(' · ')));
+}
+
+export function renderStepsView(root: HTMLElement, trace: ShownTrace | null, wantedDirection: string | null, selection: readonly number[], actions: StepsActions): StepsView {
+  root.replaceChildren();
+  if (!trace) {
+    root.append(noTraceState());
+    return { highlight: () => {}, heatmapDirection: null };
+  }
+  const { file } = trace;
+  const stripChart = h('div', { class: 'ts-chart-box', 'data-chart': 'tts' });
+  const stripNotes = [h('p', { class: 'ts-hint' }, 'Click a bar or press Enter on it to select the step in the editor; ← → move between bars. Selecting text in the editor highlights its steps.')];
+  if (file.steps.every((s) => s.tts === null)) {
+    stripNotes.push(h('p', { class: 'ts-note' }, 'No True Thinking Scores in this analysis: each step shows as a short bar coloured by its SEAL class. Analyze with TTS on to score the steps.'));
+  }
+  root.append(traceSummary(file), section('True Thinking Score per step', ...stripNotes, stripChart));
+
+  const sealChart = h('div', { class: 'ts-chart-box', 'data-chart': 'seal' });
+  const classified = file.steps.some((s) => s.sealClass !== null);
+  root.append(section('SEAL composition', classified ? sealChart : emptyState('No SEAL classes in this analysis', 'Analyze with SEAL on to classify each step as execution, reflection or transition.')));
+
+  const directions = projectedDirections(file);
+  const heatmapDirection = directions.includes(wantedDirection ?? '') ? wantedDirection : (directions[0] ?? null);
+  const heatChart = h('div', { class: 'ts-chart-box', 'data-chart': 'heatmap' });
+  if (heatmapDirection === null) {
+    root.append(section('Projection by layer', emptyState('No direction projections in this trace', 'Analyze with a saved direction to see, layer by layer, how strongly each step points along it.')));
+  } else {
+    const picker = toolkit('vscode-dropdown', { 'aria-label': 'Direction whose projection the heatmap shows', class: 'ts-direction-picker' });
+    for (const name of directions) {
+      picker.append(toolkit('vscode-option', { value: name, selected: name === heatmapDirection }, excerpt(traceText(name), 60)));
+    }
+    picker.addEventListener('change', () => {
+      const chosen = (picker as HTMLSelectElement).value;
+      if (chosen && chosen !== heatmapDirection) actions.selectDirection(chosen);
+    });
+    root.append(section('Projection by layer', h('div', { class: 'ts-row' }, h('label', { class: 'ts-muted' }, 'Direction'), picker), heatChart));
+  }
+
+  const strip = renderTtsStrip(stripChart, stepBars(file.steps), { onSelect: actions.revealStep });
+  strip.highlight(selection);
+  if (classified) renderSealComposition(sealChart, sealCounts(file.steps));
+  if (heatmapDirection !== null) renderProjectionHeatmap(heatChart, projectionGrid(file, heatmapDirection), { onSelect: actions.revealStep });
+  return {
+    highlight: (steps) => strip.highlight(steps),
+    heatmapDirection,
+  };
+}
