@@ -7,6 +7,7 @@
 //
 // Each entry of `steps` is one user action and its screenshot; add a view by adding a line.
 // Environment: KEEP=1 keeps the run folder (code-server log, Chromium profile).
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installExtension, launchBrowser, makeRunDir, startCodeServer } from '../vscode/code-server.mjs';
@@ -18,9 +19,11 @@ const STEP_TIMEOUT_MS = 20_000;
 /**
  * The scenario. Keys of a step, run in this order: `open` (a workspace file, through Quick Open),
  * `command` (a palette title), `type` (replaces the text of the focused input), `waitForRows` (the
- * labels the quick-pick list shows once idle), `press` (a key), `waitFor` (a CSS selector),
- * `waitForText` (text anywhere in the workbench), then `shot` (a PNG file name; `shotOf` narrows
- * it to one element, e.g. 'iframe.webview.ready' for a panel).
+ * labels the quick-pick list shows once idle), `press` (a key), `webview` (an action inside a
+ * panel, see the panel section), `hover` (moves the mouse onto text shown in an editor), `waitFor`
+ * (a CSS selector), `waitForText` (text anywhere in the workbench), `waitForGone` (text, or a CSS
+ * selector, no longer shown), then `shot` (a PNG file name; `shotOf` narrows it to one element,
+ * e.g. 'iframe.webview.ready' for a panel).
  */
 function steps({ checkpoint, checkpointName }) {
   return [
@@ -32,8 +35,113 @@ function steps({ checkpoint, checkpointName }) {
     { type: checkpoint, waitForRows: ['..', checkpointName] },
     { type: `${checkpoint}/`, waitForRows: ['..'], press: 'Enter', waitForText: `ThinkScope: ${checkpointName}`, shot: '04-model-selected.png' },
     { shotOf: '.statusbar-item[id="thinkscope.thinkscope.thinkscope.model"]', shot: '05-status-bar-item.png' },
+    // Analyze with the remembered analyses (TTS and SEAL); decorations are overlay divs of the editor.
+    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis', shot: '06-choose-analyses.png' },
+    { press: 'Enter' },
+    { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
+    { hover: 'Wait, let me verify', waitForText: 'Steer this step', shot: '08-step-hover.png' },
+    { press: 'Escape' },
+    { command: 'ThinkScope: Clear Annotations', waitForGone: '.monaco-editor .view-overlays div[class*="ced-"]' },
+    { waitForGone: 'Analyze again', shot: '09-annotations-cleared.png' },
   ];
 }
+
+// ---- The ThinkScope panel: Steps, Persona and Steering views ----------------------------------
+// Its own fixtures (a tiny real model, two directions made on it, an analysed trace file) and steps.
+// Extra step key: `webview` acts inside the panel's webview: { click, fill: [selector, text],
+// waitFor, waitForText, scrollTo } (selectors pierce the toolkit's shadow roots).
+
+/** A tiny real model, a SEAL and an Assistant-Axis direction made on it (each alone in its folder, as the folder dialog steps expect), and an analysed sample. */
+function makePanelFixtures(runDir, workspace) {
+  const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { stdio: 'pipe' });
+  const model = join(runDir, 'panel-fixtures', 'model', 'panel-tiny');
+  cli('make-model', '--preset', 'tiny', '--out', model);
+  const seal = join(runDir, 'panel-fixtures', 'seal', 'seal-tiny');
+  const axis = join(runDir, 'panel-fixtures', 'axis', 'axis-tiny');
+  cli('direction', 'seal', join(workspace, 'sample-trace.md'), '--model', model, '--out', seal);
+  cli('direction', 'assistant-axis', '--model', model, '--out', axis, '--fast');
+  // The hand-written, fully annotated trace of the unit tests (test/unit/bundle-fixtures.ts).
+  const script = `const { sampleTraceFile } = require('./test/unit/bundle-fixtures.ts');
+const { serializeTraceFile } = require('./extension/common/bundle/trace-write.ts');
+process.stdout.write(serializeTraceFile(sampleTraceFile()));`;
+  const trace = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  writeFileSync(join(workspace, 'train-timetable.thinktrace.json'), trace);
+  return { model, seal, axis };
+}
+
+/** Picks a folder in the workbench's folder dialog: show it inside its parent, open it, accept. */
+function pickFolderSteps(folder) {
+  const name = folder.split('/').pop();
+  return [{ type: folder, waitForRows: ['..', name] }, { type: `${folder}/`, waitForRows: ['..'], press: 'Enter' }];
+}
+
+/**
+ * Switches the color theme (Ctrl+K Ctrl+T, the theme's name, Enter) and waits until the panel has
+ * it (`kind`: the body class VS Code gives a webview), then runs `then`.
+ */
+function colorThemeSteps(theme, kind, then) {
+  return [
+    { press: 'Control+K' },
+    { press: 'Control+T', waitFor: '.quick-input-widget .quick-input-box input' },
+    { type: theme, waitFor: `.quick-input-list .monaco-list-row.focused[aria-label^="${theme}"]` },
+    { press: 'Enter' },
+    { webview: { waitFor: `body.${kind}` }, ...then },
+  ];
+}
+
+function panelSteps({ model, seal, axis }) {
+  const panel = 'iframe.webview.ready';
+  return [
+    // A model was used before: Select Model offers it, and Browse… for another folder.
+    { command: 'ThinkScope: Select Model…', waitForText: 'Browse…', shot: '09a-select-model-recent.png' },
+    { type: 'Browse', waitForRows: ['folder-opened  Browse…'], press: 'Enter', waitForText: 'Select a Hugging Face checkpoint folder' },
+    ...pickFolderSteps(model).map((step, i) => (i === 1 ? { ...step, waitForText: 'ThinkScope: panel-tiny' } : step)),
+    // A trace file opens as its source text, read-only, with its annotations (trace-viewer.ts).
+    { open: 'train-timetable.thinktrace.json', waitFor: '.tab.active[aria-label*="train-timetable (trace).md"]' },
+    { command: 'ThinkScope: Open Panel', webview: { waitFor: 'rect.ts-bar' } },
+    { webview: { click: 'rect.ts-bar[data-step="2"]' }, waitFor: '.monaco-editor .selected-text', shot: 'panel-01-steps.png' },
+    { shotOf: panel, shot: 'panel-02-steps-only.png' },
+    { webview: { click: '#tab-persona', waitFor: 'circle.ts-point' }, shot: 'panel-03-persona.png' },
+    { webview: { click: '#tab-steering', waitForText: 'No directions loaded' }, shotOf: panel, shot: 'panel-04-steering-empty.png' },
+    { webview: { click: '[data-action="load-direction"]' }, waitForText: 'Load saved directions' },
+    ...pickFolderSteps(seal),
+    { webview: { waitFor: 'input.ts-range' } },
+    { webview: { click: '[data-action="load-direction"]' }, waitForText: 'Load saved directions' },
+    ...pickFolderSteps(axis),
+    { webview: { waitFor: '[data-preset="stayInPersona"]:not([disabled])' } },
+    { webview: { click: '[data-preset="stayInPersona"]', waitFor: '[data-preset="stayInPersona"][appearance="primary"]' } },
+    { webview: { fill: ['vscode-text-area textarea', 'A train leaves at 3:40 pm and the trip takes 2 h 35 min. When does it arrive?'] } },
+    { webview: { click: '[data-action="generate"]', waitForText: 'Done: both replies' }, shot: 'panel-05-steering-generated.png' },
+    { webview: { scrollTo: 'table.ts-alignment' }, shotOf: panel, shot: 'panel-06-steering-compared.png' },
+    // The same panel in a dark and a high-contrast theme.
+    { webview: { click: '#tab-steps' } },
+    ...colorThemeSteps('Dark Modern', 'vscode-dark', { shot: 'panel-07-steps-dark.png' }),
+    ...colorThemeSteps('Dark High Contrast', 'vscode-high-contrast', { shot: 'panel-08-steps-high-contrast.png' }),
+    ...colorThemeSteps('Light High Contrast', 'vscode-high-contrast-light', { webview: { click: '#tab-steering' }, shotOf: panel, shot: 'panel-09-steering-light-high-contrast.png' }),
+  ];
+}
+
+/** The frame (two iframes deep in the workbench) whose document matches `selector`. */
+async function webviewFrame(page, selector) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (await frame.$(selector).catch(() => null)) return frame;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no webview shows ${selector}`);
+}
+
+async function runWebviewStep(page, step) {
+  if (step.click) await (await webviewFrame(page, step.click)).locator(step.click).first().click();
+  if (step.fill) await (await webviewFrame(page, step.fill[0])).locator(step.fill[0]).first().fill(step.fill[1]);
+  if (step.waitFor) await webviewFrame(page, step.waitFor);
+  if (step.waitForText) await webviewFrame(page, `text=${step.waitForText}`);
+  if (step.scrollTo) await (await webviewFrame(page, step.scrollTo)).locator(step.scrollTo).first().scrollIntoViewIfNeeded();
+}
+// ---- end of the panel section -----------------------------------------------------------------
 
 function parseArguments(argv) {
   const options = {};
@@ -66,11 +174,10 @@ function makeWorkspace(runDir) {
   return workspace;
 }
 
-/** A checkpoint folder for "Select Model…": the extension recognises one by its config.json. */
+/** A checkpoint for "Select Model…": a tiny random model the engine really loads. */
 function makeCheckpoint(runDir) {
   const checkpoint = join(runDir, 'models', 'tiny-qwen2');
-  mkdirSync(checkpoint, { recursive: true });
-  writeFileSync(join(checkpoint, 'config.json'), JSON.stringify({ model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'] }));
+  execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'make-model', '--preset', 'tiny', '--out', checkpoint], { stdio: 'pipe' });
   return checkpoint;
 }
 
@@ -88,16 +195,25 @@ function waitForFocusedRow(page, label) {
   );
 }
 
-function waitForRows(page, labels) {
-  return page.waitForFunction(
-    (labels) => {
-      if (document.querySelector('.quick-input-widget .monaco-progress-container.active')) return false;
-      const shown = [...document.querySelectorAll('.quick-input-list .monaco-list-row')].map((row) => row.getAttribute('aria-label'));
-      return JSON.stringify(shown) === JSON.stringify(labels);
-    },
-    labels,
-    { timeout: STEP_TIMEOUT_MS },
-  );
+/** The aria labels of the quick-pick rows shown now (runs in the page). */
+function quickPickRows() {
+  return [...document.querySelectorAll('.quick-input-list .monaco-list-row')].map((row) => row.getAttribute('aria-label'));
+}
+
+async function waitForRows(page, labels) {
+  try {
+    await page.waitForFunction(
+      (labels) => {
+        if (document.querySelector('.quick-input-widget .monaco-progress-container.active')) return false;
+        const shown = [...document.querySelectorAll('.quick-input-list .monaco-list-row')].map((row) => row.getAttribute('aria-label'));
+        return JSON.stringify(shown) === JSON.stringify(labels);
+      },
+      labels,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+  } catch (error) {
+    throw new Error(`${error.message}; the list shows ${JSON.stringify(await page.evaluate(quickPickRows))}, expected ${JSON.stringify(labels)}`);
+  }
 }
 
 async function pick(page, opener, text, rowLabel) {
@@ -114,8 +230,14 @@ async function runStep(page, step) {
   if (step.type) await page.locator(':focus').fill(step.type);
   if (step.waitForRows) await waitForRows(page, step.waitForRows);
   if (step.press) await page.keyboard.press(step.press);
+  if (step.webview) await runWebviewStep(page, step.webview);
+  if (step.hover) await page.locator('.monaco-editor .view-lines').getByText(step.hover).first().hover();
   if (step.waitFor) await page.waitForSelector(step.waitFor, { state: 'visible', timeout: STEP_TIMEOUT_MS });
   if (step.waitForText) await page.getByText(step.waitForText, { exact: false }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
+  if (step.waitForGone) {
+    const gone = /^[.#[]/.test(step.waitForGone) ? page.locator(step.waitForGone) : page.getByText(step.waitForGone, { exact: false });
+    await gone.first().waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+  }
   if (step.shot) {
     const path = join(screenshots, step.shot);
     if (step.shotOf) await page.locator(step.shotOf).screenshot({ path });
@@ -150,7 +272,8 @@ async function main() {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     log(`workbench loaded (${options.vsix ? `from ${options.vsix}` : 'extension from this folder'})`);
-    for (const [index, step] of steps({ checkpoint, checkpointName: 'tiny-qwen2' }).entries()) {
+    const scenario = [...steps({ checkpoint, checkpointName: 'tiny-qwen2' }), ...panelSteps(makePanelFixtures(runDir, workspace))];
+    for (const [index, step] of scenario.entries()) {
       try {
         const shot = await runStep(page, step);
         log(`step ${index + 1} done${shot ? `: ${shot}` : ''}`);

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'thinkscope.thinkscope';
+import { EXTENSION_ID, fixture, thinkScope } from './support';
 
 describe('ThinkScope extension', () => {
   let extension: vscode.Extension<unknown>;
@@ -48,18 +47,21 @@ describe('ThinkScope extension', () => {
     before(() => {
       scratch = mkdtempSync(join(tmpdir(), 'thinkscope-model-'));
     });
-    after(async () => {
-      await vscode.workspace.getConfiguration('thinkscope').update('modelPath', undefined, vscode.ConfigurationTarget.Global);
+    after(() => {
       rmSync(scratch, { recursive: true, force: true });
     });
 
-    it('records a checkpoint folder in thinkscope.modelPath', async () => {
-      const checkpoint = join(scratch, 'Qwen2.5-0.5B');
-      mkdirSync(checkpoint);
-      writeFileSync(join(checkpoint, 'config.json'), '{"model_type": "qwen2"}');
+    it('loads a checkpoint folder in the engine and records it in thinkscope.modelPath', async () => {
+      const api = await thinkScope();
+      const checkpoint = fixture('THINKSCOPE_TEST_MODEL');
       const recorded = await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(checkpoint));
       assert.equal(recorded, checkpoint);
       assert.equal(vscode.workspace.getConfiguration('thinkscope').get('modelPath'), checkpoint);
+      assert.equal(api.engine.state.model?.path, checkpoint);
+      assert.equal(api.engine.state.model?.architecture, 'qwen2');
+      assert.equal(api.engine.state.status, 'idle');
+      assert.ok(api.enginePid(), 'the engine runs as a process of its own');
+      assert.notEqual(api.enginePid(), process.pid);
     });
 
     it('refuses a folder without config.json and keeps the previous model', async () => {
@@ -69,6 +71,17 @@ describe('ThinkScope extension', () => {
       const recorded = await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(notACheckpoint));
       assert.equal(recorded, undefined);
       assert.equal(vscode.workspace.getConfiguration('thinkscope').get('modelPath'), before);
+    });
+
+    it('keeps the loaded model when the engine cannot load the chosen folder', async () => {
+      const api = await thinkScope();
+      const broken = join(scratch, 'Qwen2.5-0.5B');
+      mkdirSync(broken);
+      writeFileSync(join(broken, 'config.json'), '{"model_type": "qwen2"}');
+      const recorded = await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(broken));
+      assert.equal(recorded, undefined);
+      assert.equal(vscode.workspace.getConfiguration('thinkscope').get('modelPath'), fixture('THINKSCOPE_TEST_MODEL'));
+      assert.equal(api.engine.state.model?.path, fixture('THINKSCOPE_TEST_MODEL'));
     });
 
     it('rejects an argument that is not a folder Uri with a clear message', async () => {

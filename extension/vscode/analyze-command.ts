@@ -1,0 +1,110 @@
+// "ThinkScope: Analyze Trace": the active document (or its selection) analysed by the engine, with
+// the analyses the user picks (remembered). Snapshots decorate the document step by step while the
+// engine works; Cancel stops the engine and keeps the steps scored so far.
+
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import type { TraceFile } from '../common/bundle/trace-file';
+import type { EngineNotifications } from '../common/protocol';
+import { Commands } from './command-ids';
+import type { EngineClient, TraceResults } from './contracts';
+import type { ModelSelection } from './model-selection';
+import { isCancelled, reportFailure, withEngineProgress } from './progress';
+import { analyzeParams } from './settings';
+
+interface Analyses {
+  tts: boolean;
+  seal: boolean;
+  persona: boolean;
+}
+
+/** Arguments a caller (CodeLens, a test) may pass instead of the user's choices. */
+export interface AnalyzeArguments extends Partial<Analyses> {
+  uri?: string | vscode.Uri;
+}
+
+const ANALYSES_KEY = 'thinkscope.analyses';
+const DEFAULT_ANALYSES: Analyses = { tts: true, seal: true, persona: false };
+const ANALYSIS_ITEMS: { key: keyof Analyses; label: string; detail: string }[] = [
+  { key: 'tts', label: 'True Thinking Score', detail: 'How much each step drives the answer (4 model runs per step)' },
+  { key: 'seal', label: 'SEAL classes', detail: 'Execution, reflection or transition, per step' },
+  { key: 'persona', label: 'Persona drift', detail: 'Each assistant turn projected onto the Assistant Axis' },
+];
+
+async function chooseAnalyses(state: vscode.Memento): Promise<Analyses | undefined> {
+  const remembered = { ...DEFAULT_ANALYSES, ...state.get<Partial<Analyses>>(ANALYSES_KEY) };
+  const items = ANALYSIS_ITEMS.map((item) => ({ ...item, picked: remembered[item.key] }));
+  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'ThinkScope: Analyze Trace', placeHolder: 'Analyses to run' });
+  if (!picked || picked.length === 0) return undefined;
+  const chosen: Analyses = { tts: false, seal: false, persona: false };
+  for (const item of picked) chosen[item.key] = true;
+  await state.update(ANALYSES_KEY, chosen);
+  return chosen;
+}
+
+/** The engine's file for `text` placed in the whole document: ranges moved by where `text` starts. */
+function placed(file: TraceFile, document: vscode.TextDocument, offset: number): TraceFile {
+  const move = <T extends { start: number; end: number }>(item: T): T => ({ ...item, start: item.start + offset, end: item.end + offset });
+  return { ...file, source: { ...file.source, text: document.getText() }, steps: file.steps.map(move), turns: file.turns.map(move) };
+}
+
+async function documentFor(argument: AnalyzeArguments): Promise<vscode.TextDocument | undefined> {
+  if (argument.uri) return vscode.workspace.openTextDocument(typeof argument.uri === 'string' ? vscode.Uri.parse(argument.uri) : argument.uri);
+  return vscode.window.activeTextEditor?.document;
+}
+
+export function registerAnalyze(
+  context: vscode.ExtensionContext,
+  engine: EngineClient,
+  results: TraceResults,
+  models: ModelSelection,
+  log: vscode.LogOutputChannel,
+): void {
+  async function analyze(argument: unknown): Promise<TraceFile | undefined> {
+    const options: AnalyzeArguments = argument instanceof vscode.Uri ? { uri: argument } : ((argument as AnalyzeArguments | undefined) ?? {});
+    const document = await documentFor(options);
+    if (!document) {
+      void vscode.window.showErrorMessage('Analyze Trace: open a trace (Markdown or text with <think>, or a chat JSON/JSONL) first.');
+      return undefined;
+    }
+    const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
+    const selection = !options.uri && editor && !editor.selection.isEmpty ? editor.selection : undefined;
+    const analyses =
+      options.tts !== undefined || options.seal !== undefined || options.persona !== undefined
+        ? { ...{ tts: false, seal: false, persona: false }, ...options }
+        : await chooseAnalyses(context.globalState);
+    if (!analyses) return undefined;
+    if (!(await models.ensureModel())) return undefined;
+
+    const text = document.getText(selection);
+    const offset = selection ? document.offsetAt(selection.start) : 0;
+    const version = document.version;
+    const name = basename(document.uri.path);
+    const current = () => document.version === version;
+    try {
+      const params = analyzeParams(text, name, { tts: analyses.tts, seal: analyses.seal, persona: analyses.persona });
+      const file = await withEngineProgress(`ThinkScope: Analyzing ${name}`, (task) =>
+        engine.request('analyzeTrace', params, {
+          signal: task.signal,
+          onNotification: task.listener((method, notification) => {
+            if (method === 'analysisSnapshot' && current()) results.set(document.uri, placed((notification as EngineNotifications['analysisSnapshot']).file, document, offset));
+          }),
+        }),
+      );
+      if (!current()) {
+        void vscode.window.showWarningMessage(`${name} changed while it was analysed: run Analyze Trace again to score the new text.`);
+        return undefined;
+      }
+      const result = placed(file, document, offset);
+      results.set(document.uri, result);
+      log.info(`analysed ${name}: ${result.steps.length} steps`);
+      return result;
+    } catch (error) {
+      if (isCancelled(error)) void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
+      reportFailure(log, `Analyze Trace (${name})`, error);
+      return undefined;
+    }
+  }
+
+  context.subscriptions.push(vscode.commands.registerCommand(Commands.analyzeTrace, analyze));
+}

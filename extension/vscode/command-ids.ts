@@ -1,0 +1,15 @@
+// Command identifiers, in one place: package.json contributes the palette ones.
+
+export const Commands = {
+  selectModel: 'thinkscope.selectModel',
+  analyzeTrace: 'thinkscope.analyzeTrace',
+  steerReply: 'thinkscope.steerReply',
+  steerStep: 'thinkscope.steerStep',
+  buildDirection: 'thinkscope.buildDirection',
+  /** Registered by the panels (extension/vscode/panels); accepts { uri, step }. */
+  openPanel: 'thinkscope.openPanel',
+  exportTrace: 'thinkscope.exportTrace',
+  clearAnnotations: 'thinkscope.clearAnnotations',
+  reanalyzeTrace: 'thinkscope.reanalyzeTrace',
+  openTraceSource: 'thinkscope.openTraceSource',
+} as const;

@@ -1,0 +1,77 @@
+// The hover over an analysed step: its four confidences, the TTS, the SEAL class and keyword, the
+// latent score, the persona projection of its turn, and links to steer it or show it in the panel.
+// Only those two commands may run from the hover's links.
+
+import * as vscode from 'vscode';
+import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
+import { formatNumber, formatTts } from '../common/export/format';
+import { Commands } from './command-ids';
+import type { TraceResults } from './contracts';
+
+export interface StepReference {
+  uri: string;
+  step: number;
+}
+
+/** The step whose range holds `offset`, by binary search over the sorted steps. */
+export function stepAt(file: TraceFile, offset: number): StepAnnotation | undefined {
+  let low = 0;
+  let high = file.steps.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const step = file.steps[middle];
+    if (offset < step.start) high = middle - 1;
+    else if (offset >= step.end) low = middle + 1;
+    else return step;
+  }
+  return undefined;
+}
+
+/** A probability: three decimals, or two significant digits when it is that small (an untrained model). */
+export function formatConfidence(value: number | null): string {
+  return value !== null && value !== 0 && Math.abs(value) < 0.001 ? value.toExponential(1) : formatNumber(value);
+}
+
+function commandLink(title: string, command: string, argument: StepReference): string {
+  return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`;
+}
+
+export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri): vscode.MarkdownString {
+  const markdown = new vscode.MarkdownString(undefined, true);
+  markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel] };
+  markdown.appendMarkdown(`**ThinkScope · step ${step.index + 1}**\n\n`);
+  const scored = step.s11 !== null || step.tts !== null;
+  if (scored || !step.perturbable) {
+    markdown.appendMarkdown(`True Thinking Score: **${formatTts(step)}**${step.perturbable ? '' : ' (no number to perturb in this step)'}\n\n`);
+  }
+  if (scored) {
+    markdown.appendMarkdown('| answer confidence | context intact | context perturbed |\n|:--|--:|--:|\n');
+    markdown.appendMarkdown(`| step intact | S₁₁ ${formatConfidence(step.s11)} | S₁₀ ${formatConfidence(step.s10)} |\n`);
+    markdown.appendMarkdown(`| step perturbed | S₀₁ ${formatConfidence(step.s01)} | S₀₀ ${formatConfidence(step.s00)} |\n\n`);
+  }
+  if (step.sealClass) markdown.appendMarkdown(`SEAL class: **${step.sealClass}**${step.sealKeyword ? ` (keyword “${step.sealKeyword}”)` : ''}\n\n`);
+  if (step.latentScore !== null) markdown.appendMarkdown(`SEAL latent score: ${formatNumber(step.latentScore)}\n\n`);
+  const turn = file.turns.find((t) => t.start <= step.start && step.end <= t.end);
+  if (turn) {
+    const floor = file.personaFloor === null ? '' : turn.belowFloor ? ` — below the capping floor ${formatNumber(file.personaFloor)}` : ` (floor ${formatNumber(file.personaFloor)})`;
+    markdown.appendMarkdown(`Persona (Assistant Axis) of turn ${turn.turn + 1}: ${formatNumber(turn.projection)}${floor}\n\n`);
+  }
+  const reference: StepReference = { uri: uri.toString(), step: step.index };
+  markdown.appendMarkdown(`${commandLink('Steer this step', Commands.steerStep, reference)} · ${commandLink('Show in panel', Commands.openPanel, reference)}`);
+  return markdown;
+}
+
+export function registerHover(results: TraceResults): vscode.Disposable {
+  return vscode.languages.registerHoverProvider(
+    [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'thinkscope-trace' }],
+    {
+      provideHover(document, position) {
+        const file = results.get(document.uri);
+        if (!file || file.source.text !== document.getText()) return undefined;
+        const step = stepAt(file, document.offsetAt(position));
+        if (!step) return undefined;
+        return new vscode.Hover(stepHover(file, step, document.uri), new vscode.Range(document.positionAt(step.start), document.positionAt(step.end)));
+      },
+    },
+  );
+}

@@ -1,0 +1,52 @@
+// A progress notification around an engine request: the engine's `progress` notifications become
+// its message and bar, and Cancel aborts the request in the engine.
+
+import * as vscode from 'vscode';
+import type { EngineNotifications, NotificationMethod } from '../common/protocol';
+import { ErrorCodes, RemoteError } from '../common/protocol';
+import type { NotificationListener } from './contracts';
+import { EngineStoppedError } from './engine-client';
+
+export interface EngineTask {
+  signal: AbortSignal;
+  /** Pass to EngineClient.request: shows progress and hands every notification to `also`. */
+  listener(also?: NotificationListener): NotificationListener;
+}
+
+export function withEngineProgress<T>(title: string, run: (task: EngineTask) => Promise<T>): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    let reported = 0;
+    const listener = (also?: NotificationListener): NotificationListener => {
+      return <M extends NotificationMethod>(method: M, params: EngineNotifications[M]) => {
+        if (method === 'progress') {
+          const { message, done, total } = params as EngineNotifications['progress'];
+          const percent = total > 0 ? Math.min(100, (100 * done) / total) : reported;
+          progress.report({ message: total > 0 ? `${message} (${done}/${total})` : message, increment: Math.max(0, percent - reported) });
+          reported = Math.max(reported, percent);
+        }
+        also?.(method, params);
+      };
+    };
+    return run({ signal: controller.signal, listener });
+  });
+}
+
+export function isCancelled(error: unknown): boolean {
+  return (error instanceof RemoteError && error.code === ErrorCodes.cancelled) || (error instanceof Error && error.name === 'AbortError');
+}
+
+/**
+ * Tells the user why a command failed. A stopped engine was already reported by the client, and a
+ * cancelled request needs no message.
+ */
+export function reportFailure(log: vscode.LogOutputChannel, what: string, error: unknown): void {
+  if (isCancelled(error)) {
+    log.info(`${what}: cancelled`);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  log.error(`${what}: ${message}`);
+  if (!(error instanceof EngineStoppedError)) void vscode.window.showErrorMessage(`${what}: ${message}`);
+}

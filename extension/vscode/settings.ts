@@ -1,0 +1,61 @@
+// The `thinkscope.*` settings, read in one place and turned into engine parameters.
+
+import * as vscode from 'vscode';
+import { validateSealKeywords } from '../common/analysis/seal';
+import type { AnalyzeParams, EngineRequests } from '../common/protocol';
+import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../common/trace/types';
+
+export type DecorationStyle = 'inline' | 'background' | 'off';
+
+function settings(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('thinkscope');
+}
+
+export function configuredModelPath(): string {
+  return settings().get<string>('modelPath', '').trim();
+}
+
+export function engineSettings(): { location: string } {
+  return { location: settings().get<string>('engine.location', 'local').trim() || 'local' };
+}
+
+/** What loadModel needs besides the folder: the threads and precision settings. */
+export function loadModelParams(path: string): EngineRequests['loadModel'][0] {
+  const threads = settings().get<number>('engine.threads', 0);
+  return { path, threads: threads > 0 ? threads : undefined, precision: settings().get<'fp32' | 'int4'>('engine.precision', 'fp32') };
+}
+
+export function segmentation(): SegmentationPolicy {
+  const policy = settings().get<string>('segmentation', 'sentence') as SegmentationPolicy;
+  return SEGMENTATION_POLICIES.includes(policy) ? policy : 'sentence';
+}
+
+export function decorationStyle(): DecorationStyle {
+  const style = settings().get<string>('decorations.style', 'inline');
+  return style === 'background' || style === 'off' ? style : 'inline';
+}
+
+function optionalLayer(key: string): number | undefined {
+  const layer = settings().get<number | null>(key, null);
+  return typeof layer === 'number' ? layer : undefined;
+}
+
+/** The analysis request for a text, from the settings; a bad keyword setting is one clear error. */
+export function analyzeParams(text: string, fileName: string, analyses: { tts: boolean; seal: boolean; persona: boolean }): AnalyzeParams {
+  let sealKeywords;
+  try {
+    sealKeywords = validateSealKeywords(settings().get('seal.keywords'));
+  } catch (error) {
+    throw new Error(`The setting thinkscope.seal.keywords is not usable: ${(error as Error).message}`);
+  }
+  return {
+    text,
+    fileName,
+    segmentation: segmentation(),
+    ...analyses,
+    cue: settings().get<string>('tts.cue'),
+    sealKeywords,
+    sealLayer: optionalLayer('seal.layer'),
+    personaLayer: optionalLayer('persona.layer'),
+  };
+}

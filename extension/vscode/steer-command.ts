@@ -1,0 +1,237 @@
+// "ThinkScope: Steer Reply…": a preset or saved direction, a strength, a prompt (or the selection);
+// the baseline and the steered reply stream into two editors side by side, then both are decorated
+// with their re-scored steps.
+
+import * as vscode from 'vscode';
+import { newTraceFile } from '../common/bundle/trace-write';
+import type { EngineNotifications, GenerateResult, SteeringChoice, SteeringMethod } from '../common/protocol';
+import { parseTrace } from '../common/trace/parse';
+import { questionOf } from '../common/trace/query';
+import type { ReplyRecord } from '../common/bundle/trace-file';
+import { Commands } from './command-ids';
+import type { EngineClient, TraceResults } from './contracts';
+import { defaultMethod, DirectionLibrary, STEERING_PRESETS, type KnownDirection } from './directions';
+import type { StepReference } from './hover';
+import type { ModelSelection } from './model-selection';
+import { isCancelled, reportFailure, withEngineProgress } from './progress';
+import { segmentation } from './settings';
+
+/** Arguments a caller (the hover, a test) may pass instead of asking. */
+export interface SteerArguments {
+  direction?: string;
+  method?: SteeringMethod;
+  strength?: number;
+  prompt?: string;
+  maxTokens?: number;
+  /** A preset id to offer first. */
+  prefer?: string;
+}
+
+export interface SteerOutcome {
+  baseline: vscode.Uri;
+  steered: vscode.Uri;
+  result: GenerateResult;
+}
+
+const DEFAULT_MAX_TOKENS = 256;
+const BROWSE = '$(folder-opened) Browse for a direction folder…';
+
+interface SteeringPick extends vscode.QuickPickItem {
+  id?: string;
+  choice?: { direction: KnownDirection; method: SteeringMethod; strength: number | undefined };
+}
+
+/** Writes streamed snapshots into a document after its header, coalescing those that come while an edit is applied. */
+class ReplyWriter {
+  private latest = '';
+  private written = '';
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    readonly document: vscode.TextDocument,
+    private readonly headerLength: number,
+  ) {}
+
+  update(text: string): Promise<void> {
+    this.latest = text;
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  async finish(text: string): Promise<void> {
+    await this.update(text);
+    if (this.written !== text) await this.update(text);
+  }
+
+  private async flush(): Promise<void> {
+    while (this.written !== this.latest) {
+      const text = this.latest;
+      const edit = new vscode.WorkspaceEdit();
+      const end = this.document.positionAt(this.document.getText().length);
+      edit.replace(this.document.uri, new vscode.Range(this.document.positionAt(this.headerLength), end), text);
+      if (!(await vscode.workspace.applyEdit(edit))) return;
+      this.written = text;
+    }
+  }
+}
+
+let replyCount = 0;
+
+async function openReplyEditor(title: string, header: string, column: vscode.ViewColumn): Promise<{ editor: vscode.TextEditor; writer: ReplyWriter }> {
+  const uri = vscode.Uri.from({ scheme: 'untitled', path: `${title} ${++replyCount}.md` });
+  const document = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(uri, new vscode.Range(0, 0, document.lineCount, 0), header);
+  await vscode.workspace.applyEdit(edit);
+  return { editor, writer: new ReplyWriter(document, header.length) };
+}
+
+function describeChoice(choice: SteeringChoice, name: string): string {
+  if (choice.method === 'cap') return `${name}, capped`;
+  if (choice.method === 'ablate') return `${name}, ablated`;
+  if (choice.method === 'rotate') return `${name}, rotated ${choice.strength}°`;
+  return `${name}, ${choice.strength >= 0 ? '+' : '−'}${Math.abs(choice.strength)}`;
+}
+
+export function registerSteer(
+  context: vscode.ExtensionContext,
+  engine: EngineClient,
+  results: TraceResults,
+  models: ModelSelection,
+  directions: DirectionLibrary,
+  log: vscode.LogOutputChannel,
+): void {
+  async function pickSteering(prefer: string | undefined): Promise<SteeringPick['choice']> {
+    const known = directions.list();
+    const presets: SteeringPick[] = STEERING_PRESETS.flatMap((preset) => {
+      const direction = known.find((d) => d.method === preset.needs);
+      return direction ? [{ label: preset.label, description: direction.name, detail: preset.detail, choice: { direction, method: preset.method, strength: preset.strength }, id: preset.id }] : [];
+    }).sort((a, b) => Number(b.id === prefer) - Number(a.id === prefer));
+    const saved: SteeringPick[] = known.map((direction) => ({ label: direction.name, description: direction.method, detail: direction.path, choice: { direction, ...defaultMethod(direction.method) } }));
+    const items: SteeringPick[] = [
+      ...(presets.length ? [{ label: 'Presets', kind: vscode.QuickPickItemKind.Separator }, ...presets] : []),
+      ...(saved.length ? [{ label: 'Saved directions', kind: vscode.QuickPickItemKind.Separator }, ...saved] : []),
+      { label: BROWSE, detail: presets.length ? undefined : 'Build one with "ThinkScope: Build Direction…", or pick a saved direction folder' },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: 'ThinkScope: Steer Reply (1/3)', placeHolder: 'How to steer' });
+    if (!picked) return undefined;
+    if (picked.choice) return picked.choice;
+    const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Steer With This Direction', title: 'A direction folder (direction.json and direction.safetensors)' }))?.[0];
+    if (!folder) return undefined;
+    const direction = await directions.describe(folder.fsPath);
+    return { direction, ...defaultMethod(direction.method) };
+  }
+
+  async function askStrength(method: SteeringMethod, initial: number): Promise<number | undefined> {
+    const unit = method === 'rotate' ? 'angle in degrees' : 'scale of the added vector (negative subtracts it)';
+    const answer = await vscode.window.showInputBox({
+      title: 'ThinkScope: Steer Reply (2/3)',
+      prompt: `Strength: the ${unit}`,
+      value: String(initial),
+      validateInput: (value) => (Number.isFinite(Number(value)) && value.trim() !== '' ? undefined : 'Enter a number, e.g. -1.5'),
+    });
+    return answer === undefined ? undefined : Number(answer);
+  }
+
+  async function askPrompt(): Promise<string | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor && !editor.selection.isEmpty) return editor.document.getText(editor.selection);
+    const prompt = await vscode.window.showInputBox({
+      title: 'ThinkScope: Steer Reply (3/3)',
+      prompt: 'The prompt to answer (or select text in an editor before running the command)',
+      value: context.globalState.get<string>('thinkscope.lastPrompt', ''),
+      validateInput: (value) => (value.trim() ? undefined : 'The prompt is empty'),
+    });
+    if (prompt) await context.globalState.update('thinkscope.lastPrompt', prompt);
+    return prompt;
+  }
+
+  /** Decorates a finished reply document with its re-scored steps. */
+  function annotateReply(writer: ReplyWriter, headerLength: number, reply: ReplyRecord, name: string): void {
+    const text = writer.document.getText();
+    if (text.slice(headerLength) !== reply.text) return; // edited meanwhile: its steps would not fit
+    const steps = reply.steps.map((step) => ({ ...step, start: step.start + headerLength, end: step.end + headerLength }));
+    results.set(writer.document.uri, newTraceFile({ toolVersion: context.extension.packageJSON.version, source: { name, format: 'markdown', text }, steps, segmentation: segmentation() }));
+  }
+
+  async function steer(argument: unknown): Promise<SteerOutcome | undefined> {
+    const options = (argument ?? {}) as SteerArguments;
+    let chosen: { direction: string; name: string; method: SteeringMethod; strength: number | undefined };
+    if (options.direction) {
+      chosen = { direction: options.direction, name: options.direction.split(/[\\/]/).pop()!, method: options.method ?? 'add', strength: options.strength ?? 1 };
+    } else {
+      let picked;
+      try {
+        picked = await pickSteering(options.prefer);
+      } catch (error) {
+        reportFailure(log, 'Steer Reply', error);
+        return undefined;
+      }
+      if (!picked) return undefined;
+      let strength = picked.strength;
+      if (strength !== undefined && options.strength === undefined) strength = await askStrength(picked.method, strength);
+      else if (options.strength !== undefined) strength = options.strength;
+      if (picked.strength !== undefined && strength === undefined) return undefined;
+      chosen = { direction: picked.direction.path, name: picked.direction.name, method: picked.method, strength };
+    }
+    const prompt = options.prompt ?? (await askPrompt());
+    if (!prompt) return undefined;
+    if (!(await models.ensureModel())) return undefined;
+
+    const choice: SteeringChoice = { direction: chosen.direction, method: chosen.method, strength: chosen.strength ?? 0 };
+    const described = describeChoice(choice, chosen.name);
+    const quoted = prompt.replace(/\s+/g, ' ').trim();
+    const baselineHeader = `# Baseline reply\n\n> ${quoted}\n\n`;
+    const steeredHeader = `# Steered reply (${described})\n\n> ${quoted}\n\n`;
+    const baseline = await openReplyEditor('Baseline reply', baselineHeader, vscode.ViewColumn.Beside);
+    const steered = await openReplyEditor('Steered reply', steeredHeader, (baseline.editor.viewColumn ?? vscode.ViewColumn.One) + 1);
+    const writers = { baseline: baseline.writer, steered: steered.writer };
+    try {
+      const result = await withEngineProgress(`ThinkScope: Steering (${described})`, (task) =>
+        engine.request(
+          'generate',
+          { prompt, steering: [choice], compare: true, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, segmentation: segmentation() },
+          {
+            signal: task.signal,
+            onNotification: task.listener((method, params) => {
+              if (method !== 'replySnapshot') return;
+              const snapshot = params as EngineNotifications['replySnapshot'];
+              void writers[snapshot.stream].update(snapshot.text);
+            }),
+          },
+        ),
+      );
+      await writers.baseline.finish(result.baseline ?? '');
+      await writers.steered.finish(result.steered);
+      for (const warning of result.warnings) void vscode.window.showWarningMessage(`Steer Reply: ${warning}`);
+      if (result.comparison) {
+        annotateReply(writers.baseline, baselineHeader.length, result.comparison.baseline, 'baseline reply');
+        annotateReply(writers.steered, steeredHeader.length, result.comparison.steered, 'steered reply');
+      }
+      return { baseline: baseline.writer.document.uri, steered: steered.writer.document.uri, result };
+    } catch (error) {
+      if (isCancelled(error)) void vscode.window.showInformationMessage('Steering cancelled; the text generated so far is kept.');
+      reportFailure(log, 'Steer Reply', error);
+      return undefined;
+    }
+  }
+
+  /** From a step's hover: steer a new reply to the trace's question, the TrueThinking preset first. */
+  async function steerStep(reference: StepReference): Promise<SteerOutcome | undefined> {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === reference.uri);
+    let question: string | null = null;
+    if (document) {
+      try {
+        question = questionOf(parseTrace(document.getText(), { fileName: document.uri.path }));
+      } catch {
+        question = null; // not a parsable trace: the user types the prompt
+      }
+    }
+    return steer({ prompt: question ?? undefined, prefer: 'truethinking' });
+  }
+
+  context.subscriptions.push(vscode.commands.registerCommand(Commands.steerReply, steer), vscode.commands.registerCommand(Commands.steerStep, steerStep));
+}

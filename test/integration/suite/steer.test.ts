@@ -1,0 +1,56 @@
+// Steer Reply: the baseline and the steered reply stream into two editors side by side.
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { ThinkScopeApi } from '../../../extension/vscode/extension';
+import type { SteerOutcome } from '../../../extension/vscode/steer-command';
+import { fixture, thinkScope, useTinyModel } from './support';
+
+describe('ThinkScope: Steer Reply…', () => {
+  let api: ThinkScopeApi;
+
+  before(async () => {
+    api = await thinkScope();
+    await useTinyModel(api);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('streams the baseline and the steered reply into two editors side by side', async () => {
+    const growth = new Map<string, number[]>();
+    const watching = vscode.workspace.onDidChangeTextDocument((event) => {
+      if (event.document.uri.scheme !== 'untitled') return;
+      const key = event.document.uri.toString();
+      growth.set(key, [...(growth.get(key) ?? []), event.document.getText().length]);
+    });
+    const outcome = await vscode.commands.executeCommand<SteerOutcome | undefined>('thinkscope.steerReply', {
+      direction: fixture('THINKSCOPE_TEST_DIRECTION'),
+      method: 'add',
+      strength: -4,
+      prompt: 'How many marbles were in the bag at the start?',
+      maxTokens: 24,
+    });
+    watching.dispose();
+    assert.ok(outcome, 'Steer Reply returned nothing');
+    const { result } = outcome;
+    assert.ok(result.steered.length > 0 && result.baseline !== null && result.baseline.length > 0, 'both replies have text');
+
+    const baseline = vscode.workspace.textDocuments.find((d) => d.uri.toString() === outcome.baseline.toString())!;
+    const steered = vscode.workspace.textDocuments.find((d) => d.uri.toString() === outcome.steered.toString())!;
+    assert.match(baseline.getText(), /^# Baseline reply\n/);
+    assert.match(steered.getText(), /^# Steered reply \(seal-direction, −4\)\n/);
+    assert.ok(baseline.getText().endsWith(result.baseline!), 'the baseline editor holds the whole baseline reply');
+    assert.ok(steered.getText().endsWith(result.steered), 'the steered editor holds the whole steered reply');
+
+    // The text arrived piece by piece while generating, not in one write at the end.
+    const steps = growth.get(outcome.steered.toString()) ?? [];
+    assert.ok(steps.length > 3, `the steered editor changed only ${steps.length} times`);
+
+    const shown = vscode.window.visibleTextEditors.map((e) => `${e.document.uri.toString()} in column ${e.viewColumn}`).join('; ');
+    const columnOf = (document: vscode.TextDocument) => vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
+    assert.ok(columnOf(baseline) && columnOf(steered) && columnOf(baseline) !== columnOf(steered), `the replies are not side by side: ${shown}`);
+    assert.ok(result.comparison, 'both replies were re-scored');
+  });
+});
