@@ -11,10 +11,9 @@ import { makeModel } from '../../extension/engine/make-model/make-model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
 import type { PresetName } from '../../extension/engine/make-model/presets';
 import { measureRoofline } from './roofline';
-import { runWorker, type AccuracyResult, type LoadResult, type OverheadResult, type SpeedResult, type WorkerRequest } from './workers';
+import { runWorker, type AccuracyResult, type LoadResult, type OverheadResult, type SpeedResult, type TtsResult, type WorkerRequest } from './workers';
 import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
-import { measureTtsCostRatio } from './tts-cost';
 
 interface Args {
   json: boolean;
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
   const speedInt4 = await inWorker<SpeedResult>(request('speed', 'int4'), log);
   const overhead = await inWorker<OverheadResult>(request('overhead', 'fp32'), log);
   const accuracy = await inWorker<AccuracyResult>(request('accuracy', 'int4'), log);
-  const ttsCostRatio = await measureTtsCostRatio();
+  const tts = await inWorker<TtsResult>(request('tts', 'fp32'), log);
 
   const inputs: BenchInputs = {
     preset: args.preset,
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
     speed: { fp32: speedFp32, int4: speedInt4 },
     overhead,
     accuracy,
-    ttsCostRatio,
+    tts,
     seconds: 0,
   };
   inputs.seconds = (performance.now() - started) / 1000;

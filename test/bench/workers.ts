@@ -11,12 +11,13 @@ import { generate } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/engine/graph/graph-builder';
 import type { Intervention } from '../../extension/common/steering-plan';
 import { repeat, type Sample } from './stats';
+import { benchTtsLayout, measureTtsCostRatio } from './tts-cost';
 
 export const PREFILL_TOKENS = 512;
 export const DECODE_TOKENS = 64;
 
 export interface WorkerRequest {
-  task: 'load' | 'speed' | 'overhead' | 'accuracy';
+  task: 'load' | 'speed' | 'overhead' | 'accuracy' | 'tts';
   modelDir: string;
   cacheRoot: string;
   precision: Precision;
@@ -172,10 +173,19 @@ async function accuracy(request: WorkerRequest) {
   return { meanKl: kl / rows, top1Agreement: agree / rows, positions: rows, speedup };
 }
 
+/** True Thinking Score of a 1000-token, 50-step trace against one forward over it (tts-cost.ts). */
+async function tts(request: WorkerRequest) {
+  const model = await open(request);
+  const result = await measureTtsCostRatio(model, benchTtsLayout(model, (count) => promptIds(model, count)), request.runs);
+  await model.close();
+  return result;
+}
+
 export type LoadResult = Awaited<ReturnType<typeof load>>;
 export type SpeedResult = Awaited<ReturnType<typeof speed>>;
 export type OverheadResult = Awaited<ReturnType<typeof overhead>>;
 export type AccuracyResult = Awaited<ReturnType<typeof accuracy>>;
+export type TtsResult = Awaited<ReturnType<typeof tts>>;
 
 export async function runWorker(request: WorkerRequest): Promise<unknown> {
   switch (request.task) {
@@ -187,5 +197,7 @@ export async function runWorker(request: WorkerRequest): Promise<unknown> {
       return overhead(request);
     case 'accuracy':
       return accuracy(request);
+    case 'tts':
+      return tts(request);
   }
 }

@@ -7,7 +7,7 @@
 import type { ModelSpec } from '../../common/model-spec';
 import { FINAL_NORM_HOOK, hookName, type HookKind } from '../../common/hooks';
 import { DataType, type Dim, type GraphDef, type NodeDef, type TensorDef, type ValueInfo, type AttributeValue } from './onnx-proto';
-import { LINEAR_COLUMNS, RELU_COLUMNS, STEERING_COLUMNS } from '../../common/steering-plan';
+import { LINEAR_COLUMNS, RELU_COLUMNS } from '../../common/steering-plan';
 import { INT4_BLOCK_SIZE } from './quantize-int4';
 
 /** A weight of the built graph: HF tensors concatenated along their first axis, optionally transformed. */
@@ -55,12 +55,24 @@ export function steerableHooks(numLayers: number): string[] {
   return ['blocks.0.hook_resid_pre', ...Array.from({ length: numLayers }, (_, l) => perLayer.map((kind) => hookName({ layer: l, kind }))).flat()];
 }
 
+/**
+ * Columns of a steering block in the graph: every plan column is relu-shaped there, a linear column
+ * of the plan becoming two (f(z) = relu(z) − relu(−z)), so that the block is two fused kernels and a
+ * position gate is a bias of −∞ (relu then yields 0). See `graphColumn`.
+ */
+export const GRAPH_STEERING_COLUMNS = 2 * LINEAR_COLUMNS + RELU_COLUMNS;
+
+/** The graph columns of a plan column: [positive, negative half] for a linear one, [itself] for a relu one. */
+export function graphColumns(planColumn: number): number[] {
+  return planColumn < LINEAR_COLUMNS ? [2 * planColumn, 2 * planColumn + 1] : [LINEAR_COLUMNS + planColumn];
+}
+
 export const steeringInputs = (hook: string) => ({
   w: `steer.${hook}.w`,
   b: `steer.${hook}.b`,
   u: `steer.${hook}.u`,
-  gate: `steer.${hook}.gate`,
 });
+export const ROPE_INPUTS = { cos: 'rope_cos_cache', sin: 'rope_sin_cache', queryPositions: 'rope_positions_q', keyPositions: 'rope_positions_k' };
 export const probeOutput = (hook: string) => `probe.${hook}`;
 export const pastKey = (l: number) => `past_key.${l}`;
 export const pastValue = (l: number) => `past_value.${l}`;
@@ -146,28 +158,20 @@ function encodeValues(elemType: DataType, values: number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(values).buffer);
 }
 
-/** The rotate_half of RoPE (GPT-NeoX layout) as a signed permutation matrix: x @ R = cat(-x2, x1). */
-function rotateHalfMatrix(d: number): number[] {
-  const r = new Array<number>(d * d).fill(0);
-  const half = d / 2;
-  for (let j = 0; j < half; j++) r[(j + half) * d + j] = -1;
-  for (let j = half; j < d; j++) r[(j - half) * d + j] = 1;
-  return r;
-}
-
 export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAULT_BUILD_OPTIONS): BuiltGraph {
   const b = new Builder();
   const { hiddenSize: H, numHeads: nH, numKvHeads: nKV, headDim: d, intermediateSize: F, vocabSize: V } = spec;
-  const C = STEERING_COLUMNS;
+  const C = GRAPH_STEERING_COLUMNS;
 
   const inputIds = b.input('input_ids', DataType.INT64, ['T']);
-  const cos = b.input('rope_cos', DataType.FLOAT, ['T', 1, d]);
-  const sin = b.input('rope_sin', DataType.FLOAT, ['T', 1, d]);
+  // RoPE tables [positions held, d/2] indexed by absolute position, and each head's position per token.
+  const cos = b.input(ROPE_INPUTS.cos, DataType.FLOAT, ['R', d / 2]);
+  const sin = b.input(ROPE_INPUTS.sin, DataType.FLOAT, ['R', d / 2]);
+  const queryPositions = b.input(ROPE_INPUTS.queryPositions, DataType.INT64, ['T', nH]);
+  const keyPositions = nKV === nH ? queryPositions : b.input(ROPE_INPUTS.keyPositions, DataType.INT64, ['T', nKV]);
   const mask = b.input('attn_mask', DataType.FLOAT, ['GT', 'S']);
   const localMask = spec.slidingWindows.some((w) => w !== null) ? b.input('attn_mask_local', DataType.FLOAT, ['GT', 'S']) : null;
   const logitsIndex = b.input('logits_index', DataType.INT64, ['N']);
-  const slope = options.steering ? b.constant(DataType.FLOAT, [C], [...Array(LINEAR_COLUMNS).fill(1), ...Array(RELU_COLUMNS).fill(0)]) : '';
-  const rotate = b.constant(DataType.FLOAT, [d, d], rotateHalfMatrix(d));
 
   const rmsNorm = (x: string, weight: string, eps = spec.rmsNormEps) =>
     b.op1('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, { name: 'RMSNorm' });
@@ -175,7 +179,7 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
   /**
    * x [T, K] times the HF weight [N, K] transposed, plus an optional bias: one MatMul over the weight
-   * stored as [K, N] in fp32, one MatMulNBits over 4-bit blocks in int4. One projection per HF weight:
+   * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 4-bit blocks in int4. One projection per HF weight:
    * a fused QKV or gate-up would need a Split, which costs more than the extra MatMul.
    */
   const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
@@ -187,28 +191,27 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
     const codes = `${weight.name}.int4`;
     b.weights.push({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, int4: true });
     const attributes = { K: weight.columns, N: weight.rows, bits: 4, block_size: INT4_BLOCK_SIZE, accuracy_level: 4 };
-    const product = b.op1('MatMulNBits', [x, codes, int4ScalesName(codes)], attributes, { name, domain: 'com.microsoft' });
-    return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
+    // The bias is MatMulNBits' sixth input (after the absent zero points and group indices): one kernel, not two.
+    const inputs = bias ? [x, codes, int4ScalesName(codes), '', '', bias] : [x, codes, int4ScalesName(codes)];
+    return b.op1('MatMulNBits', inputs, attributes, { name, domain: 'com.microsoft' });
   };
   const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, source });
 
   /**
-   * x ─┬─ Gemm(W, b) ── z ── PRelu(slope) ── ⊙ gate ── MatMul(U) ──┐
-   *    └──────────────────────────────────────────────────────── Add ── x'
-   * z is also the probe readout. Zero W and U (what the runtime feeds when idle) make it a no-op.
+   * x ─┬─ FusedGemm(W, b, relu) ── r ── Gemm(U, + x) ── x'
+   *    └───────────────────────────────────────┘
+   * b is [1, C], or [T, C] when the gate depends on the position (−∞ where a column is off). r is also
+   * the probe readout. Zero W, b and U (what the runtime feeds when idle) make it a no-op: x + 0.
    */
   const steer = (x: string, hook: string): string => {
     const names = steeringInputs(hook);
     const w = b.input(names.w, DataType.FLOAT, [H, C]);
-    const bias = b.input(names.b, DataType.FLOAT, [C]);
+    const bias = b.input(names.b, DataType.FLOAT, ['G', C]);
     const u = b.input(names.u, DataType.FLOAT, [C, H]);
-    const gate = b.input(names.gate, DataType.FLOAT, ['G', C]);
     return b.inScope(`steer/${hook}`, () => {
-      const z = b.output(b.op1('Gemm', [x, w, bias], undefined, { name: 'Readout' }), probeOutput(hook), ['T', C]);
-      const shaped = b.op1('PRelu', [z, slope]);
-      const gated = b.op1('Mul', [shaped, gate]);
-      const delta = b.op1('MatMul', [gated, u]);
-      return b.op1('Add', [x, delta]);
+      const readout = b.op1('FusedGemm', [x, w, bias], { activation: 'Relu' }, { name: 'Readout', domain: 'com.microsoft' });
+      const r = b.output(readout, probeOutput(hook), ['T', C]);
+      return b.op1('Gemm', [r, u, x], undefined, { name: 'Write' });
     });
   };
 
@@ -247,9 +250,10 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
           q = rmsNorm(q, b.weight(`${p}.self_attn.q_norm.weight`, [d], [`${p}.self_attn.q_norm.weight`], spec.normAddsOne));
           k = rmsNorm(k, b.weight(`${p}.self_attn.k_norm.weight`, [d], [`${p}.self_attn.k_norm.weight`], spec.normAddsOne));
         }
-        const rope = (x: string) => b.op1('Add', [b.op1('Mul', [x, cos]), b.op1('Mul', [b.op1('MatMul', [x, rotate]), sin])]);
-        q = b.op1('Mul', [b.op1('Transpose', [rope(q)], { perm: [1, 0, 2] }), b.scalar(spec.attentionScale)]);
-        const kT = b.op1('Transpose', [rope(k)], { perm: [1, 2, 0] });
+        // [T, heads, d] read as (batch T, sequence heads, hidden d): one rotation per head, at that token's position.
+        const rope = (x: string, positions: string) => b.op1('RotaryEmbedding', [x, positions, cos, sin], { interleaved: 0 }, { domain: 'com.microsoft' });
+        q = b.op1('Mul', [b.op1('Transpose', [rope(q, queryPositions)], { perm: [1, 0, 2] }), b.scalar(spec.attentionScale)]);
+        const kT = b.op1('Transpose', [rope(k, keyPositions)], { perm: [1, 2, 0] });
         const vT = b.op1('Transpose', [v], { perm: [1, 0, 2] });
         const keys = b.op1('Concat', [pastKey(l), kT], { axis: 2 }, { outputName: presentKey(l) });
         const values = b.op1('Concat', [pastValue(l), vT], { axis: 1 }, { outputName: presentValue(l) });

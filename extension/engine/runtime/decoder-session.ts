@@ -6,7 +6,19 @@ import * as ort from 'onnxruntime-node';
 import type { ModelSpec } from '../../common/model-spec';
 import { parseHook } from '../../common/hooks';
 import { gateRows, planSteering, STEERING_COLUMNS, type HookPlan, type Intervention, type ProbeRequest } from '../../common/steering-plan';
-import { canonicalHook, steerableHooks, pastKey, pastValue, presentKey, presentValue, probeOutput, steeringInputs } from '../graph/graph-builder';
+import {
+  canonicalHook,
+  GRAPH_STEERING_COLUMNS,
+  graphColumns,
+  steerableHooks,
+  pastKey,
+  pastValue,
+  presentKey,
+  presentValue,
+  probeOutput,
+  ROPE_INPUTS,
+  steeringInputs,
+} from '../graph/graph-builder';
 import { attentionMask, ropeInverseFrequencies, ropeTables } from './positions';
 
 export interface KvCache {
@@ -16,10 +28,20 @@ export interface KvCache {
   readonly values: readonly ort.Tensor[];
 }
 
+/** One hook's steering block inputs in the graph's column layout (graph-builder's `graphColumns`). */
+interface CompiledHook {
+  plan: HookPlan;
+  w: ort.Tensor;
+  u: ort.Tensor;
+  /** The bias with its position gate when no column depends on the position; else built per call. */
+  uniformBias: ort.Tensor | null;
+}
+
 /** Interventions and probes compiled for the graph's steering inputs; reusable across calls. */
 export interface Steering {
-  readonly plans: ReadonlyMap<string, HookPlan>;
-  readonly tensors: ReadonlyMap<string, { w: ort.Tensor; b: ort.Tensor; u: ort.Tensor }>;
+  readonly hooks: ReadonlyMap<string, CompiledHook>;
+  /** Every steering input of the graph whose value does not depend on the positions: compiled or idle. */
+  readonly feeds: Readonly<Record<string, ort.Tensor>>;
 }
 
 export type LogitsSelection = 'last' | 'all' | 'none' | readonly number[];
@@ -52,9 +74,10 @@ export class DecoderSession {
   private readonly hasLocalAttention: boolean;
   /** Hooks whose steering blocks take inputs; empty for a graph built without steering. */
   private readonly steerable: string[];
-  /** Fed at every hook without a plan: a steering block with zero W and U changes nothing. */
-  private readonly idle: { w: ort.Tensor; b: ort.Tensor; u: ort.Tensor; gate: ort.Tensor };
+  /** Fed at every hook without a plan (zero W, b and U change nothing), by input name. */
+  private readonly idleFeeds: Record<string, ort.Tensor> = {};
   readonly emptyCache: KvCache;
+  private rope: { cos: ort.Tensor; sin: ort.Tensor } | null = null;
 
   private constructor(
     readonly spec: ModelSpec,
@@ -65,13 +88,16 @@ export class DecoderSession {
     const inputs = new Set(session.inputNames);
     this.steerable = steerableHooks(spec.numLayers).filter((hook) => inputs.has(steeringInputs(hook).w));
     const H = spec.hiddenSize;
-    const C = STEERING_COLUMNS;
-    this.idle = {
+    const C = GRAPH_STEERING_COLUMNS;
+    const idle = {
       w: new ort.Tensor('float32', new Float32Array(H * C), [H, C]),
-      b: new ort.Tensor('float32', new Float32Array(C), [C]),
+      b: new ort.Tensor('float32', new Float32Array(C), [1, C]),
       u: new ort.Tensor('float32', new Float32Array(C * H), [C, H]),
-      gate: new ort.Tensor('float32', new Float32Array(C), [1, C]),
     };
+    for (const hook of this.steerable) {
+      const names = steeringInputs(hook);
+      Object.assign(this.idleFeeds, { [names.w]: idle.w, [names.b]: idle.b, [names.u]: idle.u });
+    }
     const { numKvHeads: nKV, headDim: d, numLayers } = spec;
     const empty = () => new ort.Tensor('float32', new Float32Array(0), [nKV, d, 0]);
     const emptyValues = () => new ort.Tensor('float32', new Float32Array(0), [nKV, 0, d]);
@@ -97,20 +123,39 @@ export class DecoderSession {
   compileSteering(interventions: readonly Intervention[], probes: readonly (ProbeRequest & { name: string })[] = []): Steering {
     for (const item of [...interventions, ...probes]) parseHook(item.hook, this.spec.numLayers);
     if (this.steerable.length === 0 && interventions.length + probes.length > 0) throw new Error('this graph was built without steering blocks: it cannot steer or probe');
+    const plans = planSteering(interventions, probes, this.spec.hiddenSize, canonicalHook);
+    const hooks = new Map([...plans].map(([hook, plan]) => [hook, this.compileHook(plan)]));
+    const feeds = { ...this.idleFeeds };
+    for (const [hook, compiled] of hooks) {
+      const names = steeringInputs(hook);
+      Object.assign(feeds, { [names.w]: compiled.w, [names.u]: compiled.u });
+      if (compiled.uniformBias) feeds[names.b] = compiled.uniformBias;
+    }
+    return { hooks, feeds };
+  }
+
+  /** A plan's [H, C] / [C, H] columns spread over the graph's columns: a linear one as (w, u) and (−w, −u). */
+  private compileHook(plan: HookPlan): CompiledHook {
     const H = this.spec.hiddenSize;
-    const C = STEERING_COLUMNS;
-    const plans = planSteering(interventions, probes, H, canonicalHook);
-    const tensors = new Map(
-      [...plans].map(([hook, plan]) => [
-        hook,
-        {
-          w: new ort.Tensor('float32', plan.w, [H, C]),
-          b: new ort.Tensor('float32', plan.b, [C]),
-          u: new ort.Tensor('float32', plan.u, [C, H]),
-        },
-      ]),
-    );
-    return { plans, tensors };
+    const C = GRAPH_STEERING_COLUMNS;
+    const w = new Float32Array(H * C);
+    const u = new Float32Array(C * H);
+    for (let j = 0; j < STEERING_COLUMNS; j++) {
+      graphColumns(j).forEach((column, half) => {
+        const sign = half === 0 ? 1 : -1;
+        for (let i = 0; i < H; i++) {
+          w[i * C + column] = sign * plan.w[i * STEERING_COLUMNS + j];
+          u[column * H + i] = sign * plan.u[j * H + i];
+        }
+      });
+    }
+    const uniform = plan.positions.every((p) => p === null || p === 'all');
+    return {
+      plan,
+      w: new ort.Tensor('float32', w, [H, C]),
+      u: new ort.Tensor('float32', u, [C, H]),
+      uniformBias: uniform ? gatedBias(plan, 0, 1) : null,
+    };
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {
@@ -127,16 +172,17 @@ export class DecoderSession {
     const keys = past + count;
     if (keys > spec.maxPositions) throw new Error(`sequence of ${keys} tokens exceeds the model's ${spec.maxPositions} positions`);
 
-    const { cos, sin } = ropeTables(this.inverseFrequencies, past, count);
     const logitRows = this.logitRows(request.logits ?? 'last', count);
-    const d = spec.headDim;
+    const rope = this.ropeCache(keys);
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [count]),
-      rope_cos: new ort.Tensor('float32', cos, [count, 1, d]),
-      rope_sin: new ort.Tensor('float32', sin, [count, 1, d]),
+      [ROPE_INPUTS.cos]: rope.cos,
+      [ROPE_INPUTS.sin]: rope.sin,
+      [ROPE_INPUTS.queryPositions]: headPositions(past, count, spec.numHeads),
       attn_mask: new ort.Tensor('float32', attentionMask(past, count, group, null), [group * count, keys]),
       logits_index: new ort.Tensor('int64', BigInt64Array.from(logitRows, BigInt), [logitRows.length]),
     };
+    if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(past, count, spec.numKvHeads);
     if (this.hasLocalAttention) {
       const window = spec.slidingWindows.find((w) => w !== null) ?? null;
       feeds.attn_mask_local = new ort.Tensor('float32', attentionMask(past, count, group, window), [group * count, keys]);
@@ -146,24 +192,16 @@ export class DecoderSession {
       feeds[pastValue(l)] = cache.values[l] as ort.Tensor;
     }
     const steering = request.steering;
-    for (const hook of this.steerable) {
-      const names = steeringInputs(hook);
-      const plan = steering?.plans.get(hook);
-      const tensors = steering?.tensors.get(hook);
-      if (plan && tensors) {
-        const gate = gateRows(plan, past, count);
-        Object.assign(feeds, { [names.w]: tensors.w, [names.b]: tensors.b, [names.u]: tensors.u });
-        feeds[names.gate] = new ort.Tensor('float32', gate.data, [gate.rows, STEERING_COLUMNS]);
-      } else {
-        Object.assign(feeds, { [names.w]: this.idle.w, [names.b]: this.idle.b, [names.u]: this.idle.u, [names.gate]: this.idle.gate });
-      }
+    Object.assign(feeds, steering?.feeds ?? this.idleFeeds);
+    for (const [hook, compiled] of steering?.hooks ?? []) {
+      if (!compiled.uniformBias) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, past, count);
     }
 
     const captureNames = (request.capture ?? []).map((name) => {
       parseHook(name, spec.numLayers);
       return { name, output: canonicalHook(name) };
     });
-    const probeHooks = steering ? [...steering.plans.values()].filter((p) => p.probes.size > 0) : [];
+    const probeHooks = steering ? [...steering.hooks.values()].map((h) => h.plan).filter((p) => p.probes.size > 0) : [];
     const fetches = [
       'logits',
       ...Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat(),
@@ -176,8 +214,11 @@ export class DecoderSession {
     const probes = new Map<string, Float32Array>();
     for (const plan of probeHooks) {
       const readout = outputs[probeOutput(plan.hook)].data as Float32Array;
+      const C = GRAPH_STEERING_COLUMNS;
       for (const [name, column] of plan.probes) {
-        probes.set(name, Float32Array.from({ length: count }, (_, t) => readout[t * STEERING_COLUMNS + column]));
+        // A probe is a linear column: relu(z) − relu(−z) = z, exactly (one of the two is zero).
+        const [positive, negative] = graphColumns(column);
+        probes.set(name, Float32Array.from({ length: count }, (_, t) => readout[t * C + positive] - readout[t * C + negative]));
       }
     }
     return {
@@ -192,6 +233,22 @@ export class DecoderSession {
     };
   }
 
+  /** RoPE tables [R, d/2] for positions 0..R−1 with R ≥ `positions`, grown by doubling and kept. */
+  private ropeCache(positions: number): { cos: ort.Tensor; sin: ort.Tensor } {
+    if (!this.rope || this.rope.cos.dims[0] < positions) {
+      const rows = Math.min(this.spec.maxPositions, Math.max(256, 2 ** Math.ceil(Math.log2(positions))));
+      const full = ropeTables(this.inverseFrequencies, 0, rows);
+      const d = this.spec.headDim;
+      const half = (table: Float32Array) => {
+        const out = new Float32Array(rows * (d / 2));
+        for (let t = 0; t < rows; t++) out.set(table.subarray(t * d, t * d + d / 2), t * (d / 2));
+        return new ort.Tensor('float32', out, [rows, d / 2]);
+      };
+      this.rope = { cos: half(full.cos), sin: half(full.sin) };
+    }
+    return this.rope;
+  }
+
   private logitRows(selection: LogitsSelection, count: number): number[] {
     if (selection === 'last') return [count - 1];
     if (selection === 'all') return Array.from({ length: count }, (_, i) => i);
@@ -201,4 +258,31 @@ export class DecoderSession {
     }
     return [...selection];
   }
+}
+
+/**
+ * The bias of a steering block for positions start..start+count−1 in the graph's columns: [1, C] when
+ * no column depends on the position, else [count, C]. A column gated off at a position gets −∞, which
+ * its relu turns into 0; columns without positions (probes, unused ones) are never gated.
+ */
+function gatedBias(plan: HookPlan, start: number, count: number): ort.Tensor {
+  const C = GRAPH_STEERING_COLUMNS;
+  const gate = gateRows(plan, start, count);
+  const data = new Float32Array(gate.rows * C);
+  for (let r = 0; r < gate.rows; r++) {
+    for (let j = 0; j < STEERING_COLUMNS; j++) {
+      const on = plan.positions[j] === null || gate.data[r * STEERING_COLUMNS + j] === 1;
+      graphColumns(j).forEach((column, half) => {
+        data[r * C + column] = on ? (half === 0 ? plan.b[j] : -plan.b[j]) : -Infinity;
+      });
+    }
+  }
+  return new ort.Tensor('float32', data, [gate.rows, C]);
+}
+
+/** The absolute position of each of `count` tokens from `start`, repeated for each of `heads` heads: [count, heads]. */
+function headPositions(start: number, count: number, heads: number): ort.Tensor {
+  const data = new BigInt64Array(count * heads);
+  for (let t = 0; t < count; t++) data.fill(BigInt(start + t), t * heads, (t + 1) * heads);
+  return new ort.Tensor('int64', data, [count, heads]);
 }
