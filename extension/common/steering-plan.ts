@@ -233,18 +233,18 @@ export function planSteering(
 }
 
 /**
- * The gate rows for absolute positions start..start+count−1: [count, C], or [1, C] when no column
- * depends on the position.
+ * The gate rows for the given absolute positions (one per new token): [count, C], or [1, C] when no
+ * column depends on the position.
  */
-export function gateRows(plan: HookPlan, start: number, count: number): { rows: number; data: Float32Array } {
+export function gateRows(plan: HookPlan, positions: readonly number[]): { rows: number; data: Float32Array } {
   const C = STEERING_COLUMNS;
   const uniform = plan.positions.every((p) => p === null || p === 'all');
-  const rows = uniform ? 1 : count;
+  const rows = uniform ? 1 : positions.length;
   const data = new Float32Array(rows * C);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < C; j++) {
-      const positions = plan.positions[j];
-      data[r * C + j] = positions !== null && positionIncluded(positions, start + r) ? 1 : 0;
+      const spec = plan.positions[j];
+      data[r * C + j] = spec !== null && positionIncluded(spec, positions[r]) ? 1 : 0;
     }
   }
   return { rows, data };

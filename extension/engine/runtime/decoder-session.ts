@@ -19,7 +19,7 @@ import {
   ROPE_INPUTS,
   steeringInputs,
 } from '../graph/graph-builder';
-import { attentionMask, ropeInverseFrequencies, ropeTables } from './positions';
+import { branchMask, branchPositions, continuation, ropeInverseFrequencies, ropeTables, type Branch } from './positions';
 
 export interface KvCache {
   /** Number of positions held. */
@@ -154,11 +154,40 @@ export class DecoderSession {
       plan,
       w: new ort.Tensor('float32', w, [H, C]),
       u: new ort.Tensor('float32', u, [C, H]),
-      uniformBias: uniform ? gatedBias(plan, 0, 1) : null,
+      uniformBias: uniform ? gatedBias(plan, [0]) : null,
     };
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {
+    const cache = request.cache ?? this.emptyCache;
+    const count = request.ids.length;
+    const result = await this.run(request, cache, [continuation(cache.length, count)], this.logitRows(request.logits ?? 'last', count), true);
+    return { ...result, cache: result.cache! };
+  }
+
+  /**
+   * Several independent continuations of one cache in a single run (one read of the weights for all):
+   * `ids` holds each branch's tokens in turn, and every token sees only its branch's context ranges of
+   * the cache and its branch's earlier tokens. `logits` rows index `ids`. No cache is returned.
+   */
+  async forwardBranches(request: { ids: ArrayLike<number>; cache: KvCache; branches: readonly Branch[]; logits: readonly number[]; steering?: Steering }): Promise<Float32Array> {
+    const total = request.branches.reduce((n, b) => n + b.length, 0);
+    if (total !== request.ids.length) throw new Error(`the branches hold ${total} tokens; ${request.ids.length} were given`);
+    for (const branch of request.branches) {
+      for (const range of branch.context) {
+        if (range.start < 0 || range.end > request.cache.length || range.start > range.end) throw new Error(`context range ${range.start}..${range.end} is outside the cache of ${request.cache.length} positions`);
+      }
+    }
+    return (await this.run(request, request.cache, request.branches, this.logitRows(request.logits, total), false)).logits;
+  }
+
+  private async run(
+    request: { ids: ArrayLike<number>; steering?: Steering; capture?: readonly string[] },
+    cache: KvCache,
+    branches: readonly Branch[],
+    logitRows: number[],
+    keepCache: boolean,
+  ): Promise<Omit<ForwardResult, 'cache'> & { cache: KvCache | null }> {
     const { spec } = this;
     const ids = Array.from(request.ids);
     const count = ids.length;
@@ -166,26 +195,26 @@ export class DecoderSession {
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= spec.vocabSize) throw new Error(`token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`);
     }
-    const cache = request.cache ?? this.emptyCache;
     const past = cache.length;
     const group = spec.numHeads / spec.numKvHeads;
     const keys = past + count;
-    if (keys > spec.maxPositions) throw new Error(`sequence of ${keys} tokens exceeds the model's ${spec.maxPositions} positions`);
+    const positions = branchPositions(branches);
+    const furthest = Math.max(...positions) + 1;
+    if (furthest > spec.maxPositions) throw new Error(`sequence of ${furthest} tokens exceeds the model's ${spec.maxPositions} positions`);
 
-    const logitRows = this.logitRows(request.logits ?? 'last', count);
-    const rope = this.ropeCache(keys);
+    const rope = this.ropeCache(furthest);
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [count]),
       [ROPE_INPUTS.cos]: rope.cos,
       [ROPE_INPUTS.sin]: rope.sin,
-      [ROPE_INPUTS.queryPositions]: headPositions(past, count, spec.numHeads),
-      attn_mask: new ort.Tensor('float32', attentionMask(past, count, group, null), [group * count, keys]),
+      [ROPE_INPUTS.queryPositions]: headPositions(positions, spec.numHeads),
+      attn_mask: new ort.Tensor('float32', branchMask(past, branches, group, null), [group * count, keys]),
       logits_index: new ort.Tensor('int64', BigInt64Array.from(logitRows, BigInt), [logitRows.length]),
     };
-    if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(past, count, spec.numKvHeads);
+    if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(positions, spec.numKvHeads);
     if (this.hasLocalAttention) {
       const window = spec.slidingWindows.find((w) => w !== null) ?? null;
-      feeds.attn_mask_local = new ort.Tensor('float32', attentionMask(past, count, group, window), [group * count, keys]);
+      feeds.attn_mask_local = new ort.Tensor('float32', branchMask(past, branches, group, window), [group * count, keys]);
     }
     for (let l = 0; l < spec.numLayers; l++) {
       feeds[pastKey(l)] = cache.keys[l] as ort.Tensor;
@@ -194,7 +223,7 @@ export class DecoderSession {
     const steering = request.steering;
     Object.assign(feeds, steering?.feeds ?? this.idleFeeds);
     for (const [hook, compiled] of steering?.hooks ?? []) {
-      if (!compiled.uniformBias) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, past, count);
+      if (!compiled.uniformBias) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, positions);
     }
 
     const captureNames = (request.capture ?? []).map((name) => {
@@ -204,7 +233,7 @@ export class DecoderSession {
     const probeHooks = steering ? [...steering.hooks.values()].map((h) => h.plan).filter((p) => p.probes.size > 0) : [];
     const fetches = [
       'logits',
-      ...Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat(),
+      ...(keepCache ? Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat() : []),
       ...new Set(captureNames.map((c) => c.output)),
       ...probeHooks.map((p) => probeOutput(p.hook)),
     ];
@@ -225,11 +254,13 @@ export class DecoderSession {
       logits: outputs.logits.data as Float32Array,
       captures,
       probes,
-      cache: {
-        length: keys,
-        keys: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentKey(l)]),
-        values: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentValue(l)]),
-      },
+      cache: keepCache
+        ? {
+            length: keys,
+            keys: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentKey(l)]),
+            values: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentValue(l)]),
+          }
+        : null,
     };
   }
 
@@ -261,13 +292,13 @@ export class DecoderSession {
 }
 
 /**
- * The bias of a steering block for positions start..start+count−1 in the graph's columns: [1, C] when
+ * The bias of a steering block for the new tokens' positions in the graph's columns: [1, C] when
  * no column depends on the position, else [count, C]. A column gated off at a position gets −∞, which
  * its relu turns into 0; columns without positions (probes, unused ones) are never gated.
  */
-function gatedBias(plan: HookPlan, start: number, count: number): ort.Tensor {
+function gatedBias(plan: HookPlan, positions: readonly number[]): ort.Tensor {
   const C = GRAPH_STEERING_COLUMNS;
-  const gate = gateRows(plan, start, count);
+  const gate = gateRows(plan, positions);
   const data = new Float32Array(gate.rows * C);
   for (let r = 0; r < gate.rows; r++) {
     for (let j = 0; j < STEERING_COLUMNS; j++) {
@@ -280,9 +311,9 @@ function gatedBias(plan: HookPlan, start: number, count: number): ort.Tensor {
   return new ort.Tensor('float32', data, [gate.rows, C]);
 }
 
-/** The absolute position of each of `count` tokens from `start`, repeated for each of `heads` heads: [count, heads]. */
-function headPositions(start: number, count: number, heads: number): ort.Tensor {
-  const data = new BigInt64Array(count * heads);
-  for (let t = 0; t < count; t++) data.fill(BigInt(start + t), t * heads, (t + 1) * heads);
-  return new ort.Tensor('int64', data, [count, heads]);
+/** Each new token's position, repeated for each of `heads` heads: [count, heads]. */
+function headPositions(positions: readonly number[], heads: number): ort.Tensor {
+  const data = new BigInt64Array(positions.length * heads);
+  positions.forEach((p, t) => data.fill(BigInt(p), t * heads, (t + 1) * heads));
+  return new ort.Tensor('int64', data, [positions.length, heads]);
 }

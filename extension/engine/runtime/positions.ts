@@ -41,21 +41,57 @@ export function ropeTables(inverseFrequencies: Float64Array, start: number, coun
   return { cos, sin };
 }
 
+
+/** Cache slots a group of new tokens may attend to, and the position of the first of them. */
+export interface ContextRange {
+  start: number;
+  end: number;
+  /** Position of slot `start` in the sequence this branch continues. */
+  position: number;
+}
+
 /**
- * Additive causal mask [group·count, past+count] for queries at positions past..past+count−1, tiled
- * `group` times (one copy per query head sharing a KV head). `window` keeps the last W keys.
+ * One continuation among several computed in a single forward: `length` consecutive new tokens at
+ * positions position..position+length−1 that see only `context` in the cache and the branch's own
+ * earlier tokens.
  */
-export function attentionMask(past: number, count: number, group: number, window: number | null): Float32Array {
-  const keys = past + count;
-  const mask = new Float32Array(group * count * keys);
-  for (let t = 0; t < count; t++) {
-    const position = past + t;
-    const row = mask.subarray(t * keys, (t + 1) * keys);
-    for (let s = 0; s < keys; s++) {
-      const visible = s <= position && (window === null || s > position - window);
-      row[s] = visible ? 0 : -Infinity;
+export interface Branch {
+  length: number;
+  position: number;
+  context: readonly ContextRange[];
+}
+
+/** The position of every new token of `branches`, in order. */
+export function branchPositions(branches: readonly Branch[]): number[] {
+  return branches.flatMap((b) => Array.from({ length: b.length }, (_, t) => b.position + t));
+}
+
+/**
+ * Additive mask [group·count, cacheLength+count] for branches packed after a cache: each token sees its
+ * branch's context ranges and its branch's tokens up to itself, within `window` positions if set.
+ */
+export function branchMask(cacheLength: number, branches: readonly Branch[], group: number, window: number | null): Float32Array {
+  const count = branches.reduce((n, b) => n + b.length, 0);
+  const keys = cacheLength + count;
+  const mask = new Float32Array(group * count * keys).fill(-Infinity);
+  const near = (query: number, key: number) => key <= query && (window === null || key > query - window);
+  let row = 0;
+  for (const branch of branches) {
+    const first = cacheLength + row;
+    for (let t = 0; t < branch.length; t++, row++) {
+      const query = branch.position + t;
+      const line = mask.subarray(row * keys, (row + 1) * keys);
+      for (const range of branch.context) {
+        for (let s = range.start; s < range.end; s++) if (near(query, range.position + s - range.start)) line[s] = 0;
+      }
+      for (let k = 0; k <= t; k++) if (near(query, branch.position + k)) line[first + k] = 0;
     }
   }
   for (let g = 1; g < group; g++) mask.copyWithin(g * count * keys, 0, count * keys);
   return mask;
+}
+
+/** The ordinary case: `count` tokens continuing the whole cache of `past` positions. */
+export function continuation(past: number, count: number): Branch {
+  return { length: count, position: past, context: past > 0 ? [{ start: 0, end: past, position: 0 }] : [] };
 }

@@ -1,25 +1,25 @@
-// The True Thinking Score of every step (algorithms.md §1.4) with a forked KV cache.
+// The True Thinking Score of every step (algorithms.md §1.4), from two passes and a few packed ones.
 //
-// Two prefix caches advance one step at a time: the intact prefix (question, steps 1..i−1 intact)
-// and the perturbed prefix (question, steps 1..i−1 perturbed). For step i:
-//   S_1(1) = the intact step, cue and answer over the intact prefix; its first positions become the
-//            next intact prefix;
-//   S_0(0) = the same with the perturbed step over the perturbed prefix; likewise the next perturbed prefix;
-//   S_0(1) = the perturbed step over the intact prefix, and S_1(0) = the intact step over the perturbed
-//            prefix. Both versions of the step agree up to its first changed token, so these two fork
-//            from the S_1(1) and S_0(0) caches there and compute only the perturbed span, the cue and
-//            the answer.
-// Steps without numbers get no score: their tokens wait and go into the next scored step's passes,
-// and until the first scored step both prefixes are the same one (then S_1(0) = S_1(1) and
-// S_0(0) = S_0(1), two passes instead of four). So the thinking is computed about three times and
-// the cue and answer four times per step, instead of the whole prefix four times per step, and only
-// two prefix caches are held. The runtime runs one sequence per call, so branches are not batched.
+// One pass over the intact trace and one over the fully perturbed trace (forked from the first where
+// they start to differ) leave two KV caches, placed side by side. Every prefix of either trace is a
+// range of that pair. For step i:
+//   S_1(1) = cue and answer after the intact prefix through step i;
+//   S_0(0) = the same after the perturbed prefix through step i;
+//   S_0(1) = the perturbed step i after the intact steps before it, then cue and answer;
+//   S_1(0) = the intact step i after the perturbed steps before it, then cue and answer.
+// Both versions of a step agree up to its first changed token, so S_0(1) and S_1(0) compute only from
+// there. All these continuations are independent: they are packed, many steps at a time, into single
+// forwards in which every token sees only its own branch's part of the caches (DecoderSession
+// .forwardBranches), so the weights are read once per pack, not once per question. Steps without
+// numbers get no score; until the first scored step both prefixes are the same (then S_1(0) = S_1(1)
+// and S_0(0) = S_0(1)).
 
 import { confidenceFromLogProbs, tokenLogProb, trueThinking } from '../../../common/analysis/tts';
 import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-session';
+import type { Branch } from '../../runtime/positions';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
-import { cachePrefix } from './cache-prefix';
+import { cachePrefix, concatCaches } from './cache-prefix';
 import { stepPositions, variantPrefix, type TtsLayout, type Variant } from './layout';
 
 /** A step's True Thinking Score and its four confidences (all null for a step that is not perturbable). */
@@ -35,43 +35,138 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
   const report = (done: number) => progress.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
   throwIfCancelled(progress.signal);
   report(0);
-  let intactPrefix = session.emptyCache;
-  /** Null while no step has been perturbed: the perturbed prefix is then the intact one. */
-  let perturbedPrefix: KvCache | null = null;
-  /** Tokens not yet in either prefix (the question, steps without numbers), the same in both. */
-  let pending = [...layout.prompt];
+  const pair = await tracePair(session, layout);
+  throwIfCancelled(progress.signal);
+  const questions = layout.perturbable.map((perturbable, i) => (perturbable ? stepQuestions(layout, pair, i) : null));
   const scores: StepScore[] = [];
-  for (let i = 0; i < total; i++) {
-    throwIfCancelled(progress.signal);
-    if (!layout.perturbable[i]) {
-      pending.push(...layout.intact[i]);
-      scores.push({ index: i, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
+  // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
+  const emit = (upTo: number) => {
+    for (let i = scores.length; i < upTo; i++) {
+      throwIfCancelled(progress.signal);
+      const q = questions[i];
+      if (!q) scores.push({ index: i, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
+      else {
+        const s = { s11: q.s11.confidence!, s01: q.s01.confidence!, s10: (q.s10 ?? q.s11).confidence!, s00: (q.s00 ?? q.s01).confidence! };
+        scores.push({ index: i, perturbable: true, tts: trueThinking(s).tts, ...s });
+      }
       progress.onScore?.(scores[i]);
       report(i + 1);
-      continue;
     }
-    const intact = [...pending, ...layout.intact[i]];
-    const perturbed = [...pending, ...layout.perturbed[i]];
-    const shared = pending.length + sharedPrefix(layout.intact[i], layout.perturbed[i]);
-    const s11 = await answerConfidence(session, layout, intactPrefix, intact);
-    const s01 = await answerConfidence(session, layout, cachePrefix(s11.cache, intactPrefix.length + shared), perturbed.slice(shared));
-    let s00 = s01;
-    let s10 = s11;
-    if (perturbedPrefix === null) {
-      perturbedPrefix = cachePrefix(s01.cache, intactPrefix.length + perturbed.length);
-    } else {
-      s00 = await answerConfidence(session, layout, perturbedPrefix, perturbed);
-      s10 = await answerConfidence(session, layout, cachePrefix(s00.cache, perturbedPrefix.length + shared), intact.slice(shared));
-      perturbedPrefix = cachePrefix(s00.cache, perturbedPrefix.length + perturbed.length);
-    }
-    intactPrefix = cachePrefix(s11.cache, intactPrefix.length + intact.length);
-    pending = [];
-    const s = { s11: s11.confidence, s01: s01.confidence, s10: s10.confidence, s00: s00.confidence };
-    scores.push({ index: i, perturbable: true, tts: trueThinking(s).tts, ...s });
-    progress.onScore?.(scores[i]);
-    report(i + 1);
+  };
+  const budget = packBudget(session, pair.cache.length);
+  let pack: { step: number; branches: Question[] }[] = [];
+  let packed = 0;
+  const flush = async (upTo: number) => {
+    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack.flatMap((p) => p.branches));
+    pack = [];
+    packed = 0;
+    emit(upTo);
+  };
+  for (let i = 0; i < total; i++) {
+    throwIfCancelled(progress.signal);
+    const q = questions[i];
+    const branches = q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : [];
+    const size = branches.reduce((n, b) => n + b.tokens.length, 0);
+    if (packed > 0 && packed + size > budget) await flush(i);
+    pack.push({ step: i, branches });
+    packed += size;
   }
+  await flush(total);
   return scores;
+}
+
+/** One question for the model: tokens continuing a range of the trace pair, and its answer confidence once asked. */
+interface Question {
+  tokens: number[];
+  branch: Branch;
+  /** Index in `tokens` of the row that predicts the first answer token. */
+  firstAnswerRow: number;
+  confidence: number | null;
+}
+
+interface TracePair {
+  /** The intact trace's positions, then the perturbed trace's. */
+  cache: KvCache;
+  intactLength: number;
+  /** Where each step starts in each trace. */
+  intactStarts: number[];
+  perturbedStarts: number[];
+}
+
+async function tracePair(session: DecoderSession, layout: TtsLayout): Promise<TracePair> {
+  const intact = [...layout.prompt, ...layout.intact.flat()];
+  const perturbed = [...layout.prompt, ...layout.perturbed.flat()];
+  const starts = (pieces: number[][]) => {
+    const out: number[] = [];
+    let at = layout.prompt.length;
+    for (const piece of pieces) {
+      out.push(at);
+      at += piece.length;
+    }
+    return out;
+  };
+  const intactCache = (await session.forward({ ids: intact, logits: 'none' })).cache;
+  let shared = 0;
+  while (shared < intact.length && shared < perturbed.length && intact[shared] === perturbed[shared]) shared++;
+  // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
+  const perturbedCache =
+    shared === intact.length && shared === perturbed.length
+      ? intactCache
+      : (await session.forward({ ids: perturbed.slice(Math.min(shared, perturbed.length - 1)), cache: cachePrefix(intactCache, Math.min(shared, perturbed.length - 1)), logits: 'none' })).cache;
+  return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length, intactStarts: starts(layout.intact), perturbedStarts: starts(layout.perturbed) };
+}
+
+/**
+ * The four questions of step i over the trace pair. Each continues from the last context token it
+ * needs to recompute, so even an empty cue leaves a row that predicts the first answer token.
+ */
+function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Question; s01: Question; s10: Question | null; s00: Question | null } {
+  const tail = [...layout.cue, ...layout.answer.slice(0, -1)];
+  const question = (offset: number, start: number, tokens: number[]): Question => ({
+    tokens: [...tokens, ...tail],
+    branch: { length: tokens.length + tail.length, position: start, context: start > 0 ? [{ start: offset, end: offset + start, position: 0 }] : [] },
+    firstAnswerRow: tokens.length + layout.cue.length - 1,
+    confidence: null,
+  });
+  const intactStep = layout.intact[i];
+  const perturbedStep = layout.perturbed[i];
+  const k = sharedPrefix(intactStep, perturbedStep);
+  const ends = (starts: number[], piece: number[]) => starts[i] + piece.length - 1;
+  const s11 = question(0, ends(pair.intactStarts, intactStep), intactStep.slice(-1));
+  const s01 = question(0, pair.intactStarts[i] + k, perturbedStep.slice(k));
+  const contextPerturbed = layout.perturbable.slice(0, i).some(Boolean);
+  if (!contextPerturbed) return { s11, s01, s10: null, s00: null };
+  const p = pair.intactLength;
+  return {
+    s11,
+    s01,
+    s10: question(p, pair.perturbedStarts[i] + k, intactStep.slice(k)),
+    s00: question(p, ends(pair.perturbedStarts, perturbedStep), perturbedStep.slice(-1)),
+  };
+}
+
+/** New tokens per packed forward: its attention mask (heads sharing a KV head × tokens × keys floats) stays near 64 MB. */
+function packBudget(session: DecoderSession, cacheLength: number): number {
+  const group = session.spec.numHeads / session.spec.numKvHeads;
+  return Math.max(64, Math.min(512, Math.floor(16_000_000 / (group * (cacheLength + 512)))));
+}
+
+async function answerPacked(session: DecoderSession, layout: TtsLayout, cache: KvCache, questions: Question[]): Promise<void> {
+  const rows: number[] = [];
+  let offset = 0;
+  for (const q of questions) {
+    for (let t = 0; t < layout.answer.length; t++) rows.push(offset + q.firstAnswerRow + t);
+    offset += q.tokens.length;
+  }
+  const logits = await session.forwardBranches({ ids: questions.flatMap((q) => q.tokens), cache, branches: questions.map((q) => q.branch), logits: rows });
+  const vocab = logits.length / rows.length;
+  questions.forEach((q, n) => {
+    const logProbs = layout.answer.map((token, t) => {
+      const row = n * layout.answer.length + t;
+      return tokenLogProb(logits.subarray(row * vocab, (row + 1) * vocab), token);
+    });
+    q.confidence = confidenceFromLogProbs(logProbs);
+  });
 }
 
 /** How many leading tokens two versions of a step share; at least one token of each is left to compute. */
