@@ -20,6 +20,7 @@ export type EngineStatusText = 'stopped' | 'starting' | 'idle' | 'busy';
 /** A saved direction the user loaded into the steering view: its metadata and its folder. */
 export type LoadedDirection = DirectionMetadata & { path: string };
 
+/** The one-click steering settings, offered by the Steering panel and by Steer Reply…. */
 export const STEERING_PRESETS = ['lessReflection', 'useThisStep', 'stayInPersona'] as const;
 export type SteeringPreset = (typeof STEERING_PRESETS)[number];
 
@@ -27,7 +28,10 @@ export interface PresetInfo {
   label: string;
   /** The kind of direction the preset needs. */
   needs: DirectionMethod;
-  /** What it does, for the button's tooltip. */
+  method: SteeringMethod;
+  /** add: the scale of the vector; unused by cap. */
+  strength: number;
+  /** What it does, for the button's tooltip and the picker's detail. */
   description: string;
 }
 
@@ -35,16 +39,22 @@ export const PRESET_INFO: Record<SteeringPreset, PresetInfo> = {
   lessReflection: {
     label: 'Less reflection (SEAL)',
     needs: 'seal',
+    method: 'add',
+    strength: -1,
     description: 'Subtract the SEAL direction (strength −1) at its layer: fewer "Wait, let me check" steps.',
   },
   useThisStep: {
     label: 'Use this step (TrueThinking +)',
     needs: 'truethinking',
+    method: 'add',
+    strength: 1,
     description: 'Add the TrueThinking direction (strength +1): the model relies more on its own steps.',
   },
   stayInPersona: {
     label: 'Stay in persona (cap)',
     needs: 'assistant-axis',
+    method: 'cap',
+    strength: 0,
     description: 'Cap the Assistant-Axis projection at its floor on its capping layers: the reply stays the Assistant.',
   },
 };

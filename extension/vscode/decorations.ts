@@ -1,6 +1,7 @@
 // Steps of an analysed document, decorated in place: a tint and border per SEAL class (contributed,
-// themeable colours), the TTS as an inline badge after the step, and an overview-ruler mark for each
-// high-TTS step. Decoration types are made once per style; only the visible part of a long trace
+// themeable colours), the TTS badges of the steps that end on a line at that line's end (a badge
+// inside a wrapped line would push its text past the editor's edge), and an overview-ruler mark for each
+// high-TTS step. Decoration types are made once; only the visible part of a long trace
 // (plus a margin) gets ranges, recomputed when the view scrolls, at most once per frame.
 
 import * as vscode from 'vscode';
@@ -8,7 +9,7 @@ import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
 import { formatTts } from '../common/export/format';
 import type { SealClass } from '../common/trace/types';
 import type { TraceResults } from './contracts';
-import { decorationStyle, type DecorationStyle } from './settings';
+import { decorationStyle } from './settings';
 
 export const HIGH_TTS = 0.7;
 const SEAL_CLASSES: readonly SealClass[] = ['execution', 'reflection', 'transition'];
@@ -43,7 +44,13 @@ function color(kind: StepKind, part: 'background' | 'border'): vscode.ThemeColor
   return new vscode.ThemeColor(`thinkscope.${kind}.${part}`);
 }
 
-function makeTypes(style: DecorationStyle): { steps: Map<StepKind, vscode.TextEditorDecorationType>; highTts: vscode.TextEditorDecorationType } {
+interface DecorationTypes {
+  steps: Map<StepKind, vscode.TextEditorDecorationType>;
+  badges: vscode.TextEditorDecorationType;
+  highTts: vscode.TextEditorDecorationType;
+}
+
+function makeTypes(): DecorationTypes {
   const steps = new Map<StepKind, vscode.TextEditorDecorationType>();
   for (const kind of [...SEAL_CLASSES, 'unclassified'] as const) {
     steps.set(
@@ -54,18 +61,17 @@ function makeTypes(style: DecorationStyle): { steps: Map<StepKind, vscode.TextEd
         borderColor: color(kind, 'border'),
         borderRadius: '3px',
         rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        after:
-          style === 'inline'
-            ? { color: new vscode.ThemeColor('thinkscope.badge.foreground'), backgroundColor: new vscode.ThemeColor('thinkscope.badge.background'), margin: '0 0.4em 0 0.3em', fontStyle: 'normal', fontWeight: 'normal' }
-            : undefined,
       }),
     );
   }
+  const badges = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('thinkscope.badge.foreground'), backgroundColor: new vscode.ThemeColor('thinkscope.badge.background'), margin: '0 0.4em 0 0.6em', fontStyle: 'normal', fontWeight: 'normal' },
+  });
   const highTts = vscode.window.createTextEditorDecorationType({
     overviewRulerColor: new vscode.ThemeColor('thinkscope.highTts.overviewRuler'),
     overviewRulerLane: vscode.OverviewRulerLane.Right,
   });
-  return { steps, highTts };
+  return { steps, badges, highTts };
 }
 
 /** First index whose step ends after `offset` (steps are sorted and do not overlap). */
@@ -96,7 +102,7 @@ function visibleWindows(editor: vscode.TextEditor): [number, number][] {
 
 export class TraceDecorations implements vscode.Disposable {
   private style = decorationStyle();
-  private types = makeTypes(this.style);
+  private readonly types = makeTypes();
   private readonly pending = new Map<vscode.TextEditor, ReturnType<typeof setTimeout>>();
   private readonly rendered = new Map<string, RenderedStep[]>();
   /** Ranges of the high-TTS steps of a file, made once per file version. */
@@ -134,15 +140,14 @@ export class TraceDecorations implements vscode.Disposable {
   }
 
   private restyle(): void {
-    this.disposeTypes();
     this.style = decorationStyle();
-    this.types = makeTypes(this.style);
     this.rendered.clear();
     vscode.window.visibleTextEditors.forEach((editor) => this.schedule(editor));
   }
 
   private disposeTypes(): void {
     for (const type of this.types.steps.values()) type.dispose();
+    this.types.badges.dispose();
     this.types.highTts.dispose();
   }
 
@@ -165,6 +170,8 @@ export class TraceDecorations implements vscode.Disposable {
     const usable = file && this.style !== 'off' && document.getText() === file.source.text ? file : undefined;
     const byKind = new Map<StepKind, vscode.DecorationOptions[]>([...this.types.steps.keys()].map((kind) => [kind, []]));
     const rendered: RenderedStep[] = [];
+    /** Badges of the steps that end on a line, in step order, by line. */
+    const badgesByLine = new Map<number, string[]>();
     if (usable) {
       const ttsComputed = ttsWasComputed(usable);
       for (const [from, to] of visibleWindows(editor)) {
@@ -173,12 +180,18 @@ export class TraceDecorations implements vscode.Disposable {
           const range = new vscode.Range(document.positionAt(step.start), document.positionAt(step.end));
           const badge = this.style === 'inline' ? badgeText(step, ttsComputed) : undefined;
           const kind = stepKind(step);
-          byKind.get(kind)!.push({ range, renderOptions: badge ? { after: { contentText: badge } } : undefined });
+          byKind.get(kind)!.push({ range });
+          if (badge) badgesByLine.set(range.end.line, [...(badgesByLine.get(range.end.line) ?? []), badge]);
           rendered.push({ index: step.index, kind, range, badge });
         }
       }
     }
     for (const [kind, type] of this.types.steps) editor.setDecorations(type, byKind.get(kind)!);
+    const badges = [...badgesByLine].map(([line, texts]) => {
+      const end = document.lineAt(line).range.end;
+      return { range: new vscode.Range(end, end), renderOptions: { after: { contentText: texts.join(' · ') } } };
+    });
+    editor.setDecorations(this.types.badges, badges);
     editor.setDecorations(this.types.highTts, usable ? this.highTts(document, usable) : []);
     this.rendered.set(document.uri.toString(), rendered);
   }

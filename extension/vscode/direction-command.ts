@@ -4,9 +4,10 @@
 
 import * as vscode from 'vscode';
 import type { BuildDirectionParams } from '../common/protocol';
+import type { LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
 import type { EngineClient } from './contracts';
-import type { DirectionLibrary, KnownDirection } from './directions';
+import type { DirectionStore } from './direction-store';
 import type { ModelSelection } from './model-selection';
 import { reportFailure, withEngineProgress } from './progress';
 
@@ -14,7 +15,7 @@ type Kind = BuildDirectionParams['kind'];
 
 const KINDS: (vscode.QuickPickItem & { build: Kind })[] = [
   { build: 'seal', label: 'SEAL', detail: 'Reflection and transition steps minus execution steps, from traces with <think>' },
-  { build: 'truethinking', label: 'TrueThinking', detail: 'High- minus low-TTS steps, from traces (scores every step: slow)' },
+  { build: 'truethinking', label: 'TrueThinking', detail: 'High- minus low-TTS steps, from analysed traces (.thinktrace.json files with True Thinking Scores)' },
   { build: 'assistant-axis', label: 'Assistant Axis', detail: 'The default assistant minus role-played personas' },
   { build: 'selective', label: 'Selective Steering', detail: 'A rotation plane from a positive and a negative prompt file' },
 ];
@@ -24,7 +25,16 @@ function pick(title: string, options: { files: boolean; folders: boolean; many: 
 }
 
 async function chooseInputs(kind: Kind): Promise<string[] | undefined> {
-  if (kind === 'seal' || kind === 'truethinking') {
+  if (kind === 'truethinking') {
+    const picked = await pick('Analysed traces to learn from: .thinktrace.json files (Analyze Trace with True Thinking Score, then Export Trace…) or folders of them', {
+      files: true,
+      folders: true,
+      many: true,
+      label: 'Use These Results',
+    });
+    return picked?.map((uri) => uri.fsPath);
+  }
+  if (kind === 'seal') {
     const picked = await pick('Traces to learn from: files or folders of traces with <think> blocks', { files: true, folders: true, many: true, label: 'Use These Traces' });
     return picked?.map((uri) => uri.fsPath);
   }
@@ -47,8 +57,8 @@ async function chooseInputs(kind: Kind): Promise<string[] | undefined> {
   return folders?.map((uri) => uri.fsPath);
 }
 
-export function registerBuildDirection(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection, directions: DirectionLibrary, log: vscode.LogOutputChannel): void {
-  async function build(argument: unknown): Promise<KnownDirection | undefined> {
+export function registerBuildDirection(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection, directions: DirectionStore, log: vscode.LogOutputChannel): void {
+  async function build(argument: unknown): Promise<LoadedDirection | undefined> {
     let params = argument as BuildDirectionParams | undefined;
     if (!params) {
       const kind = (await vscode.window.showQuickPick(KINDS, { title: 'ThinkScope: Build Direction', placeHolder: 'Which direction to build' }))?.build;
@@ -71,11 +81,10 @@ export function registerBuildDirection(context: vscode.ExtensionContext, engine:
       const built = await withEngineProgress(`ThinkScope: Building the ${label} direction`, (task) =>
         engine.request('buildDirection', request, { signal: task.signal, onNotification: task.listener() }),
       );
-      const known: KnownDirection = { path: built.path, name: built.name, method: built.method };
-      await directions.remember(known);
+      await directions.add(built);
       log.info(`built ${built.method} direction "${built.name}" at ${built.path} (layers ${built.layers.join(', ')})`);
-      void vscode.window.showInformationMessage(`Built the ${label} direction "${built.name}" in ${built.path}. Use it with Steer Reply… or the Steering panel.`);
-      return known;
+      void vscode.window.showInformationMessage(`Built the ${label} direction "${built.name}" in ${built.path}. Use it with Steer Reply…, Steer this step or the Steering panel.`);
+      return built;
     } catch (error) {
       reportFailure(log, `Build Direction (${label})`, error);
       return undefined;

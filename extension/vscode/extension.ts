@@ -7,7 +7,7 @@ import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import { TraceDecorations, type RenderedStep } from './decorations';
 import { registerBuildDirection } from './direction-command';
-import { DirectionLibrary } from './directions';
+import { DirectionStore } from './direction-store';
 import { ProcessEngineClient } from './engine-client';
 import { registerExport } from './export-command';
 import { registerFollowEdits } from './follow-edits';
@@ -15,6 +15,8 @@ import { registerHover } from './hover';
 import { registerModelSelection } from './model-selection';
 import { registerPanels } from './panels';
 import { registerSteer } from './steer-command';
+import { registerSteerStep } from './steer-step-command';
+import { SteeredSteps } from './steered-steps';
 import { TraceResultStore } from './trace-results';
 import { TraceViewer } from './trace-viewer';
 
@@ -22,6 +24,8 @@ import { TraceViewer } from './trace-viewer';
 export interface ThinkScopeApi {
   engine: EngineClient;
   results: TraceResults;
+  /** The saved directions every command and the panel offer. */
+  directions: DirectionStore;
   /** The local engine process's id while one runs. */
   enginePid(): number | undefined;
   /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
@@ -33,15 +37,17 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const engine = new ProcessEngineClient(context.extensionPath, log);
   const results = new TraceResultStore();
   const decorations = new TraceDecorations(results);
-  const directions = new DirectionLibrary(context.globalState, engine);
-  context.subscriptions.push(log, engine, results, decorations, new TraceViewer(results), registerFollowEdits(results), registerHover(results), registerCodeLens(results));
+  const directions = new DirectionStore(context.globalState, engine);
+  const steered = new SteeredSteps(results);
+  context.subscriptions.push(log, engine, results, decorations, directions, steered, new TraceViewer(results), registerFollowEdits(results), registerHover(results, steered), registerCodeLens(results));
 
   const models = registerModelSelection(context, engine, log);
   registerAnalyze(context, engine, results, models, log);
   registerSteer(context, engine, results, models, directions, log);
+  registerSteerStep(context, engine, results, models, directions, steered, log);
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);
-  registerPanels(context, engine, results);
+  registerPanels(context, engine, results, directions);
   context.subscriptions.push(
     // The given or active document's annotations; every document's when that one has none.
     vscode.commands.registerCommand(Commands.clearAnnotations, (uri?: vscode.Uri) => {
@@ -57,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   return {
     engine,
     results,
+    directions,
     enginePid: () => engine.pid,
     renderedSteps: (uri) => {
       decorations.renderNow(uri);

@@ -1,12 +1,13 @@
 // The hover over an analysed step: its four confidences, the TTS, the SEAL class and keyword, the
-// latent score, the persona projection of its turn, and links to steer it or show it in the panel.
-// Only those two commands may run from the hover's links.
+// latent score, the persona projection of its turn, what steering it did (Steer this step), and
+// links to steer it or show it in the panel. Only those two commands may run from the hover's links.
 
 import * as vscode from 'vscode';
 import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
 import { formatNumber, formatTts } from '../common/export/format';
 import { Commands } from './command-ids';
 import type { TraceResults } from './contracts';
+import type { SteeredStepResult, SteeredSteps } from './steered-steps';
 
 export interface StepReference {
   uri: string;
@@ -32,11 +33,39 @@ export function formatConfidence(value: number | null): string {
   return value !== null && value !== 0 && Math.abs(value) < 0.001 ? value.toExponential(1) : formatNumber(value);
 }
 
+/** A score of a steered step: enough digits that a small move shows. */
+export function formatScore(value: number): string {
+  return value !== 0 && Math.abs(value) < 0.001 ? value.toExponential(2) : value.toFixed(3);
+}
+
+/** Text from a file (a direction's name) shown literally, never as markup or a link. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');
+}
+
+/** "+1 (use it)", "−1 (ignore it)": the direction of a push in words. */
+export function describeScale(scale: number): string {
+  const signed = `${scale >= 0 ? '+' : '−'}${Math.abs(scale)}`;
+  return `${signed} (${scale >= 0 ? 'use it' : 'ignore it'})`;
+}
+
+/** The steered runs of a step as a table: the unsteered scores, then one row per push. */
+export function steeredMarkdown(results: readonly SteeredStepResult[]): string {
+  if (results.length === 0) return '';
+  const row = (label: string, s: SteeredStepResult['before']) => `| ${label} | ${[s.s11, s.s01, s.s10, s.s00, s.tts].map(formatScore).join(' | ')} |\n`;
+  const names = [...new Set(results.map((r) => `“${escapeMarkdown(r.directionName)}”`))].join(', ');
+  let text = `**Steered on this step** — TrueThinking direction ${names}, on the step's tokens during the prompt pass\n\n`;
+  text += '| | S₁₁ | S₀₁ | S₁₀ | S₀₀ | TTS |\n|:--|--:|--:|--:|--:|--:|\n';
+  text += row('not steered', results[0].before);
+  for (const result of results) text += row(`${describeScale(result.scale)}, layer ${result.layer}`, result.after);
+  return `${text}\n`;
+}
+
 function commandLink(title: string, command: string, argument: StepReference): string {
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`;
 }
 
-export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri): vscode.MarkdownString {
+export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steered: readonly SteeredStepResult[] = []): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
   markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel] };
   markdown.appendMarkdown(`**ThinkScope · step ${step.index + 1}**\n\n`);
@@ -56,12 +85,13 @@ export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri
     const floor = file.personaFloor === null ? '' : turn.belowFloor ? ` — below the capping floor ${formatNumber(file.personaFloor)}` : ` (floor ${formatNumber(file.personaFloor)})`;
     markdown.appendMarkdown(`Persona (Assistant Axis) of turn ${turn.turn + 1}: ${formatNumber(turn.projection)}${floor}\n\n`);
   }
+  markdown.appendMarkdown(steeredMarkdown(steered));
   const reference: StepReference = { uri: uri.toString(), step: step.index };
   markdown.appendMarkdown(`${commandLink('Steer this step', Commands.steerStep, reference)} · ${commandLink('Show in panel', Commands.openPanel, reference)}`);
   return markdown;
 }
 
-export function registerHover(results: TraceResults): vscode.Disposable {
+export function registerHover(results: TraceResults, steered: SteeredSteps): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
     [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'thinkscope-trace' }],
     {
@@ -70,7 +100,7 @@ export function registerHover(results: TraceResults): vscode.Disposable {
         if (!file || file.source.text !== document.getText()) return undefined;
         const step = stepAt(file, document.offsetAt(position));
         if (!step) return undefined;
-        return new vscode.Hover(stepHover(file, step, document.uri), new vscode.Range(document.positionAt(step.start), document.positionAt(step.end)));
+        return new vscode.Hover(stepHover(file, step, document.uri, steered.of(document.uri, step)), new vscode.Range(document.positionAt(step.start), document.positionAt(step.end)));
       },
     },
   );

@@ -30,6 +30,12 @@ export function segmentation(): SegmentationPolicy {
   return SEGMENTATION_POLICIES.includes(policy) ? policy : 'sentence';
 }
 
+/** Tokens a steered reply may have (Steer Reply…, the panel's Generate default). */
+export function generationMaxTokens(): number {
+  const tokens = settings().get<number>('generation.maxTokens', 256);
+  return Number.isInteger(tokens) && tokens >= 1 && tokens <= 8192 ? tokens : 256;
+}
+
 export function decorationStyle(): DecorationStyle {
   const style = settings().get<string>('decorations.style', 'inline');
   return style === 'background' || style === 'off' ? style : 'inline';

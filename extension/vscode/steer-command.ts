@@ -4,27 +4,26 @@
 
 import * as vscode from 'vscode';
 import { newTraceFile } from '../common/bundle/trace-write';
+import type { DirectionMethod } from '../common/direction';
 import type { EngineNotifications, GenerateResult, SteeringChoice, SteeringMethod } from '../common/protocol';
-import { parseTrace } from '../common/trace/parse';
-import { questionOf } from '../common/trace/query';
 import type { ReplyRecord } from '../common/bundle/trace-file';
+import { PRESET_INFO, STEERING_PRESETS, type LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
-import { defaultMethod, DirectionLibrary, STEERING_PRESETS, type KnownDirection } from './directions';
-import type { StepReference } from './hover';
+import type { DirectionStore } from './direction-store';
 import type { ModelSelection } from './model-selection';
+import { presetLayers } from './panels/steering';
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
-import { segmentation } from './settings';
+import { generationMaxTokens, segmentation } from './settings';
 
-/** Arguments a caller (the hover, a test) may pass instead of asking. */
+/** Arguments a caller (a test, another command) may pass instead of asking. */
 export interface SteerArguments {
   direction?: string;
   method?: SteeringMethod;
   strength?: number;
   prompt?: string;
+  /** Default: the setting thinkscope.generation.maxTokens. */
   maxTokens?: number;
-  /** A preset id to offer first. */
-  prefer?: string;
 }
 
 export interface SteerOutcome {
@@ -33,12 +32,27 @@ export interface SteerOutcome {
   result: GenerateResult;
 }
 
-const DEFAULT_MAX_TOKENS = 256;
 const BROWSE = '$(folder-opened) Browse for a direction folder…';
 
+interface Steering {
+  direction: LoadedDirection;
+  method: SteeringMethod;
+  /** Default: the direction's own layers. */
+  layers?: number[];
+  /** undefined when the method takes none. */
+  strength: number | undefined;
+}
+
 interface SteeringPick extends vscode.QuickPickItem {
-  id?: string;
-  choice?: { direction: KnownDirection; method: SteeringMethod; strength: number | undefined };
+  choice?: Steering;
+}
+
+/** How a saved direction steers when no preset says otherwise, by what made it. */
+function defaultSteering(method: DirectionMethod): { method: SteeringMethod; strength: number | undefined } {
+  if (method === 'assistant-axis') return { method: 'cap', strength: undefined };
+  if (method === 'selective') return { method: 'rotate', strength: 10 };
+  if (method === 'seal') return { method: 'add', strength: -1 };
+  return { method: 'add', strength: 1 };
 }
 
 /** Writes streamed snapshots into a document after its header, coalescing those that come while an edit is applied. */
@@ -101,16 +115,20 @@ export function registerSteer(
   engine: EngineClient,
   results: TraceResults,
   models: ModelSelection,
-  directions: DirectionLibrary,
+  directions: DirectionStore,
   log: vscode.LogOutputChannel,
 ): void {
-  async function pickSteering(prefer: string | undefined): Promise<SteeringPick['choice']> {
-    const known = directions.list();
+  async function pickSteering(): Promise<Steering | undefined> {
+    const known = [...directions.all()].reverse(); // newest first
+    const numLayers = engine.state.model?.numLayers ?? null;
     const presets: SteeringPick[] = STEERING_PRESETS.flatMap((preset) => {
-      const direction = known.find((d) => d.method === preset.needs);
-      return direction ? [{ label: preset.label, description: direction.name, detail: preset.detail, choice: { direction, method: preset.method, strength: preset.strength }, id: preset.id }] : [];
-    }).sort((a, b) => Number(b.id === prefer) - Number(a.id === prefer));
-    const saved: SteeringPick[] = known.map((direction) => ({ label: direction.name, description: direction.method, detail: direction.path, choice: { direction, ...defaultMethod(direction.method) } }));
+      const info = PRESET_INFO[preset];
+      const direction = known.find((d) => d.method === info.needs);
+      if (!direction) return [];
+      const layers = presetLayers(preset, direction, numLayers) ?? undefined;
+      return [{ label: info.label, description: direction.name, detail: info.description, choice: { direction, method: info.method, layers, strength: info.method === 'cap' ? undefined : info.strength } }];
+    });
+    const saved: SteeringPick[] = known.map((direction) => ({ label: direction.name, description: direction.method, detail: direction.path, choice: { direction, ...defaultSteering(direction.method) } }));
     const items: SteeringPick[] = [
       ...(presets.length ? [{ label: 'Presets', kind: vscode.QuickPickItemKind.Separator }, ...presets] : []),
       ...(saved.length ? [{ label: 'Saved directions', kind: vscode.QuickPickItemKind.Separator }, ...saved] : []),
@@ -121,8 +139,8 @@ export function registerSteer(
     if (picked.choice) return picked.choice;
     const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Steer With This Direction', title: 'A direction folder (direction.json and direction.safetensors)' }))?.[0];
     if (!folder) return undefined;
-    const direction = await directions.describe(folder.fsPath);
-    return { direction, ...defaultMethod(direction.method) };
+    const direction = await directions.addFolder(folder.fsPath);
+    return { direction, ...defaultSteering(direction.method) };
   }
 
   async function askStrength(method: SteeringMethod, initial: number): Promise<number | undefined> {
@@ -159,30 +177,31 @@ export function registerSteer(
 
   async function steer(argument: unknown): Promise<SteerOutcome | undefined> {
     const options = (argument ?? {}) as SteerArguments;
-    let chosen: { direction: string; name: string; method: SteeringMethod; strength: number | undefined };
-    if (options.direction) {
-      chosen = { direction: options.direction, name: options.direction.split(/[\\/]/).pop()!, method: options.method ?? 'add', strength: options.strength ?? 1 };
-    } else {
-      let picked;
-      try {
-        picked = await pickSteering(options.prefer);
-      } catch (error) {
-        reportFailure(log, 'Steer Reply', error);
-        return undefined;
+    let chosen: Steering;
+    try {
+      if (options.direction) {
+        const direction = await engine.request('describeDirection', { path: options.direction });
+        await directions.noteUsed(direction);
+        chosen = { direction, method: options.method ?? 'add', strength: options.strength ?? 1 };
+      } else {
+        const picked = await pickSteering();
+        if (!picked) return undefined;
+        let strength = picked.strength;
+        if (options.strength !== undefined) strength = options.strength;
+        else if (strength !== undefined) strength = await askStrength(picked.method, strength);
+        if (picked.strength !== undefined && strength === undefined) return undefined;
+        chosen = { ...picked, strength };
       }
-      if (!picked) return undefined;
-      let strength = picked.strength;
-      if (strength !== undefined && options.strength === undefined) strength = await askStrength(picked.method, strength);
-      else if (options.strength !== undefined) strength = options.strength;
-      if (picked.strength !== undefined && strength === undefined) return undefined;
-      chosen = { direction: picked.direction.path, name: picked.direction.name, method: picked.method, strength };
+    } catch (error) {
+      reportFailure(log, 'Steer Reply', error);
+      return undefined;
     }
     const prompt = options.prompt ?? (await askPrompt());
     if (!prompt) return undefined;
     if (!(await models.ensureModel())) return undefined;
 
-    const choice: SteeringChoice = { direction: chosen.direction, method: chosen.method, strength: chosen.strength ?? 0 };
-    const described = describeChoice(choice, chosen.name);
+    const choice: SteeringChoice = { direction: chosen.direction.path, method: chosen.method, strength: chosen.strength ?? 0, ...(chosen.layers ? { layers: chosen.layers } : {}) };
+    const described = describeChoice(choice, chosen.direction.name);
     const quoted = prompt.replace(/\s+/g, ' ').trim();
     const baselineHeader = `# Baseline reply\n\n> ${quoted}\n\n`;
     const steeredHeader = `# Steered reply (${described})\n\n> ${quoted}\n\n`;
@@ -193,7 +212,7 @@ export function registerSteer(
       const result = await withEngineProgress(`ThinkScope: Steering (${described})`, (task) =>
         engine.request(
           'generate',
-          { prompt, steering: [choice], compare: true, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, segmentation: segmentation() },
+          { prompt, steering: [choice], compare: true, maxTokens: options.maxTokens ?? generationMaxTokens(), segmentation: segmentation() },
           {
             signal: task.signal,
             onNotification: task.listener((method, params) => {
@@ -219,19 +238,5 @@ export function registerSteer(
     }
   }
 
-  /** From a step's hover: steer a new reply to the trace's question, the TrueThinking preset first. */
-  async function steerStep(reference: StepReference): Promise<SteerOutcome | undefined> {
-    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === reference.uri);
-    let question: string | null = null;
-    if (document) {
-      try {
-        question = questionOf(parseTrace(document.getText(), { fileName: document.uri.path }));
-      } catch {
-        question = null; // not a parsable trace: the user types the prompt
-      }
-    }
-    return steer({ prompt: question ?? undefined, prefer: 'truethinking' });
-  }
-
-  context.subscriptions.push(vscode.commands.registerCommand(Commands.steerReply, steer), vscode.commands.registerCommand(Commands.steerStep, steerStep));
+  context.subscriptions.push(vscode.commands.registerCommand(Commands.steerReply, steer));
 }

@@ -22,7 +22,7 @@ const STEP_TIMEOUT_MS = 20_000;
  * labels the quick-pick list shows once idle), `press` (a key), `webview` (an action inside a
  * panel, see the panel section), `hover` (moves the mouse onto text shown in an editor), `waitFor`
  * (a CSS selector), `waitForText` (text anywhere in the workbench), `waitForGone` (text, or a CSS
- * selector, no longer shown), then `shot` (a PNG file name; `shotOf` narrows it to one element,
+ * selector, no longer shown), `settle` (a CSS selector whose element has finished fading in), then `shot` (a PNG file name; `shotOf` narrows it to one element,
  * e.g. 'iframe.webview.ready' for a panel).
  */
 function steps({ checkpoint, checkpointName }) {
@@ -40,7 +40,7 @@ function steps({ checkpoint, checkpointName }) {
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis', shot: '06-choose-analyses.png' },
     { press: 'Enter' },
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
-    { hover: 'Wait, let me verify', waitForText: 'Steer this step', shot: '08-step-hover.png' },
+    { hover: 'Wait, let me verify', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
     { command: 'ThinkScope: Clear Annotations', waitForGone: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForGone: 'Analyze again', shot: '09-annotations-cleared.png' },
@@ -224,6 +224,20 @@ async function pick(page, opener, text, rowLabel) {
   await page.keyboard.press('Enter');
 }
 
+/** Waits until the element is shown at full opacity with no animation running (a hover fades in). */
+async function waitUntilSettled(page, selector) {
+  await page.waitForFunction(
+    (selector) => {
+      const element = document.querySelector(selector);
+      if (!element || element.getAnimations({ subtree: true }).some((a) => a.playState === 'running')) return false;
+      for (let e = element; e; e = e.parentElement) if (Number(getComputedStyle(e).opacity) < 1) return false;
+      return true;
+    },
+    selector,
+    { timeout: STEP_TIMEOUT_MS },
+  );
+}
+
 async function runStep(page, step) {
   if (step.open) await pick(page, 'Control+P', step.open, step.open.split('/').pop());
   if (step.command) await pick(page, 'Control+Shift+P', step.command, step.command);
@@ -238,6 +252,7 @@ async function runStep(page, step) {
     const gone = /^[.#[]/.test(step.waitForGone) ? page.locator(step.waitForGone) : page.getByText(step.waitForGone, { exact: false });
     await gone.first().waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
   }
+  if (step.settle) await waitUntilSettled(page, step.settle);
   if (step.shot) {
     const path = join(screenshots, step.shot);
     if (step.shotOf) await page.locator(step.shotOf).screenshot({ path });

@@ -15,7 +15,7 @@ import {
   type WebviewMessages,
 } from '../../extension/common/webview-protocol';
 import { stepsInRanges } from '../../extension/vscode/panels/editor-link';
-import { applyPreset, checkSteering, emptySteering, restoredPanel, syncSliders } from '../../extension/vscode/panels/steering';
+import { applyPreset, checkSteering, emptySteering, presetLayers, restoredPanel, syncSliders } from '../../extension/vscode/panels/steering';
 import { sampleTraceFile } from './bundle-fixtures';
 
 function direction(path: string, method: LoadedDirection['method'], layers: number[], details: Record<string, unknown> = {}): LoadedDirection {
@@ -57,6 +57,18 @@ describe('steering presets', () => {
     const before = applyPreset('lessReflection', emptySteering(), directions, 28);
     const state = applyPreset('stayInPersona', before, directions, 28);
     assert.deepEqual(steeringChoices(state), [{ direction: '/d/axis', method: 'cap', layers: [14, 15, 16], strength: 0 }]);
+  });
+
+  it('offers each preset with the layers the panel uses, so Steer Reply steers as the panel does', () => {
+    assert.deepEqual(presetLayers('lessReflection', seal, 28), [20]);
+    assert.deepEqual(presetLayers('useThisStep', trueThinking, 28), [17]);
+    assert.deepEqual(presetLayers('stayInPersona', axis, 28), [14, 15, 16]);
+    assert.equal(presetLayers('stayInPersona', direction('/d/old-axis', 'assistant-axis', ALL_LAYERS), 28), null, 'no capping layers: the direction decides');
+  });
+
+  it('starts the panel with the configured number of tokens', () => {
+    assert.equal(emptySteering(64).maxTokens, 64);
+    assert.equal(emptySteering().maxTokens, 256);
   });
 
   it('names the direction a preset needs when none is loaded', () => {

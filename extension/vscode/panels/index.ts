@@ -4,8 +4,7 @@
 import * as vscode from 'vscode';
 import { PANEL_VIEWS, PANEL_VIEW_TYPE, type PanelView } from '../../common/webview-protocol';
 import type { EngineClient, TraceResults } from '../contracts';
-import { DirectionLibrary } from '../directions';
-import { DirectionStore } from './direction-store';
+import type { DirectionStore } from '../direction-store';
 import { ThinkScopePanel, type PanelDependencies } from './panel';
 import { restoredPanel } from './steering';
 
@@ -21,14 +20,11 @@ export interface OpenPanelArguments {
   step?: number;
 }
 
-export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults): void {
-  const directions = new DirectionStore(context.globalState);
-  const library = new DirectionLibrary(context.globalState, engine);
-  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions, library };
+export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults, directions: DirectionStore): void {
+  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions };
   let current: ThinkScopePanel | undefined;
   const track = (panel: ThinkScopePanel) => {
     current = panel;
-    void listKnownDirections(directions, library, engine);
     panel.onDidDispose(() => {
       if (current === panel) current = undefined;
     });
@@ -48,7 +44,6 @@ export function registerPanels(context: vscode.ExtensionContext, engine: EngineC
   };
 
   context.subscriptions.push(
-    directions,
     { dispose: () => current?.dispose() },
     // Returns the panel, so other commands and tests can wait on what it shows.
     vscode.commands.registerCommand(OPEN_PANEL_COMMAND, open),
@@ -63,17 +58,6 @@ export function registerPanels(context: vscode.ExtensionContext, engine: EngineC
       },
     }),
   );
-}
-
-/** Lists the directions that Build Direction… or Steer Reply… remembered and the panel does not list yet. */
-async function listKnownDirections(directions: DirectionStore, library: DirectionLibrary, engine: EngineClient): Promise<void> {
-  for (const known of library.list().filter((d) => directions.isNew(d.path))) {
-    try {
-      await directions.add(await engine.request('describeDirection', { path: known.path }));
-    } catch {
-      // A folder that is gone or no longer a direction stays out of the list; Load Direction… says why.
-    }
-  }
 }
 
 function openArguments(argument: unknown): { uri?: vscode.Uri; view?: PanelView; step?: number } {

@@ -19,20 +19,18 @@ import {
   type WebviewMessages,
 } from '../../common/webview-protocol';
 import type { EngineClient, TraceResults } from '../contracts';
-import type { DirectionLibrary } from '../directions';
-import { configuredModelPath, loadModelParams, segmentation } from '../settings';
+import type { DirectionStore } from '../direction-store';
+import { configuredModelPath, generationMaxTokens, loadModelParams, segmentation } from '../settings';
 import { stepsInRanges } from './editor-link';
 import { panelHtml, panelOptions } from './html';
 import { applyPreset, checkSteering, emptySteering, syncSliders, type RestoredPanel } from './steering';
-import type { DirectionStore } from './direction-store';
 
 export interface PanelDependencies {
   extensionUri: vscode.Uri;
   engine: EngineClient;
   results: TraceResults;
+  /** The saved directions, shared with Build Direction…, Steer Reply… and Steer this step. */
   directions: DirectionStore;
-  /** The directions other commands built or used (Build Direction…, Steer Reply…). */
-  library: DirectionLibrary;
 }
 
 /** Streamed reply text is forwarded at most this often: a token per message would flood the webview. */
@@ -74,7 +72,7 @@ export class ThinkScopePanel {
       engine: deps.engine.state.status,
       directions,
       heatmapDirection: restored.heatmapDirection,
-      steering: syncSliders(restored.steering ?? emptySteering(), directions),
+      steering: syncSliders(restored.steering ?? emptySteering(generationMaxTokens()), directions),
     };
     this.reply = restored.reply;
     this.followEditor(vscode.window.activeTextEditor);
@@ -257,9 +255,7 @@ export class ThinkScopePanel {
     });
     for (const folder of picked ?? []) {
       try {
-        const meta = await this.deps.engine.request('describeDirection', { path: folder.fsPath });
-        await this.deps.directions.add(meta);
-        await this.deps.library.remember({ path: meta.path, name: meta.name, method: meta.method });
+        await this.deps.directions.addFolder(folder.fsPath);
       } catch (error) {
         void vscode.window.showErrorMessage(`ThinkScope: ${folder.fsPath} is not a direction ThinkScope can load: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -16,10 +16,11 @@ import {
   type SteeringState,
 } from '../../common/webview-protocol';
 
+/** The default of the setting thinkscope.generation.maxTokens. */
 export const DEFAULT_MAX_TOKENS = 256;
 
-export function emptySteering(): SteeringState {
-  return { sliders: [], prompt: '', maxTokens: DEFAULT_MAX_TOKENS, compare: true, preset: null };
+export function emptySteering(maxTokens = DEFAULT_MAX_TOKENS): SteeringState {
+  return { sliders: [], prompt: '', maxTokens, compare: true, preset: null };
 }
 
 /** A new direction's slider: off, with the method its kind steers best with and no strength. */
@@ -54,6 +55,13 @@ export function trueThinkingLayer(direction: LoadedDirection, numLayers: number 
   return direction.layers.reduce((best, layer) => (Math.abs(layer - wanted) < Math.abs(best - wanted) ? layer : best), direction.layers[0]);
 }
 
+/** The layers a preset steers its direction at; null: the direction's own (capping: its capping layers). */
+export function presetLayers(preset: SteeringPreset, direction: LoadedDirection, numLayers: number | null): number[] | null {
+  if (preset === 'lessReflection') return [sealLayer(direction)];
+  if (preset === 'useThisStep') return [trueThinkingLayer(direction, numLayers)];
+  return numberList(direction.details.capLayers);
+}
+
 /**
  * The steering a preset asks for: its direction on, set as the preset says, every other slider off.
  * Throws when no loaded direction is of the kind the preset needs.
@@ -64,10 +72,7 @@ export function applyPreset(preset: SteeringPreset, steering: SteeringState, dir
   if (!direction) {
     throw new Error(`"${info.label}" needs a ${info.needs} direction: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
   }
-  let chosen: Omit<SliderState, 'direction' | 'enabled'>;
-  if (preset === 'lessReflection') chosen = { method: 'add', layers: [sealLayer(direction)], strength: -1 };
-  else if (preset === 'useThisStep') chosen = { method: 'add', layers: [trueThinkingLayer(direction, numLayers)], strength: 1 };
-  else chosen = { method: 'cap', layers: numberList(direction.details.capLayers), strength: 0 };
+  const chosen: Omit<SliderState, 'direction' | 'enabled'> = { method: info.method, layers: presetLayers(preset, direction, numLayers), strength: info.strength };
   const synced = syncSliders(steering, directions);
   return {
     ...synced,

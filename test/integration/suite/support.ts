@@ -1,5 +1,5 @@
 // What the integration suites share: the extension's API, the fixtures runTest.ts made (a tiny
-// model and a SEAL direction made on it), and waiting for something the extension does later.
+// model, and a SEAL and a TrueThinking direction made on it), and waiting for something the extension does later.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
@@ -13,7 +13,7 @@ export async function thinkScope(): Promise<ThinkScopeApi> {
 }
 
 /** A fixture folder from runTest.ts. */
-export function fixture(name: 'THINKSCOPE_TEST_MODEL' | 'THINKSCOPE_TEST_DIRECTION'): string {
+export function fixture(name: 'THINKSCOPE_TEST_MODEL' | 'THINKSCOPE_TEST_DIRECTION' | 'THINKSCOPE_TEST_TRUETHINKING'): string {
   const path = process.env[name];
   assert.ok(path, `${name} is not set: run the suite through test/integration/runTest.ts`);
   return path;
