@@ -166,6 +166,8 @@ ${table.join('\n')}
   with an addition at every layer's \`hook_resid_post\`, in decode runs taken back to back. A block is two kernels,
   FusedGemm(x, W, b, relu) and Gemm(r, U, + x), fed three tensors; a linear column of the plan runs as two relu columns
   (relu(z) − relu(−z) = z) and a position gate as a bias of −∞, so no kernel handles gates or activation slopes.
+  Their cost is a nearly fixed 1–2 ms per decode step (194 more kernels and 291 more inputs through the Node binding),
+  so as a fraction it moves with the machine's speed and load from run to run: read it with its min and max.
 - **int4**: block-quantized weights (MatMulNBits, 4 bits, blocks of 32, symmetric, accuracy level 4) for every projection and
   the output layer; the embedding stays fp32. Accuracy: mean KL(fp32 ‖ int4) of next-token distributions and top-1 agreement
   over ${inputs.accuracy.positions} prompt positions. The generated models have random weights, so these figures bound the quantization
@@ -177,11 +179,10 @@ ${table.join('\n')}
   RoPE one RotaryEmbedding per q and k, and int4 biases ride in MatMulNBits.
 - **TTS time / one forward**: \`computeTts\` over a 1000-token trace (a 50-token prompt and 50 steps of 19 tokens, each
   step perturbed by one changed token, the first 8 tokens of the default cue and a 2-token answer) divided by one forward over the
-  same 1000 tokens, per run. Its cost is structural: four forwards per step (S₁(1), S₀(1), S₀(0), S₁(0)), 200 in all, of
-  about 20 tokens each over a cache of up to 1000 positions, about 4,600 tokens computed against 1,000; and each forward
-  streams every weight once (1.98 GB in fp32, the time of a decode step) for its few rows, where the single
-  forward streams them once for all 1000. The runtime runs one sequence per call, so the four variants of a step cannot
-  share one weight read; batching them would be the next step toward the 6× target.
+  same 1000 tokens, per run. TTS runs one pass over the intact trace and one over the perturbed trace (forked where they part),
+  then packs the four questions of many steps (cue and answer after each prefix; each step's changed span in the other
+  context) into a few forwards over both caches side by side, each token seeing only its own prefix: about 2,900 packed
+  tokens plus the two passes, so the weights are streamed a few times, not 200 times.
 - **Loads**: the first open builds the graph into an empty cache and creates the session; the second finds the cache.
 - **Peak memory**: the measuring process's peak resident set while prefilling and decoding, against the checkpoint's fp32 weight bytes.
 

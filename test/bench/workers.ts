@@ -1,6 +1,7 @@
 // Measurements that each run in their own process, so that peak memory belongs to one model and no
 // session of one measurement competes with another's for memory.
 
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
@@ -96,7 +97,7 @@ async function speed(request: WorkerRequest) {
     captured.push(decodeRate((await prefillAndDecode(model.session, ids, { capture })).decode));
   });
   await model.close();
-  return { prefill, decode, steered, captured, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { prefill, decode, steered, captured, peakRssBytes: peakResidentBytes() };
 }
 
 /** Decode with no steering slots, idle slots and slots active at every layer, interleaved run by run. */
@@ -200,4 +201,18 @@ export async function runWorker(request: WorkerRequest): Promise<unknown> {
     case 'tts':
       return tts(request);
   }
+}
+
+/**
+ * This process's peak resident set. Linux's getrusage maximum survives exec, so a worker would report
+ * the larger parent's peak; /proc/self/status VmHWM is this process's own.
+ */
+function peakResidentBytes(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
