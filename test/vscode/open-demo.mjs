@@ -24,13 +24,22 @@ const userDataDir = join(runDir, 'user-data');
 mkdirSync(join(userDataDir, 'User'), { recursive: true });
 writeFileSync(
   join(userDataDir, 'User', 'settings.json'),
-  JSON.stringify({ 'thinkscope.modelPath': join(demoDir, 'tiny-qwen2'), 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false }, null, 2),
+  JSON.stringify(
+    {
+      'thinkscope.modelPath': join(demoDir, 'tiny-qwen2'),
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'git.openRepositoryInParentFolders': 'never',
+    },
+    null,
+    2,
+  ),
 );
 const server = await startCodeServer({ runDir, userDataDir });
 const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${repoRoot}`]]));
-const file = encodeURIComponent(`vscode-remote://127.0.0.1:${server.port}${join(demoDir, 'sample-trace.md')}`);
-console.log(`\nThinkScope in VS Code: ${server.url}/?folder=${encodeURIComponent(demoDir)}&payload=${payload}&file=${file}`);
-console.log('Open that address in a browser on this machine (Ctrl-C stops the server).');
+console.log(`\nThinkScope in VS Code: ${server.url}/?folder=${encodeURIComponent(demoDir)}&payload=${payload}`);
+console.log('Open that address in a browser on this machine, then click sample-trace.thinktrace.json in the Explorer for the');
+console.log('annotated trace (or open sample-trace.md and run "ThinkScope: Analyze Trace"). Ctrl-C stops the server.');
 process.on('SIGINT', () => {
   server.stop();
   process.exit(0);
