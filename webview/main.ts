@@ -47,6 +47,16 @@ const api = acquireVsCodeApi();
 const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
 const saved: SavedState = { state: null, selection: [], reply: null, ...(api.getState() as Partial<SavedState> | undefined) };
 
+/** What the Steps and Persona views draw from: they are redrawn only when it changes. */
+function traceKey(state: PanelState): string {
+  return JSON.stringify([state.trace, state.heatmapDirection]);
+}
+
+/** What the steering controls draw from. */
+function steeringKey(state: PanelState): string {
+  return JSON.stringify([state.directions, state.steering, state.model === null]);
+}
+
 function post<K extends keyof WebviewMessages>(type: K, body: WebviewMessages[K]): void {
   api.postMessage(message(WebviewMessageType, type, body));
 }
@@ -132,14 +142,14 @@ class Panel {
     const model = state.model ? `Model ${state.model.name} (${state.model.numLayers} layers, ${state.model.precision})` : 'No model loaded';
     this.status.textContent = `${model} · engine ${state.engine}`;
 
-    const traceKey = JSON.stringify([state.trace, state.heatmapDirection]);
-    if (traceKey !== this.drawn.trace) {
-      this.drawn.trace = traceKey;
+    const trace = traceKey(state);
+    if (trace !== this.drawn.trace) {
+      this.drawn.trace = trace;
       this.drawTrace(state);
     }
-    const steeringKey = JSON.stringify([state.directions, state.steering, state.model === null]);
-    if (steeringKey !== this.drawn.steering) {
-      this.drawn.steering = steeringKey;
+    const steering = steeringKey(state);
+    if (steering !== this.drawn.steering) {
+      this.drawn.steering = steering;
       this.drawControls(state);
     }
   }
@@ -151,7 +161,7 @@ class Panel {
         if (!saved.state) return;
         saved.state = { ...saved.state, heatmapDirection: name };
         post('selectDirection', { name });
-        this.drawn.trace = JSON.stringify([saved.state.trace, name]);
+        this.drawn.trace = traceKey(saved.state);
         this.drawTrace(saved.state);
         this.save();
       },
@@ -180,7 +190,7 @@ class Panel {
   private steeringChanged(steering: SteeringState): void {
     if (!saved.state) return;
     saved.state = { ...saved.state, steering: structuredClone(steering) };
-    this.drawn.steering = JSON.stringify([saved.state.directions, saved.state.steering, saved.state.model === null]);
+    this.drawn.steering = steeringKey(saved.state);
     api.setState(saved);
     this.pendingSteering = saved.state.steering;
     this.steeringTimer ??= setTimeout(() => this.flushSteering(), STEERING_POST_MS);

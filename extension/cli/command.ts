@@ -77,17 +77,31 @@ export function required(values: Record<string, unknown>, name: string): string 
 }
 
 export function integerOption(values: Record<string, unknown>, name: string, fallback?: number): number {
-  const value = values[name];
-  if (value === undefined && fallback !== undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
-  return n;
+  return numericOption(values, name, fallback, 'an integer', Number.isInteger);
 }
 
 export function numberOption(values: Record<string, unknown>, name: string, fallback?: number): number {
+  return numericOption(values, name, fallback, 'a number', Number.isFinite);
+}
+
+/** The option as an integer, or undefined when it was not given. */
+export function optionalInteger(values: Record<string, unknown>, name: string): number | undefined {
+  return values[name] === undefined ? undefined : integerOption(values, name);
+}
+
+/** The option as a number, or undefined when it was not given. */
+export function optionalNumber(values: Record<string, unknown>, name: string): number | undefined {
+  return values[name] === undefined ? undefined : numberOption(values, name);
+}
+
+function numericOption(values: Record<string, unknown>, name: string, fallback: number | undefined, what: string, valid: (n: number) => boolean): number {
   const value = values[name];
-  if (value === undefined && fallback !== undefined) return fallback;
+  if (value === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`--${name} is required (see --help)`);
+  }
   const n = Number(value);
-  if (typeof value !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+  // Number('') is 0: an empty value is not a number.
+  if (typeof value !== 'string' || value.trim() === '' || !valid(n)) throw new UsageError(`--${name} must be ${what}; got ${JSON.stringify(value)}`);
   return n;
 }

@@ -20,6 +20,36 @@ export type EngineStatusText = 'stopped' | 'starting' | 'idle' | 'busy';
 /** A saved direction the user loaded into the steering view: its metadata and its folder. */
 export type LoadedDirection = DirectionMetadata & { path: string };
 
+/** Tokens a steered reply may have: the default of thinkscope.generation.maxTokens, and its bounds. */
+export const DEFAULT_MAX_TOKENS = 256;
+export const MAX_TOKENS_LIMIT = 8192;
+
+export function isValidMaxTokens(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= MAX_TOKENS_LIMIT;
+}
+
+/** A kind of direction in words, for messages and pickers. */
+export const DIRECTION_LABELS: Record<DirectionMethod, string> = {
+  truethinking: 'TrueThinking',
+  seal: 'SEAL',
+  'assistant-axis': 'Assistant Axis',
+  selective: 'Selective Steering',
+  imported: 'imported',
+  custom: 'custom',
+};
+
+/** "a SEAL direction", "an Assistant Axis direction": a kind of direction in a sentence. */
+export function directionOfKind(method: DirectionMethod): string {
+  const label = DIRECTION_LABELS[method];
+  return `${/^[AEIOU]/i.test(label) ? 'an' : 'a'} ${label} direction`;
+}
+
+/** The layers an Assistant-Axis direction caps at (details.capLayers); null when it records none. */
+export function capLayersOf(direction: Pick<DirectionMetadata, 'details'>): number[] | null {
+  const stored = direction.details.capLayers;
+  return Array.isArray(stored) && stored.length > 0 && stored.every((layer) => Number.isInteger(layer)) ? (stored as number[]) : null;
+}
+
 /** The one-click steering settings, offered by the Steering panel and by Steer Reply…. */
 export const STEERING_PRESETS = ['lessReflection', 'useThisStep', 'stayInPersona'] as const;
 export type SteeringPreset = (typeof STEERING_PRESETS)[number];

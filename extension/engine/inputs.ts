@@ -2,9 +2,11 @@
 // analysis results. Shared by the CLI and the engine service.
 
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { TraceFile } from '../common/bundle/trace-file';
 import { parseTraceFile } from '../common/bundle/trace-load';
+import { parseTrace } from '../common/trace/parse';
+import type { ParsedTrace } from '../common/trace/types';
 
 /** A path or file the user named that cannot be used; the message says why. */
 export class InputError extends Error {}
@@ -23,6 +25,13 @@ export async function traceFiles(paths: readonly string[], named = true): Promis
     } else if (named || TRACE_EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
   }
   return files;
+}
+
+/** The trace files of `paths` (as traceFiles finds them), each parsed, named by its file name. */
+export async function readTraces(paths: readonly string[]): Promise<{ name: string; trace: ParsedTrace }[]> {
+  const traces: { name: string; trace: ParsedTrace }[] = [];
+  for (const file of await traceFiles(paths)) traces.push({ name: basename(file), trace: parseTrace(await readFile(file, 'utf8'), { fileName: file }) });
+  return traces;
 }
 
 /** One prompt per line (.txt), a JSON list of strings, or JSONL/JSON objects with a prompt/instruction/goal/text field. */

@@ -42,10 +42,10 @@ async function chooseAnalyses(state: vscode.Memento): Promise<Analyses | undefin
   return chosen;
 }
 
-/** The engine's file for `text` placed in the whole document: ranges moved by where `text` starts. */
-function placed(file: TraceFile, document: vscode.TextDocument, offset: number): TraceFile {
+/** The engine's file for a part of the document placed in the whole: ranges moved by where the part starts. */
+function placed(file: TraceFile, documentText: string, offset: number): TraceFile {
   const move = <T extends { start: number; end: number }>(item: T): T => ({ ...item, start: item.start + offset, end: item.end + offset });
-  return { ...file, source: { ...file.source, text: document.getText() }, steps: file.steps.map(move), turns: file.turns.map(move) };
+  return { ...file, source: { ...file.source, text: documentText }, steps: file.steps.map(move), turns: file.turns.map(move) };
 }
 
 async function documentFor(argument: AnalyzeArguments): Promise<vscode.TextDocument | undefined> {
@@ -76,7 +76,9 @@ export function registerAnalyze(
     if (!analyses) return undefined;
     if (!(await models.ensureModel())) return undefined;
 
-    const text = document.getText(selection);
+    // Read once: snapshots are only placed while the document is unchanged.
+    const documentText = document.getText();
+    const text = selection ? document.getText(selection) : documentText;
     const offset = selection ? document.offsetAt(selection.start) : 0;
     const version = document.version;
     const name = basename(document.uri.path);
@@ -87,7 +89,7 @@ export function registerAnalyze(
         engine.request('analyzeTrace', params, {
           signal: task.signal,
           onNotification: task.listener((method, notification) => {
-            if (method === 'analysisSnapshot' && current()) results.set(document.uri, placed((notification as EngineNotifications['analysisSnapshot']).file, document, offset));
+            if (method === 'analysisSnapshot' && current()) results.set(document.uri, placed((notification as EngineNotifications['analysisSnapshot']).file, documentText, offset));
           }),
         }),
       );
@@ -95,7 +97,7 @@ export function registerAnalyze(
         void vscode.window.showWarningMessage(`${name} changed while it was analysed: run Analyze Trace again to score the new text.`);
         return undefined;
       }
-      const result = placed(file, document, offset);
+      const result = placed(file, documentText, offset);
       results.set(document.uri, result);
       log.info(`analysed ${name}: ${result.steps.length} steps`);
       return result;

@@ -6,7 +6,7 @@ export const Commands = {
   steerReply: 'thinkscope.steerReply',
   steerStep: 'thinkscope.steerStep',
   buildDirection: 'thinkscope.buildDirection',
-  /** Registered by the panels (extension/vscode/panels); accepts { uri, step }. */
+  /** Registered by the panels (extension/vscode/panels); accepts { uri, view, step }. */
   openPanel: 'thinkscope.openPanel',
   exportTrace: 'thinkscope.exportTrace',
   clearAnnotations: 'thinkscope.clearAnnotations',

@@ -107,6 +107,8 @@ export class TraceDecorations implements vscode.Disposable {
   private readonly rendered = new Map<string, RenderedStep[]>();
   /** Ranges of the high-TTS steps of a file, made once per file version. */
   private readonly highTtsRanges = new WeakMap<TraceFile, vscode.Range[]>();
+  /** The document version a file's text was last found equal to: scrolling need not compare the text again. */
+  private readonly matchedVersion = new WeakMap<TraceFile, { document: vscode.TextDocument; version: number }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly results: TraceResults) {
@@ -167,7 +169,7 @@ export class TraceDecorations implements vscode.Disposable {
     if (document.isClosed) return;
     const file = this.results.get(document.uri);
     // Results whose text is not this document's (changed while closed) would sit on the wrong words.
-    const usable = file && this.style !== 'off' && document.getText() === file.source.text ? file : undefined;
+    const usable = file && this.style !== 'off' && this.describes(file, document) ? file : undefined;
     const byKind = new Map<StepKind, vscode.DecorationOptions[]>([...this.types.steps.keys()].map((kind) => [kind, []]));
     const rendered: RenderedStep[] = [];
     /** Badges of the steps that end on a line, in step order, by line. */
@@ -194,6 +196,14 @@ export class TraceDecorations implements vscode.Disposable {
     editor.setDecorations(this.types.badges, badges);
     editor.setDecorations(this.types.highTts, usable ? this.highTts(document, usable) : []);
     this.rendered.set(document.uri.toString(), rendered);
+  }
+
+  private describes(file: TraceFile, document: vscode.TextDocument): boolean {
+    const matched = this.matchedVersion.get(file);
+    if (matched?.document === document && matched.version === document.version) return true;
+    if (document.getText() !== file.source.text) return false;
+    this.matchedVersion.set(file, { document, version: document.version });
+    return true;
   }
 
   private highTts(document: vscode.TextDocument, file: TraceFile): vscode.Range[] {

@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { BuildDirectionParams } from '../common/protocol';
-import type { LoadedDirection } from '../common/webview-protocol';
+import { DIRECTION_LABELS, type LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
 import type { EngineClient } from './contracts';
 import type { DirectionStore } from './direction-store';
@@ -14,10 +14,10 @@ import { reportFailure, withEngineProgress } from './progress';
 type Kind = BuildDirectionParams['kind'];
 
 const KINDS: (vscode.QuickPickItem & { build: Kind })[] = [
-  { build: 'seal', label: 'SEAL', detail: 'Reflection and transition steps minus execution steps, from traces with <think>' },
-  { build: 'truethinking', label: 'TrueThinking', detail: 'High- minus low-TTS steps, from analysed traces (.thinktrace.json files with True Thinking Scores)' },
-  { build: 'assistant-axis', label: 'Assistant Axis', detail: 'The default assistant minus role-played personas' },
-  { build: 'selective', label: 'Selective Steering', detail: 'A rotation plane from a positive and a negative prompt file' },
+  { build: 'seal', label: DIRECTION_LABELS.seal, detail: 'Reflection and transition steps minus execution steps, from traces with <think>' },
+  { build: 'truethinking', label: DIRECTION_LABELS.truethinking, detail: 'High- minus low-TTS steps, from analysed traces (.thinktrace.json files with True Thinking Scores)' },
+  { build: 'assistant-axis', label: DIRECTION_LABELS['assistant-axis'], detail: 'The default assistant minus role-played personas' },
+  { build: 'selective', label: DIRECTION_LABELS.selective, detail: 'A rotation plane from a positive and a negative prompt file' },
 ];
 
 function pick(title: string, options: { files: boolean; folders: boolean; many: boolean; label: string }): Thenable<vscode.Uri[] | undefined> {

@@ -1,4 +1,4 @@
-// The saved directions of this user, remembered across sessions: what Build Direction… built, what
+// The saved directions of this user, remembered across windows and restarts: what Build Direction… built, what
 // Steer Reply…, Steer this step and the Steering panel loaded. One list for all of them, so a
 // direction built or picked anywhere is offered everywhere. Each entry keeps its metadata, so a
 // restored panel lists it without asking the engine again.
@@ -47,6 +47,12 @@ export class DirectionStore implements vscode.Disposable {
     const direction = await this.engine.request('describeDirection', { path });
     await this.add(direction);
     return direction;
+  }
+
+  /** Asks for a direction folder to steer with and adds it; undefined when the user cancels. */
+  async browse(title: string): Promise<LoadedDirection | undefined> {
+    const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Steer With This Direction', title }))?.[0];
+    return folder && this.addFolder(folder.fsPath);
   }
 
   async remove(path: string): Promise<void> {

@@ -27,8 +27,6 @@ interface Engine {
   rpc: RpcConnection;
   /** The local process's id; undefined for a remote engine. */
   pid: number | undefined;
-  /** Where it runs, for messages: "local" or host:port. */
-  location: string;
   stop(): void;
 }
 
@@ -187,7 +185,7 @@ export class ProcessEngineClient implements EngineClient, vscode.Disposable {
       windowsHide: true,
     });
     const rpc = new RpcConnection((line) => child.stdin?.write(line + '\n'));
-    const engine: Engine = { rpc, pid: child.pid, location: 'local', stop: () => child.kill() };
+    const engine: Engine = { rpc, pid: child.pid, stop: () => child.kill() };
     lines(child.stdout!, (line) => rpc.receive(line));
     lines(child.stderr!, (line) => this.log.info(`[engine] ${line}`));
     child.stdin?.on('error', () => undefined); // a write to a dead process: its exit is reported below
@@ -203,7 +201,7 @@ export class ProcessEngineClient implements EngineClient, vscode.Disposable {
     return new Promise((resolve, reject) => {
       const socket: Socket = connect({ host, port });
       const rpc = new RpcConnection((line) => socket.write(line + '\n'));
-      const engine: Engine = { rpc, pid: undefined, location, stop: () => socket.destroy() };
+      const engine: Engine = { rpc, pid: undefined, stop: () => socket.destroy() };
       lines(socket, (line) => rpc.receive(line));
       let connected = false;
       socket.once('connect', () => {

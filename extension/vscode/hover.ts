@@ -8,6 +8,7 @@ import { formatNumber, formatTts } from '../common/export/format';
 import { Commands } from './command-ids';
 import type { TraceResults } from './contracts';
 import type { SteeredStepResult, SteeredSteps } from './steered-steps';
+import { TRACE_SCHEME } from './trace-viewer';
 
 export interface StepReference {
   uri: string;
@@ -68,7 +69,7 @@ function commandLink(title: string, command: string, argument: StepReference): s
 export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steered: readonly SteeredStepResult[] = []): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
   markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel] };
-  markdown.appendMarkdown(`**ThinkScope · step ${step.index + 1}**\n\n`);
+  markdown.appendMarkdown(`**ThinkScope · step ${step.index}**\n\n`);
   const scored = step.s11 !== null || step.tts !== null;
   if (scored || !step.perturbable) {
     markdown.appendMarkdown(`True Thinking Score: **${formatTts(step)}**${step.perturbable ? '' : ' (no number to perturb in this step)'}\n\n`);
@@ -83,7 +84,7 @@ export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri
   const turn = file.turns.find((t) => t.start <= step.start && step.end <= t.end);
   if (turn) {
     const floor = file.personaFloor === null ? '' : turn.belowFloor ? ` — below the capping floor ${formatNumber(file.personaFloor)}` : ` (floor ${formatNumber(file.personaFloor)})`;
-    markdown.appendMarkdown(`Persona (Assistant Axis) of turn ${turn.turn + 1}: ${formatNumber(turn.projection)}${floor}\n\n`);
+    markdown.appendMarkdown(`Persona (Assistant Axis) of turn ${turn.turn}: ${formatNumber(turn.projection)}${floor}\n\n`);
   }
   markdown.appendMarkdown(steeredMarkdown(steered));
   const reference: StepReference = { uri: uri.toString(), step: step.index };
@@ -93,7 +94,7 @@ export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri
 
 export function registerHover(results: TraceResults, steered: SteeredSteps): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
-    [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'thinkscope-trace' }],
+    [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: TRACE_SCHEME }],
     {
       provideHover(document, position) {
         const file = results.get(document.uri);

@@ -10,7 +10,6 @@ import { reportFailure, withEngineProgress } from './progress';
 import { folderName, RecentFolders } from './recent';
 import { configuredModelPath, loadModelParams } from './settings';
 
-export const SELECT_MODEL_COMMAND = Commands.selectModel;
 const MODEL_PATH_SETTING = 'modelPath';
 const BROWSE = '$(folder-opened) Browse…';
 
@@ -61,7 +60,7 @@ export function registerModelSelection(context: vscode.ExtensionContext, engine:
   /** The folder from the caller (another command, a test) or from the user; its path once loaded. */
   async function selectModel(argument?: unknown): Promise<string | undefined> {
     if (argument !== undefined && !(argument instanceof vscode.Uri)) {
-      throw new Error(`${SELECT_MODEL_COMMAND} expects a folder Uri or no argument, got ${JSON.stringify(argument)}`);
+      throw new Error(`${Commands.selectModel} expects a folder Uri or no argument, got ${JSON.stringify(argument)}`);
     }
     const folder = argument ?? (await chooseFolder());
     if (!folder) return undefined;
@@ -89,7 +88,7 @@ export function registerModelSelection(context: vscode.ExtensionContext, engine:
     const path = configuredModelPath();
     if (!path) {
       const choice = await vscode.window.showErrorMessage('ThinkScope needs a model for this: select a Hugging Face checkpoint folder first.', 'Select Model…');
-      if (choice) await vscode.commands.executeCommand(SELECT_MODEL_COMMAND);
+      if (choice) await vscode.commands.executeCommand(Commands.selectModel);
       return engine.state.model !== null;
     }
     try {
@@ -103,14 +102,14 @@ export function registerModelSelection(context: vscode.ExtensionContext, engine:
 
   const item = vscode.window.createStatusBarItem('thinkscope.model', vscode.StatusBarAlignment.Left, 0);
   item.name = 'ThinkScope Model';
-  item.command = SELECT_MODEL_COMMAND;
+  item.command = Commands.selectModel;
   const show = () => showModel(item, engine.state);
   show();
   item.show();
   context.subscriptions.push(
     item,
     engine.onDidChangeState(show),
-    vscode.commands.registerCommand(SELECT_MODEL_COMMAND, selectModel),
+    vscode.commands.registerCommand(Commands.selectModel, selectModel),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(`thinkscope.${MODEL_PATH_SETTING}`)) show();
     }),

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { validateSealKeywords } from '../common/analysis/seal';
 import type { AnalyzeParams, EngineRequests } from '../common/protocol';
 import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../common/trace/types';
+import { DEFAULT_MAX_TOKENS, isValidMaxTokens } from '../common/webview-protocol';
 
 export type DecorationStyle = 'inline' | 'background' | 'off';
 
@@ -32,8 +33,8 @@ export function segmentation(): SegmentationPolicy {
 
 /** Tokens a steered reply may have (Steer Reply…, the panel's Generate default). */
 export function generationMaxTokens(): number {
-  const tokens = settings().get<number>('generation.maxTokens', 256);
-  return Number.isInteger(tokens) && tokens >= 1 && tokens <= 8192 ? tokens : 256;
+  const tokens = settings().get<number>('generation.maxTokens', DEFAULT_MAX_TOKENS);
+  return isValidMaxTokens(tokens) ? tokens : DEFAULT_MAX_TOKENS;
 }
 
 export function decorationStyle(): DecorationStyle {

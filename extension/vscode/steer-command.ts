@@ -137,10 +137,8 @@ export function registerSteer(
     const picked = await vscode.window.showQuickPick(items, { title: 'ThinkScope: Steer Reply (1/3)', placeHolder: 'How to steer' });
     if (!picked) return undefined;
     if (picked.choice) return picked.choice;
-    const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Steer With This Direction', title: 'A direction folder (direction.json and direction.safetensors)' }))?.[0];
-    if (!folder) return undefined;
-    const direction = await directions.addFolder(folder.fsPath);
-    return { direction, ...defaultSteering(direction.method) };
+    const direction = await directions.browse('A direction folder (direction.json and direction.safetensors)');
+    return direction && { direction, ...defaultSteering(direction.method) };
   }
 
   async function askStrength(method: SteeringMethod, initial: number): Promise<number | undefined> {

@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
-import type { LoadedDirection } from '../common/webview-protocol';
+import { directionOfKind, type LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import type { DirectionStore } from './direction-store';
@@ -43,8 +43,8 @@ function targetOf(results: TraceResults, options: SteerStepArguments): { uri: vs
   const file = uri && results.get(uri);
   if (!uri || !file) return 'Steer this step needs an analysed trace: run "ThinkScope: Analyze Trace" with the True Thinking Score first.';
   const step = options.step !== undefined ? file.steps.find((s) => s.index === options.step) : editor && stepAt(file, editor.document.offsetAt(editor.selection.active));
-  if (!step) return options.step !== undefined ? `The trace has no step ${options.step + 1} any more (it changed since it was analysed).` : 'Put the cursor in a step of the analysed trace.';
-  if (!step.perturbable) return `Step ${step.index + 1} has no number to perturb, so it has no True Thinking Score to move.`;
+  if (!step) return options.step !== undefined ? `The trace has no step ${options.step} any more (it changed since it was analysed).` : 'Put the cursor in a step of the analysed trace.';
+  if (!step.perturbable) return `Step ${step.index} has no number to perturb, so it has no True Thinking Score to move.`;
   return { uri, file, step };
 }
 
@@ -77,10 +77,8 @@ export function registerSteerStep(
       if (!picked) return undefined;
       if (picked.direction) return picked.direction;
     }
-    const folder = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Steer With This Direction', title: 'A TrueThinking direction folder (direction.json and direction.safetensors)' }))?.[0];
-    if (!folder) return undefined;
-    const direction = await directions.addFolder(folder.fsPath);
-    if (direction.method !== 'truethinking') throw new Error(`${folder.fsPath} holds a ${direction.method} direction; steering a step needs a TrueThinking direction`);
+    const direction = await directions.browse('A TrueThinking direction folder (direction.json and direction.safetensors)');
+    if (direction && direction.method !== 'truethinking') throw new Error(`${direction.path} holds ${directionOfKind(direction.method)}; steering a step needs ${directionOfKind('truethinking')}`);
     return direction;
   }
 
@@ -90,11 +88,11 @@ export function registerSteerStep(
       { label: 'Ignore this step (−1)', detail: 'Steer against the direction: the model should pass over it', scale: -1 },
       { label: 'Another strength…', detail: 'A scale of your own: positive uses the step, negative ignores it' },
     ];
-    const picked = await vscode.window.showQuickPick(items, { title: `${TITLE} ${step.index + 1} (2/2)`, placeHolder: 'Make the model use the step, or ignore it' });
+    const picked = await vscode.window.showQuickPick(items, { title: `${TITLE} ${step.index} (2/2)`, placeHolder: 'Make the model use the step, or ignore it' });
     if (!picked) return undefined;
     if (picked.scale !== undefined) return picked.scale;
     const typed = await vscode.window.showInputBox({
-      title: `${TITLE} ${step.index + 1} (2/2)`,
+      title: `${TITLE} ${step.index} (2/2)`,
       prompt: 'Scale of the TrueThinking vector added on the step (negative subtracts it)',
       value: '2',
       validateInput: (value) => (value.trim() !== '' && Number.isFinite(Number(value)) && Number(value) !== 0 ? undefined : 'Enter a non-zero number, e.g. -2'),
@@ -120,7 +118,7 @@ export function registerSteerStep(
       return undefined;
     }
     const { uri, file, step } = target;
-    const what = `${TITLE} ${step.index + 1}`;
+    const what = `${TITLE} ${step.index}`;
     try {
       let direction: LoadedDirection | undefined;
       if (options.direction !== undefined) {
@@ -134,7 +132,7 @@ export function registerSteerStep(
       if (scale === undefined) return undefined;
       if (!(await models.ensureModel())) return undefined;
       const chosen = direction;
-      const steering = await withEngineProgress(`ThinkScope: Steering step ${step.index + 1} ${describeScale(scale)}`, (task) =>
+      const steering = await withEngineProgress(`ThinkScope: Steering step ${step.index} ${describeScale(scale)}`, (task) =>
         engine.request(
           'steerStep',
           {
@@ -158,7 +156,7 @@ export function registerSteerStep(
       log.info(`steered step ${step.index} of ${file.source.name} ${describeScale(scale)} at layer ${result.layer}: TTS ${result.before.tts} → ${result.after.tts}`);
       void vscode.window
         .showInformationMessage(
-          `Step ${step.index + 1} steered ${describeScale(scale)} along “${chosen.name}” at layer ${result.layer}: TTS ${formatScore(result.before.tts)} → ${formatScore(result.after.tts)}, S₁₁ ${formatScore(result.before.s11)} → ${formatScore(result.after.s11)}.`,
+          `Step ${step.index} steered ${describeScale(scale)} along “${chosen.name}” at layer ${result.layer}: TTS ${formatScore(result.before.tts)} → ${formatScore(result.after.tts)}, S₁₁ ${formatScore(result.before.s11)} → ${formatScore(result.after.s11)}.`,
           'Show in Hover',
         )
         .then((answer) => answer && showInHover(uri, step));

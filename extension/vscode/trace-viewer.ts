@@ -33,7 +33,7 @@ export function traceFileOf(view: vscode.Uri): vscode.Uri | undefined {
 
 export class TraceViewer implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly loaded = new Map<string, TraceFile>();
-  /** Trace files already shown once this session: opening the JSON again then shows the JSON. */
+  /** Trace files already shown once in this window: opening the JSON again then shows the JSON. */
   private readonly shown = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 

@@ -11,16 +11,11 @@ import { Model } from '../../extension/engine/model';
 import { openSafetensors, type SafetensorsFile } from '../../extension/engine/checkpoint/safetensors';
 import { generate } from '../../extension/engine/runtime/generate';
 import { parseSteeringSpec } from '../../extension/engine/steering-file';
-import { kitModels, toleranceRatio } from '../support/conformance-kit';
+import { assertClose, kitModels } from '../support/conformance-kit';
 
 const models = kitModels() ?? [];
 const cacheRoot = mkdtempSync(join(tmpdir(), 'thinkscope-conformance-'));
 after(() => rmSync(cacheRoot, { recursive: true, force: true }));
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  const ratio = toleranceRatio(actual, expected);
-  assert.ok(ratio <= 1, `${what}: |Δ| exceeds 1e-4 + 1e-4·|ref| by ×${ratio.toFixed(2)}`);
-}
 
 function slice(data: Float32Array, index: number, size: number): Float32Array {
   return data.subarray(index * size, (index + 1) * size);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCommand } from '../../extension/cli/command';
 import { runCommandSpec } from '../../extension/cli/commands/run';
 import { openSafetensors } from '../../extension/engine/checkpoint/safetensors';
-import { kitModels, toleranceRatio } from '../support/conformance-kit';
+import { assertClose, kitModels } from '../support/conformance-kit';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-run-'));
 process.env.THINKSCOPE_CACHE = join(work, 'cache');
@@ -31,11 +31,12 @@ for (const kit of (kitModels() ?? []).filter((m) => m.hasInterventions)) {
     });
     const result = await openSafetensors(out);
     try {
-      const close = async (name: string, ref: Float32Array) => assert.ok(toleranceRatio(await result.readFloat32(name), ref) <= 1, `${name} within 1e-4 + 1e-4·|ref|`);
+      const close = async (name: string, ref: Float32Array) => assertClose(await result.readFloat32(name), ref, name);
       await close('logits', await refs.readFloat32('add_then_cap.logits'));
       const layers = await refs.readFloat32('add_then_cap.layer_outputs');
-      const size = ids.length * 64;
-      for (let l = 0; l < 4; l++) await close(`blocks.${l}.hook_resid_post`, layers.subarray(l * size, (l + 1) * size));
+      const config = JSON.parse(readFileSync(join(kit.dir, 'config.json'), 'utf8'));
+      const size = ids.length * config.hidden_size;
+      for (let l = 0; l < config.num_hidden_layers; l++) await close(`blocks.${l}.hook_resid_post`, layers.subarray(l * size, (l + 1) * size));
       assert.deepEqual(Array.from(await result.readInt32('generated')), Array.from(await refs.readInt32('add_then_cap.greedy_tokens')));
       await close('generated_logits', await refs.readFloat32('add_then_cap.greedy_step_logits'));
     } finally {

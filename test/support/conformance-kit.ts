@@ -1,5 +1,6 @@
 // Locates the conformance kit (reference outputs computed by Hugging Face transformers) beside the repo.
 
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -28,7 +29,14 @@ export function toleranceRatio(actual: ArrayLike<number>, expected: ArrayLike<nu
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
     const ratio = Math.abs(actual[i] - expected[i]) / (atol + rtol * Math.abs(expected[i]));
-    if (!(ratio <= worst)) worst = Number.isNaN(ratio) ? Infinity : Math.max(worst, ratio);
+    if (Number.isNaN(ratio)) return Infinity; // a NaN output never passes
+    worst = Math.max(worst, ratio);
   }
   return worst;
+}
+
+/** Fails, naming `what` and by how much, unless every value is within 1e-4 + 1e-4·|ref| of the reference. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  const ratio = toleranceRatio(actual, expected);
+  assert.ok(ratio <= 1, `${what}: |Δ| exceeds 1e-4 + 1e-4·|ref| by ×${ratio.toFixed(2)}`);
 }

@@ -72,7 +72,7 @@ describe('steering presets', () => {
   });
 
   it('names the direction a preset needs when none is loaded', () => {
-    assert.throws(() => applyPreset('stayInPersona', emptySteering(), [seal], 28), /"Stay in persona \(cap\)" needs a assistant-axis direction: load one/);
+    assert.throws(() => applyPreset('stayInPersona', emptySteering(), [seal], 28), /"Stay in persona \(cap\)" needs an Assistant Axis direction: load one/);
   });
 });
 

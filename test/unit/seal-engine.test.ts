@@ -13,6 +13,7 @@ import { CancelledError } from '../../extension/engine/runtime/progress';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { dot, normalize } from '../../extension/common/analysis/stats';
 import type { StepAnnotation } from '../../extension/common/bundle/trace-file';
+import { unscoredStep } from '../../extension/common/bundle/trace-write';
 import type { Direction } from '../../extension/common/direction';
 
 // Blank-line steps after the first paragraph, with their SEAL classes.
@@ -91,7 +92,7 @@ test('each analyzed step gets its keyword class, the matched keyword, and its la
   for (const [index, stepText] of decoded.entries()) {
     const start = text.indexOf(stepText, cursor);
     cursor = start + stepText.length;
-    steps.push({ index, start, end: cursor, text: stepText, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null, sealClass: null, sealKeyword: null, latentScore: null, projections: {} });
+    steps.push(unscoredStep({ index, start, end: cursor, text: stepText, perturbable: false }));
   }
   const result = await annotateSeal(model, trace, steps, { direction });
   assert.deepEqual(result.steps.map((s) => s.sealClass), ['execution', 'execution', 'reflection', 'transition', 'execution']);

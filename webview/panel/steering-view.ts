@@ -3,8 +3,12 @@
 import { excerpt, formatNumber } from '../../extension/common/export/format';
 import type { SteeringMethod } from '../../extension/common/protocol';
 import {
+  directionOfKind,
+  MAX_TOKENS_LIMIT,
   PRESET_INFO,
   STEERING_PRESETS,
+  capLayersOf,
+  isValidMaxTokens,
   methodsFor,
   strengthRange,
   type LoadedDirection,
@@ -31,11 +35,6 @@ const METHOD_HELP: Record<SteeringMethod, string> = {
   cap: 'Lift activations whose projection falls below the floor τ back to it',
   rotate: 'Rotate activations in the direction\'s plane by the angle',
 };
-
-function capLayers(direction: LoadedDirection): number[] | null {
-  const stored = direction.details.capLayers;
-  return Array.isArray(stored) && stored.every((l) => typeof l === 'number') ? (stored as number[]) : null;
-}
 
 function layerSpan(layers: readonly number[]): string {
   if (layers.length === 0) return 'none';
@@ -82,8 +81,8 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
       {
         appearance: steering.preset === preset ? 'primary' : 'secondary',
         disabled: !available,
-        title: available ? info.description : `${info.description} Load a ${info.needs} direction first.`,
-        'aria-label': `${info.label}${available ? '' : ` (needs a ${info.needs} direction)`}`,
+        title: available ? info.description : `${info.description} Load ${directionOfKind(info.needs)} first.`,
+        'aria-label': `${info.label}${available ? '' : ` (needs ${directionOfKind(info.needs)})`}`,
         'data-preset': preset,
       },
       info.label,
@@ -118,11 +117,11 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
     steering.prompt = (prompt as HTMLTextAreaElement).value;
     changed(true);
   });
-  const maxTokens = toolkit('vscode-text-field', { type: 'number', min: 1, max: 8192, size: 6, class: 'ts-max-tokens' }, 'Max tokens');
+  const maxTokens = toolkit('vscode-text-field', { type: 'number', min: 1, max: MAX_TOKENS_LIMIT, size: 6, class: 'ts-max-tokens' }, 'Max tokens');
   (maxTokens as HTMLInputElement).value = String(steering.maxTokens);
   maxTokens.addEventListener('change', () => {
     const value = Number((maxTokens as HTMLInputElement).value);
-    if (Number.isInteger(value) && value >= 1 && value <= 8192) {
+    if (isValidMaxTokens(value)) {
       steering.maxTokens = value;
       changed(true);
     } else {
@@ -157,7 +156,7 @@ function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () 
   const remove = toolkit('vscode-button', { appearance: 'icon', title: `Remove ${name} from the list`, 'aria-label': `Remove ${name}` }, '✕');
 
   const fillLayers = () => {
-    const own = slider.method === 'cap' ? (capLayers(direction) ?? direction.layers) : direction.layers;
+    const own = slider.method === 'cap' ? (capLayersOf(direction) ?? direction.layers) : direction.layers;
     layer.replaceChildren(toolkit('vscode-option', { value: '', selected: slider.layers === null }, `${slider.method === 'cap' ? 'capping layers' : 'its layers'} (${layerSpan(own)})`));
     for (const l of direction.layers) {
       layer.append(toolkit('vscode-option', { value: String(l), selected: slider.layers?.length === 1 && slider.layers[0] === l }, `layer ${l}`));

@@ -14,7 +14,7 @@ import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
 import type { Model } from '../../engine/model';
-import { integerOption, UsageError, required, type Command } from '../command';
+import { integerOption, optionalInteger, UsageError, required, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
@@ -90,8 +90,8 @@ export const analyzeCommand: Command = {
             conversation: doc.conversation,
             model: model ?? null,
             tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), seed } : null,
-            seal: values.seal ? { direction: sealDirection, layer: values['seal-layer'] === undefined ? undefined : integerOption(values, 'seal-layer') } : null,
-            persona: axis ? { axis, layer: values['persona-layer'] === undefined ? undefined : integerOption(values, 'persona-layer') } : null,
+            seal: values.seal ? { direction: sealDirection, layer: optionalInteger(values, 'seal-layer') } : null,
+            persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
             signal,
             report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
           }),

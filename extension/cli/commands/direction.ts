@@ -2,22 +2,20 @@
 // and move them to and from llama.cpp control-vector GGUF files (import, export).
 
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { validateSealKeywords } from '../../common/analysis/seal';
-import { parseTrace } from '../../common/trace/parse';
 import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
-import { buildSealDirection, type SealTrace } from '../../engine/analysis/seal';
+import { buildSealDirection } from '../../engine/analysis/seal';
 import { buildSelectiveDirection } from '../../engine/analysis/selective';
 import { exportControlVector, importControlVector } from '../../engine/directions/controlvector';
 import { loadDirection, saveDirection } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';
-import { integerOption, numberOption, required, UsageError, type Command, type CommandGroup, type OptionSpec } from '../command';
+import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command, type CommandGroup, type OptionSpec } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { directionTruethinkingCommand } from './direction-truethinking';
 import { parseLayerList } from './generate';
-import { readPrompts, traceFiles, TRACE_EXTENSIONS } from '../../engine/inputs';
-
+import { readPrompts, readTraces, TRACE_EXTENSIONS } from '../../engine/inputs';
+import type { ProgressUpdate } from '../../engine/runtime/progress';
 
 async function readKeywords(path: string) {
   try {
@@ -28,7 +26,7 @@ async function readKeywords(path: string) {
 }
 
 /** Runs a direction builder with a progress bar and the model closed afterwards, then saves it. */
-async function build(values: Record<string, unknown>, open: () => Promise<Model>, make: (model: Model, report: (u: { message: string; done: number; total: number }) => void) => Promise<Parameters<typeof saveDirection>[1]>): Promise<void> {
+async function build(values: Record<string, unknown>, open: () => Promise<Model>, make: (model: Model, report: (update: ProgressUpdate) => void) => Promise<Parameters<typeof saveDirection>[1]>): Promise<void> {
   const out = required(values, 'out');
   const model = await open();
   const bar = progressBar();
@@ -64,13 +62,12 @@ const sealCommand: Command = {
   async run(values, positionals, { signal }) {
     if (positionals.length === 0) throw new UsageError('give trace files or folders of traces (with <think> blocks) to build the SEAL vector from');
     const keywords = values.keywords === undefined ? undefined : await readKeywords(String(values.keywords));
-    const traces: SealTrace[] = [];
-    for (const file of await traceFiles(positionals)) traces.push({ name: basename(file), trace: parseTrace(await readFile(file, 'utf8'), { fileName: file }) });
+    const traces = await readTraces(positionals);
     if (traces.length === 0) throw new UsageError(`no trace files (${[...TRACE_EXTENSIONS].join(', ')}) in ${positionals.join(', ')}`);
     await build(values, () => openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0) }), (model, report) =>
       buildSealDirection(model, traces, {
         keywords,
-        layer: values.layer === undefined ? undefined : integerOption(values, 'layer'),
+        layer: optionalInteger(values, 'layer'),
         name: values.name === undefined ? undefined : String(values.name),
         signal,
         report,
@@ -184,7 +181,7 @@ const exportCommand: Command = {
     const direction = await loadDirection(positionals[0]);
     const result = await exportControlVector(direction, out, {
       layers: values.layers === undefined ? undefined : parseLayerList(String(values.layers), 'layers'),
-      scale: values.scale === undefined ? undefined : numberOption(values, 'scale'),
+      scale: optionalNumber(values, 'scale'),
     });
     if (result.skipped.length) console.error(`note: layer ${result.skipped.join(', ')} left out: it lands on block 0's output, which llama.cpp never steers`);
     console.error(`wrote ${out}: direction.${result.blocks.join(', direction.')}`);

@@ -10,7 +10,7 @@ import { loadDirectionFor } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';
 import { generate, type GenerateOptions } from '../../engine/runtime/generate';
 import { loadSteeringFile } from '../../engine/steering-file';
-import { integerOption, numberOption, required, UsageError, type Command } from '../command';
+import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 
 export async function readMessages(path: string): Promise<ChatMessage[]> {
@@ -128,10 +128,10 @@ export const generateCommand: Command = {
         for (const warning of warnings) console.error(`warning: ${warning}`);
         const made = steeringFromDirection(model, direction, promptIds, {
           preset,
-          scale: values.scale === undefined ? undefined : numberOption(values, 'scale'),
-          layer: values.layer === undefined ? undefined : integerOption(values, 'layer'),
+          scale: optionalNumber(values, 'scale'),
+          layer: optionalInteger(values, 'layer'),
           layers: values.layers === undefined ? undefined : parseLayerList(String(values.layers), 'layers'),
-          degrees: values.degrees === undefined ? undefined : numberOption(values, 'degrees'),
+          degrees: optionalNumber(values, 'degrees'),
         });
         steered = { ...base, steering: made.steering };
         description = made.description;

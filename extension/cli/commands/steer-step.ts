@@ -5,7 +5,7 @@ import { parseTrace } from '../../common/trace/parse';
 import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../../common/trace/types';
 import { steerStep } from '../../engine/analysis/tts/steer-step';
 import { loadDirectionFor } from '../../engine/directions/store';
-import { integerOption, numberOption, required, UsageError, type Command } from '../command';
+import { integerOption, numberOption, optionalInteger, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
@@ -29,6 +29,10 @@ export const steerStepCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give one trace file (see --help)');
     const segmentation = String(values.segment) as SegmentationPolicy;
     if (!SEGMENTATION_POLICIES.includes(segmentation)) throw new UsageError(`--segment must be one of ${SEGMENTATION_POLICIES.join(', ')}`);
+    // Checked before the model loads, so a wrong option fails at once.
+    const step = integerOption(values, 'step');
+    const layer = optionalInteger(values, 'layer');
+    const scale = numberOption(values, 'scale');
     const trace = parseTrace(await readFile(positionals[0], 'utf8'), { fileName: positionals[0] });
     const model = await openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0), signal });
     const bar = progressBar();
@@ -37,10 +41,10 @@ export const steerStepCommand: Command = {
       for (const warning of fitted.warnings) console.error(`warning: ${warning}`);
       const result = await steerStep(model, trace, {
         segmentation,
-        step: integerOption(values, 'step'),
+        step,
         direction: fitted.direction,
-        layer: values.layer === undefined ? undefined : integerOption(values, 'layer'),
-        scale: numberOption(values, 'scale'),
+        layer,
+        scale,
         cue: typeof values.cue === 'string' ? values.cue : undefined,
         answer: typeof values.answer === 'string' ? values.answer : undefined,
         signal,

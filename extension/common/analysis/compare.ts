@@ -2,6 +2,7 @@
 // steps aligned so the panels can show them side by side.
 
 import type { Comparison, ReplyRecord, StepAnnotation } from '../bundle/trace-file';
+import { unscoredStep } from '../bundle/trace-write';
 import { parseTrace } from '../trace/parse';
 import { thinkingOf } from '../trace/query';
 import { stepsOf } from '../trace/segment';
@@ -17,20 +18,9 @@ export function annotateReply(text: string, policy: SegmentationPolicy, keywords
   const steps = stepsOf(trace, range, policy).map((step): StepAnnotation => {
     const seal = classifyStep(step.text, keywords);
     return {
-      index: step.index,
-      start: step.range.start,
-      end: step.range.end,
-      text: step.text,
-      perturbable: perturbNumbers(step.text, 0, step.index).perturbed,
-      tts: null,
-      s11: null,
-      s01: null,
-      s10: null,
-      s00: null,
+      ...unscoredStep({ index: step.index, start: step.range.start, end: step.range.end, text: step.text, perturbable: perturbNumbers(step.text, 0, step.index).perturbed }),
       sealClass: seal.cls,
       sealKeyword: seal.keyword,
-      latentScore: null,
-      projections: {},
     };
   });
   return { text, steps };

@@ -1,7 +1,7 @@
 // Writing trace files: a constructor with defaults, and a stable, diff-friendly serialization.
 
 import type { SegmentationPolicy, TraceFormat } from '../trace/types';
-import { TRACE_SCHEMA_ID, type TraceFile } from './trace-file';
+import { TRACE_SCHEMA_ID, type StepAnnotation, type TraceFile } from './trace-file';
 import { TRACE_SCHEMA_V1 } from './trace-schema';
 
 export interface NewTraceFileInput extends Partial<Omit<TraceFile, 'schema' | 'tool' | 'source' | 'settings'>> {
@@ -30,6 +30,11 @@ export function newTraceFile(input: NewTraceFileInput): TraceFile {
     generation: rest.generation ?? null,
     comparison: rest.comparison ?? null,
   };
+}
+
+/** A step with its place and text and no analysis yet: every score null, no projections. */
+export function unscoredStep(step: Pick<StepAnnotation, 'index' | 'start' | 'end' | 'text' | 'perturbable'>): StepAnnotation {
+  return { ...step, tts: null, s11: null, s01: null, s10: null, s00: null, sealClass: null, sealKeyword: null, latentScore: null, projections: {} };
 }
 
 interface SchemaNode {

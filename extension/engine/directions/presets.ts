@@ -7,7 +7,7 @@
 
 import { DirectionError, vectorAt, type Direction } from '../../common/direction';
 import type { Intervention } from '../../common/steering-plan';
-import type { SteeringChoice } from '../../common/protocol';
+import { STEERING_METHODS, type SteeringChoice } from '../../common/protocol';
 import { cappingInterventions } from '../analysis/persona';
 import { sealSteeringPolicy, thinkingTracker } from '../analysis/seal';
 import { selectiveInterventions } from '../analysis/selective';
@@ -55,7 +55,7 @@ export function steeringFromDirection(model: Model, direction: Direction, prompt
   switch (meta.method) {
     case 'seal': {
       const { policy, hook } = sealSteeringPolicy(model, promptIds, { direction, layer: options.layer, scale });
-      return { steering: policy, description: `SEAL calibration: −${scale}·vector at ${hook}, at "\\n\\n" tokens while thinking` };
+      return { steering: policy, description: `SEAL calibration: ${signed(-scale)}·vector at ${hook}, at "\\n\\n" tokens while thinking` };
     }
     case 'truethinking': {
       const layer = options.layer ?? defaultTrueThinkingLayer(model.spec.numLayers);
@@ -65,7 +65,7 @@ export function steeringFromDirection(model: Model, direction: Direction, prompt
       const thinking = thinkingTracker(model.tokenizer, promptIds);
       return {
         steering: (step) => (!thinks || thinking(step) ? steering : undefined),
-        description: `TrueThinking: +${scale}·vector at ${hook}, at every generated token${thinks ? ' while thinking' : ''}`,
+        description: `TrueThinking: ${signed(scale)}·vector at ${hook}, at every generated token${thinks ? ' while thinking' : ''}`,
       };
     }
     case 'assistant-axis': {
@@ -80,7 +80,7 @@ export function steeringFromDirection(model: Model, direction: Direction, prompt
     default: {
       const layers = options.layers ?? meta.layers;
       const interventions = layers.map((layer): Intervention => ({ hook: `blocks.${layer}.${meta.hook}`, kind: 'add', vector: vectorAt(direction, layer), scale, positions: 'all' }));
-      return { steering: compile(interventions), description: `+${scale}·vector at ${meta.hook} of layers ${layers.join(', ')}, every position` };
+      return { steering: compile(interventions), description: `${signed(scale)}·vector at ${meta.hook} of layers ${layers.join(', ')}, every position` };
     }
   }
 }
@@ -104,5 +104,12 @@ export function interventionsForChoice(direction: Direction, choice: Omit<Steeri
       const chosen = new Set(layers);
       return selectiveInterventions(direction, choice.strength).filter((item) => chosen.has(Number(item.hook.split('.')[1])));
     }
+    default:
+      throw new DirectionError(`unknown steering method "${(choice as { method: unknown }).method}": expected one of ${STEERING_METHODS.join(', ')}`);
   }
+}
+
+/** A scale with its sign always shown: +2, −2. */
+function signed(scale: number): string {
+  return scale < 0 ? `−${-scale}` : `+${scale}`;
 }

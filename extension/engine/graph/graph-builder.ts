@@ -1,6 +1,7 @@
-// Emits the steerable decoder graph for a ModelSpec. The graph works on one sequence, with activations
-// as 2-D [T, H] tensors (so every projection is one Gemm over the weights as Hugging Face stores them,
-// or one MatMulNBits over their int4 blocks), a KV cache passed in and returned per layer, and at every
+// Emits the steerable decoder graph for a ModelSpec. The graph works on one row of new tokens (branches
+// packed into it are kept apart by the attention mask it is fed), with activations as 2-D [T, H]
+// tensors (so every projection is one Gemm over the weights as Hugging Face stores them, or one
+// MatMulNBits over their int4 blocks), a KV cache passed in and returned per layer, and at every
 // hook point a steering block driven by graph inputs (zeros make it a no-op). See architecture.md,
 // "One intervention form covers every method".
 

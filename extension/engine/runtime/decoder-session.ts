@@ -71,7 +71,8 @@ export interface SessionOptions {
 
 export class DecoderSession {
   private readonly inverseFrequencies: Float64Array;
-  private readonly hasLocalAttention: boolean;
+  /** The sliding window of the model's local-attention layers; null when every layer attends globally. */
+  private readonly localWindow: number | null;
   /** Hooks whose steering blocks take inputs; empty for a graph built without steering. */
   private readonly steerable: string[];
   /** Fed at every hook without a plan (zero W, b and U change nothing), by input name. */
@@ -84,7 +85,7 @@ export class DecoderSession {
     private readonly session: ort.InferenceSession,
   ) {
     this.inverseFrequencies = ropeInverseFrequencies(spec);
-    this.hasLocalAttention = spec.slidingWindows.some((w) => w !== null);
+    this.localWindow = spec.slidingWindows.find((w) => w !== null) ?? null;
     const inputs = new Set(session.inputNames);
     this.steerable = steerableHooks(spec.numLayers).filter((hook) => inputs.has(steeringInputs(hook).w));
     const H = spec.hiddenSize;
@@ -199,7 +200,7 @@ export class DecoderSession {
     const group = spec.numHeads / spec.numKvHeads;
     const keys = past + count;
     const positions = branchPositions(branches);
-    const furthest = Math.max(...positions) + 1;
+    const furthest = positions.reduce((m, p) => Math.max(m, p), 0) + 1;
     if (furthest > spec.maxPositions) throw new Error(`sequence of ${furthest} tokens exceeds the model's ${spec.maxPositions} positions`);
 
     const rope = this.ropeCache(furthest);
@@ -212,10 +213,7 @@ export class DecoderSession {
       logits_index: new ort.Tensor('int64', BigInt64Array.from(logitRows, BigInt), [logitRows.length]),
     };
     if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(positions, spec.numKvHeads);
-    if (this.hasLocalAttention) {
-      const window = spec.slidingWindows.find((w) => w !== null) ?? null;
-      feeds.attn_mask_local = new ort.Tensor('float32', branchMask(past, branches, group, window), [group * count, keys]);
-    }
+    if (this.localWindow !== null) feeds.attn_mask_local = new ort.Tensor('float32', branchMask(past, branches, group, this.localWindow), [group * count, keys]);
     for (let l = 0; l < spec.numLayers; l++) {
       feeds[pastKey(l)] = cache.keys[l] as ort.Tensor;
       feeds[pastValue(l)] = cache.values[l] as ort.Tensor;

@@ -1,5 +1,7 @@
 // Progress reporting and cancellation shared by every long engine operation.
 
+import type { RequestContext } from '../../common/rpc';
+
 export interface ProgressUpdate {
   message: string;
   done: number;
@@ -16,6 +18,11 @@ export class CancelledError extends Error {
     super('cancelled');
     this.name = 'CancelledError';
   }
+}
+
+/** Progress and cancellation of a protocol request: updates go to the client as `progress` notifications. */
+export function requestProgress(context: RequestContext): Required<Progress> {
+  return { signal: context.signal, report: (update) => context.notify('progress', { requestId: context.id, ...update }) };
 }
 
 export function throwIfCancelled(signal: AbortSignal | undefined): void {

@@ -2,7 +2,6 @@
 // with progress, snapshots and cancellation carried over the protocol.
 
 import { basename } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { version } from '../../../package.json';
 import { parseTrace } from '../../common/trace/parse';
 import type { Direction } from '../../common/direction';
@@ -13,8 +12,9 @@ import { buildSelectiveDirection } from '../analysis/selective';
 import { mineTrueThinking } from '../analysis/truethinking-direction';
 import { steerStep } from '../analysis/tts/steer-step';
 import { loadDirectionFor, saveDirection } from '../directions/store';
-import { InputError, readPrompts, readTraceResults, traceFiles } from '../inputs';
+import { InputError, readPrompts, readTraceResults, readTraces } from '../inputs';
 import type { Model } from '../model';
+import { requestProgress } from '../runtime/progress';
 import type { AnalysisBackend } from './engine-service';
 
 async function directionFor(model: Model, path: string | undefined): Promise<Direction | undefined> {
@@ -23,7 +23,6 @@ async function directionFor(model: Model, path: string | undefined): Promise<Dir
 
 export const analysisBackend: AnalysisBackend = {
   async analyzeTrace(model, params, context) {
-    const report = (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u });
     const axis = await directionFor(model, params.axisDirection);
     if (params.persona && !axis) throw new InputError('persona drift needs an Assistant-Axis direction: build one with Build Direction… (Assistant Axis) and choose it');
     const { file } = await analyzeDocument(parseTrace(params.text, { fileName: params.fileName }), {
@@ -35,8 +34,7 @@ export const analysisBackend: AnalysisBackend = {
       tts: params.tts ? { cue: params.cue, answer: params.answer, seed: params.seed } : null,
       seal: params.seal ? { keywords: params.sealKeywords, direction: await directionFor(model, params.sealDirection), layer: params.sealLayer } : null,
       persona: params.persona && axis ? { axis, layer: params.personaLayer } : null,
-      signal: context.signal,
-      report,
+      ...requestProgress(context),
       onSnapshot: (snapshot) => context.notify('analysisSnapshot', { requestId: context.id, file: snapshot }),
     });
     return file;
@@ -47,19 +45,17 @@ export const analysisBackend: AnalysisBackend = {
     return steerStep(model, parseTrace(params.text, { fileName: params.fileName }), {
       ...params,
       direction,
-      signal: context.signal,
-      report: (u) => context.notify('progress', { requestId: context.id, ...u }),
+      ...requestProgress(context),
     });
   },
 
   async buildDirection(model, params, context) {
-    const progress = { signal: context.signal, report: (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u }) };
+    const progress = requestProgress(context);
     const options = params.options ?? {};
     let direction: Direction;
     switch (params.kind) {
       case 'seal': {
-        const files = await traceFiles(params.inputs);
-        const traces = await Promise.all(files.map(async (file) => ({ name: basename(file), trace: parseTrace(await readFile(file, 'utf8'), { fileName: file }) })));
+        const traces = await readTraces(params.inputs);
         if (traces.length === 0) throw new InputError('no trace files among the chosen files and folders');
         direction = await buildSealDirection(model, traces, progress);
         break;
@@ -75,6 +71,8 @@ export const analysisBackend: AnalysisBackend = {
         direction = await buildSelectiveDirection(model, { positive: await readPrompts(params.inputs[0]), negative: await readPrompts(params.inputs[1]), ...progress });
         break;
       }
+      default:
+        throw new InputError(`unknown direction kind "${(params as { kind: unknown }).kind}": expected seal, truethinking, assistant-axis or selective`);
     }
     await saveDirection(params.out, direction);
     return { ...direction.meta, path: params.out };

@@ -10,6 +10,7 @@ import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
 import { interventionsForChoice } from '../directions/presets';
 import { generate } from '../runtime/generate';
+import { requestProgress } from '../runtime/progress';
 import { chatPromptIds } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
 
@@ -24,7 +25,7 @@ export interface AnalysisBackend {
 export class EngineService {
   private model: Model | null = null;
   private modelInfo: ModelInfo | null = null;
-  /** Requests run one at a time: the session computes on this process's only thread anyway. */
+  /** Requests run one at a time: they share the one loaded model, and a new load must not close it under a running one. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly analysis: AnalysisBackend) {}
@@ -63,8 +64,7 @@ export class EngineService {
 
     loadModel: async (params, context) => {
       const started = performance.now();
-      const report = (u: { message: string; done: number; total: number }) => context.notify('progress', { requestId: context.id, ...u });
-      const model = await Model.open(params.path, { threads: params.threads, precision: params.precision, report, signal: context.signal });
+      const model = await Model.open(params.path, { threads: params.threads, precision: params.precision, ...requestProgress(context) });
       await this.model?.close();
       this.model = model;
       this.modelInfo = {

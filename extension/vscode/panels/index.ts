@@ -3,12 +3,12 @@
 // recomputing anything.
 import * as vscode from 'vscode';
 import { PANEL_VIEWS, PANEL_VIEW_TYPE, type PanelView } from '../../common/webview-protocol';
+import { Commands } from '../command-ids';
 import type { EngineClient, TraceResults } from '../contracts';
 import type { DirectionStore } from '../direction-store';
 import { ThinkScopePanel, type PanelDependencies } from './panel';
 import { restoredPanel } from './steering';
 
-export const OPEN_PANEL_COMMAND = 'thinkscope.openPanel';
 export type { ThinkScopePanel } from './panel';
 
 /** What "Open Panel" accepts from a command link or another command (all optional). */
@@ -46,7 +46,7 @@ export function registerPanels(context: vscode.ExtensionContext, engine: EngineC
   context.subscriptions.push(
     { dispose: () => current?.dispose() },
     // Returns the panel, so other commands and tests can wait on what it shows.
-    vscode.commands.registerCommand(OPEN_PANEL_COMMAND, open),
+    vscode.commands.registerCommand(Commands.openPanel, open),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown) {
         if (current) {
@@ -63,9 +63,9 @@ export function registerPanels(context: vscode.ExtensionContext, engine: EngineC
 function openArguments(argument: unknown): { uri?: vscode.Uri; view?: PanelView; step?: number } {
   if (argument === undefined || argument === null) return {};
   if (argument instanceof vscode.Uri) return { uri: argument };
-  if (typeof argument !== 'object') throw new Error(`${OPEN_PANEL_COMMAND} expects no argument, a Uri, or { uri?, view?, step? }; got ${JSON.stringify(argument)}`);
+  if (typeof argument !== 'object') throw new Error(`${Commands.openPanel} expects no argument, a Uri, or { uri?, view?, step? }; got ${JSON.stringify(argument)}`);
   const { uri, view, step } = argument as OpenPanelArguments;
-  if (view !== undefined && !PANEL_VIEWS.includes(view)) throw new Error(`${OPEN_PANEL_COMMAND}: view must be one of ${PANEL_VIEWS.join(', ')}, got ${JSON.stringify(view)}`);
-  if (step !== undefined && !Number.isInteger(step)) throw new Error(`${OPEN_PANEL_COMMAND}: step must be a step index, got ${JSON.stringify(step)}`);
+  if (view !== undefined && !PANEL_VIEWS.includes(view)) throw new Error(`${Commands.openPanel}: view must be one of ${PANEL_VIEWS.join(', ')}, got ${JSON.stringify(view)}`);
+  if (step !== undefined && !Number.isInteger(step)) throw new Error(`${Commands.openPanel}: step must be a step index, got ${JSON.stringify(step)}`);
   return { uri: typeof uri === 'string' ? vscode.Uri.parse(uri) : uri, view, step };
 }

@@ -3,8 +3,13 @@
 
 import { validateTraceFile } from '../../common/bundle/trace-load';
 import {
+  DEFAULT_MAX_TOKENS,
+  directionOfKind,
+  MAX_TOKENS_LIMIT,
   PANEL_VIEWS,
   PRESET_INFO,
+  capLayersOf,
+  isValidMaxTokens,
   methodsFor,
   strengthRange,
   type LoadedDirection,
@@ -15,9 +20,6 @@ import {
   type SteeringPreset,
   type SteeringState,
 } from '../../common/webview-protocol';
-
-/** The default of the setting thinkscope.generation.maxTokens. */
-export const DEFAULT_MAX_TOKENS = 256;
 
 export function emptySteering(maxTokens = DEFAULT_MAX_TOKENS): SteeringState {
   return { sliders: [], prompt: '', maxTokens, compare: true, preset: null };
@@ -34,10 +36,6 @@ export function defaultSlider(direction: LoadedDirection): SliderState {
 export function syncSliders(steering: SteeringState, directions: LoadedDirection[]): SteeringState {
   const byPath = new Map(steering.sliders.map((slider) => [slider.direction, slider]));
   return { ...steering, sliders: directions.map((direction) => byPath.get(direction.path) ?? defaultSlider(direction)) };
-}
-
-function numberList(value: unknown): number[] | null {
-  return Array.isArray(value) && value.length > 0 && value.every((v) => Number.isInteger(v)) ? (value as number[]) : null;
 }
 
 /** The layer SEAL steering applies at: the one the direction was built at (details.layer). */
@@ -59,7 +57,7 @@ export function trueThinkingLayer(direction: LoadedDirection, numLayers: number 
 export function presetLayers(preset: SteeringPreset, direction: LoadedDirection, numLayers: number | null): number[] | null {
   if (preset === 'lessReflection') return [sealLayer(direction)];
   if (preset === 'useThisStep') return [trueThinkingLayer(direction, numLayers)];
-  return numberList(direction.details.capLayers);
+  return capLayersOf(direction);
 }
 
 /**
@@ -70,7 +68,7 @@ export function applyPreset(preset: SteeringPreset, steering: SteeringState, dir
   const info = PRESET_INFO[preset];
   const direction = directions.find((d) => d.method === info.needs);
   if (!direction) {
-    throw new Error(`"${info.label}" needs a ${info.needs} direction: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
+    throw new Error(`"${info.label}" needs ${directionOfKind(info.needs)}: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
   }
   const chosen: Omit<SliderState, 'direction' | 'enabled'> = { method: info.method, layers: presetLayers(preset, direction, numLayers), strength: info.strength };
   const synced = syncSliders(steering, directions);
@@ -88,8 +86,8 @@ export function applyPreset(preset: SteeringPreset, steering: SteeringState, dir
 export function checkSteering(value: SteeringState, directions: LoadedDirection[]): SteeringState {
   const byPath = new Map(directions.map((d) => [d.path, d]));
   if (typeof value.prompt !== 'string') throw new Error('steering state: the prompt must be text');
-  if (!Number.isInteger(value.maxTokens) || value.maxTokens < 1 || value.maxTokens > 8192) {
-    throw new Error(`steering state: max tokens must be a whole number from 1 to 8192, got ${value.maxTokens}`);
+  if (!isValidMaxTokens(value.maxTokens)) {
+    throw new Error(`steering state: max tokens must be a whole number from 1 to ${MAX_TOKENS_LIMIT}, got ${value.maxTokens}`);
   }
   const sliders = value.sliders.map((slider) => {
     const direction = byPath.get(slider.direction);

@@ -40,6 +40,11 @@ describe('ThinkScope extension', () => {
     assert.equal(settings.get('seal.layer'), null);
     const keywords = settings.get<{ reflection: { startsWith: string[] } }>('seal.keywords');
     assert.deepEqual(keywords?.reflection.startsWith, ['Wait']);
+    // Every contributed setting reads back as its declared default (none is shadowed by another).
+    const properties: Record<string, { default: unknown }> = extension.packageJSON.contributes.configuration.properties;
+    for (const [key, declared] of Object.entries(properties)) {
+      assert.deepEqual(vscode.workspace.getConfiguration().get(key), declared.default, key);
+    }
   });
 
   describe('ThinkScope: Select Model…', () => {

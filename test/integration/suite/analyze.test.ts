@@ -69,7 +69,7 @@ describe('ThinkScope: Analyze Trace', () => {
     const reflection = stored.steps.find((s) => s.sealClass === 'reflection' && s.perturbable)!;
     const middle = document.positionAt((reflection.start + reflection.end) >> 1);
     const text = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, middle));
-    assert.match(text, /ThinkScope · step \d+/);
+    assert.ok(text.includes(`ThinkScope · step ${reflection.index}**`), 'the hover names another step');
     assert.match(text, /SEAL class: \*\*reflection\*\* \(keyword “[^”]+”\)/);
     for (const [name, value] of [['S₁₁', reflection.s11], ['S₁₀', reflection.s10], ['S₀₁', reflection.s01], ['S₀₀', reflection.s00]] as const) {
       assert.ok(text.includes(`${name} ${formatConfidence(value)}`), `hover lacks ${name} ${value}`);
@@ -109,6 +109,8 @@ describe('ThinkScope: Analyze Trace', () => {
     await vscode.workspace.fs.writeFile(broken, new TextEncoder().encode('{"schema": "thinkscope.trace/1", "steps": 3}'));
     const view = await vscode.commands.executeCommand('thinkscope.openTraceSource', broken);
     assert.equal(view, undefined);
+    const shown = vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'thinkscope-trace' && d.uri.query === broken.toString());
+    assert.deepEqual(shown, [], 'a view of the broken file was opened');
   });
 
   it('moves annotations with an edit before them and drops the one whose text changed', async () => {

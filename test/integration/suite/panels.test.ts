@@ -9,8 +9,7 @@ import { PANEL_VIEW_TYPE, type RenderReport } from '../../../extension/common/we
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
 import type { ThinkScopePanel } from '../../../extension/vscode/panels';
 import { sampleTraceFile } from '../../unit/bundle-fixtures';
-
-const EXTENSION_ID = 'thinkscope.thinkscope';
+import { thinkScope, workspaceFile } from './support';
 
 describe('ThinkScope panel', () => {
   let api: ThinkScopeApi;
@@ -26,13 +25,9 @@ describe('ThinkScope panel', () => {
   };
 
   before(async () => {
-    const extension = vscode.extensions.getExtension<ThinkScopeApi>(EXTENSION_ID);
-    assert.ok(extension, `${EXTENSION_ID} is not installed in this VS Code`);
-    api = await extension.activate();
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(folder, 'the integration tests need a workspace folder');
+    api = await thinkScope();
     file = sampleTraceFile();
-    uri = vscode.Uri.joinPath(folder.uri, 'panel-sample.md');
+    uri = workspaceFile('panel-sample.md');
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(file.source.text));
     editor = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One });
     api.results.set(uri, file);

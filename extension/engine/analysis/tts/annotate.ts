@@ -1,8 +1,8 @@
 // One conversation of a trace as a trace file: its steps, and with a model their True Thinking Scores.
 
 import { DEFAULT_PERTURBATION_SEED, perturbNumbers } from '../../../common/analysis/perturb';
-import type { StepAnnotation, TraceFile } from '../../../common/bundle/trace-file';
-import { newTraceFile } from '../../../common/bundle/trace-write';
+import type { TraceFile } from '../../../common/bundle/trace-file';
+import { newTraceFile, unscoredStep } from '../../../common/bundle/trace-write';
 import { boxedAnswer } from '../../../common/trace/query';
 import type { SegmentOptions } from '../../../common/trace/segment';
 import type { ParsedTrace, SegmentationPolicy } from '../../../common/trace/types';
@@ -40,23 +40,14 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
   const cue = options.tts?.cue ?? DEFAULT_TTS_CUE;
   const seed = options.tts?.seed ?? DEFAULT_PERTURBATION_SEED;
   const answer = traceAnswer(thinking, options.tts?.answer);
-  const steps = thinking.steps.map(
-    (step): StepAnnotation => ({
+  const steps = thinking.steps.map((step) =>
+    unscoredStep({
       index: step.index,
       start: step.range.start,
       end: step.range.end,
       // A trace file stores the step as written in the source (escaped, inside a JSON string).
       text: trace.text.slice(step.range.start, step.range.end),
       perturbable: perturbNumbers(step.text, seed, step.index).perturbed,
-      tts: null,
-      s11: null,
-      s01: null,
-      s10: null,
-      s00: null,
-      sealClass: null,
-      sealKeyword: null,
-      latentScore: null,
-      projections: {},
     }),
   );
   const file = () =>

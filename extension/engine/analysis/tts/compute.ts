@@ -182,7 +182,7 @@ function sharedPrefix(a: readonly number[], b: readonly number[]): number {
  * The reference the forked computation must match, and how a steered prompt is re-scored.
  */
 export async function variantConfidence(session: DecoderSession, layout: TtsLayout, variant: Variant, steering?: Steering): Promise<number> {
-  return (await answerConfidence(session, layout, session.emptyCache, variantPrefix(layout, variant), steering)).confidence;
+  return answerConfidence(session, layout, variantPrefix(layout, variant), steering);
 }
 
 export interface StepSteering {
@@ -202,17 +202,16 @@ export async function steeredConfidence(session: DecoderSession, layout: TtsLayo
 }
 
 /**
- * Teacher-forced confidence in the answer after `ids` (over `cache`) and the cue. The last answer
- * token is never an input: only the rows predicting answer tokens are computed.
+ * Teacher-forced confidence in the answer after `ids` and the cue. The last answer token is never an
+ * input: only the rows predicting answer tokens are computed.
  */
-async function answerConfidence(session: DecoderSession, layout: TtsLayout, cache: KvCache, ids: readonly number[], steering?: Steering): Promise<{ confidence: number; cache: KvCache }> {
+async function answerConfidence(session: DecoderSession, layout: TtsLayout, ids: readonly number[], steering?: Steering): Promise<number> {
   const { cue, answer } = layout;
   const input = [...ids, ...cue, ...answer.slice(0, -1)];
   const firstRow = ids.length + cue.length - 1;
   if (firstRow < 0) throw new Error('nothing precedes the answer: the prompt, the steps and the cue are all empty');
   const rows = answer.map((_, k) => firstRow + k);
-  const result = await session.forward({ ids: input, cache, logits: rows, steering });
-  const vocab = result.logits.length / rows.length;
-  const logProbs = answer.map((token, k) => tokenLogProb(result.logits.subarray(k * vocab, (k + 1) * vocab), token));
-  return { confidence: confidenceFromLogProbs(logProbs), cache: result.cache };
+  const { logits } = await session.forward({ ids: input, logits: rows, steering });
+  const vocab = logits.length / rows.length;
+  return confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(logits.subarray(k * vocab, (k + 1) * vocab), token)));
 }
