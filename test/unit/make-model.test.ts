@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedTensors, SUPPORTED_ARCHITECTURES } from '../../extension/common/model-spec';
@@ -162,4 +162,19 @@ test('the tokenizer learns a deterministic set of merges, blank-line tokens incl
   const vocab = (trainedTokenizer().tokenizerJson.model as { vocab: Record<string, number> }).vocab;
   assert.ok('ĊĊ' in vocab && '.ĊĊ' in vocab, 'byte-level spellings of "\\n\\n" and ".\\n\\n"');
   assert.equal(Object.keys(vocab).length, 256 + merges.length);
+});
+
+test('make-model reports progress per tensor, and a cancelled run leaves no model behind', async () => {
+  const updates: number[] = [];
+  const out = join(root, 'progress');
+  await makeModel({ preset: 'tiny', arch: 'llama', outDir: out, seed: 1, report: (u) => updates.push(u.done) });
+  assert.ok(updates.length > 10 && updates.every((d, i) => i === 0 || d > updates[i - 1]), 'one report per tensor, in order');
+
+  const controller = new AbortController();
+  const cancelled = join(root, 'cancelled');
+  await assert.rejects(
+    makeModel({ preset: 'tiny', arch: 'llama', outDir: cancelled, seed: 1, signal: controller.signal, report: (u) => u.done === 3 && controller.abort() }),
+    { name: 'CancelledError' },
+  );
+  assert.deepEqual(await readdir(cancelled), [], 'no config.json, no weights, no temporary file');
 });

@@ -5,6 +5,7 @@ import { SUPPORTED_ARCHITECTURES, type Architecture } from '../../common/model-s
 import { makeModel, type GeneratedDtype } from '../../engine/make-model/make-model';
 import { PRESET_NAMES, type PresetName } from '../../engine/make-model/presets';
 import { integerOption, required, UsageError, type Command } from '../command';
+import { progressBar } from '../progress-bar';
 
 export const makeModelCommand: Command = {
   name: 'make-model',
@@ -17,20 +18,23 @@ export const makeModelCommand: Command = {
     seed: { type: 'string', description: 'random seed', valueName: 'N', default: '0' },
     dtype: { type: 'string', description: 'stored weight type', valueName: 'TYPE', default: 'F32' },
   },
-  async run(values) {
+  async run(values, _positionals, { signal }) {
     const preset = required(values, 'preset');
     if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`);
     const arch = values.arch as string | undefined;
     if (arch !== undefined && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${SUPPORTED_ARCHITECTURES.join(', ')}`);
     const dtype = String(values.dtype);
     if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    const bar = progressBar();
     const made = await makeModel({
       preset: preset as PresetName,
       arch: arch as Architecture | undefined,
       outDir: required(values, 'out'),
       seed: integerOption(values, 'seed'),
       dtype: dtype as GeneratedDtype,
-    });
+      report: bar.report,
+      signal,
+    }).finally(bar.done);
     const { spec } = made;
     console.error(`wrote ${made.outDir}: ${spec.architecture}, ${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize} (tokenizer ${made.tokenizerSize} tokens)`);
   },

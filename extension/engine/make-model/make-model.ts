@@ -8,12 +8,13 @@ import { parseConfig } from '../checkpoint/config';
 import { writeSafetensors, type TensorToWrite } from '../checkpoint/safetensors';
 import { trainedTokenizer } from './bpe-tokenizer';
 import { tokenizerConfig } from './chat-template';
+import { throwIfCancelled, type Progress } from '../runtime/progress';
 import { PRESETS, PRESET_NAMES, TRANSFORMERS_VERSION, hfConfig, type PresetName } from './presets';
 import { NormalStream } from './random';
 
 export type GeneratedDtype = 'F32' | 'F16' | 'BF16';
 
-export interface MakeModelOptions {
+export interface MakeModelOptions extends Progress {
   /** Family for `tiny` (default qwen2); named presets imply theirs and reject a different one. */
   arch?: Architecture;
   preset: PresetName;
@@ -53,11 +54,13 @@ export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
 
   await mkdir(options.outDir, { recursive: true });
   const writeJson = (name: string, value: unknown) => writeFile(join(options.outDir, name), JSON.stringify(value, null, 2) + '\n');
-  await writeJson('config.json', config);
+  // Weights first (written atomically, and the slow part) and config.json last: a folder with a
+  // config.json is complete, and a cancelled run leaves none.
+  await writeSafetensors(join(options.outDir, 'model.safetensors'), randomWeights(spec, options.seed, dtype, options), { format: 'pt' });
   await writeJson('generation_config.json', generationConfig);
   await writeJson('tokenizer.json', tokenizer.tokenizerJson);
   await writeJson('tokenizer_config.json', tokenizerConfig(tokenizer, reasoning, spec.maxPositions));
-  await writeSafetensors(join(options.outDir, 'model.safetensors'), randomWeights(spec, options.seed, dtype), { format: 'pt' });
+  await writeJson('config.json', config);
   const files = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
   return { outDir: options.outDir, spec, tokenizerSize: tokenizer.size, files };
 }
@@ -102,20 +105,27 @@ function resolvePreset(options: Pick<MakeModelOptions, 'arch' | 'preset'>) {
  * σ = max(0.02, 0.5/√hidden), so a sublayer's output stays about half the scale of its normalized input;
  * norm gains 1 + 0.02·N (for gemma's (1 + w) norms, w = 0.02·N); biases N(0, 0.02²).
  */
-function randomWeights(spec: ModelSpec, seed: number, dtype: GeneratedDtype): TensorToWrite[] {
+function randomWeights(spec: ModelSpec, seed: number, dtype: GeneratedDtype, progress: Progress): TensorToWrite[] {
   const matrixStd = Math.max(0.02, 0.5 / Math.sqrt(spec.hiddenSize));
-  return expectedTensors(spec).map(({ name, shape }) => {
+  const tensors = expectedTensors(spec);
+  let started = 0; // tensors are written in name order, not in this order
+  return tensors.map(({ name, shape }) => {
     const isNorm = name.endsWith('norm.weight');
     const mean = isNorm && !spec.normAddsOne ? 1 : 0;
     const std = isNorm || name.endsWith('.bias') ? 0.02 : matrixStd;
     const count = shape.reduce((a, b) => a * b, 1);
-    return { name, dtype, shape, data: () => normalChunks(new NormalStream(seed, name), count, mean, std) };
+    const data = () => {
+      progress.report?.({ message: 'writing random weights', done: started++, total: tensors.length });
+      return normalChunks(new NormalStream(seed, name), count, mean, std, progress.signal);
+    };
+    return { name, dtype, shape, data };
   });
 }
 
-function* normalChunks(stream: NormalStream, count: number, mean: number, std: number): Generator<Float32Array> {
+function* normalChunks(stream: NormalStream, count: number, mean: number, std: number, signal: AbortSignal | undefined): Generator<Float32Array> {
   const buffer = new Float32Array(Math.min(CHUNK_ELEMENTS, count));
   for (let done = 0; done < count; done += buffer.length) {
+    throwIfCancelled(signal);
     const size = Math.min(buffer.length, count - done);
     yield stream.fillNormal(size === buffer.length ? buffer : buffer.subarray(0, size), mean, std);
   }
