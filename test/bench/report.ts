@@ -166,8 +166,9 @@ ${table.join('\n')}
   with an addition at every layer's \`hook_resid_post\`, in decode runs taken back to back. A block is two kernels,
   FusedGemm(x, W, b, relu) and Gemm(r, U, + x), fed three tensors; a linear column of the plan runs as two relu columns
   (relu(z) − relu(−z) = z) and a position gate as a bias of −∞, so no kernel handles gates or activation slopes.
-  Their cost is a nearly fixed 1–2 ms per decode step (194 more kernels and 291 more inputs through the Node binding),
-  so as a fraction it moves with the machine's speed and load from run to run: read it with its min and max.
+  Their cost per decode step is 194 more small kernels and 291 more inputs: feeding the inputs through the Node binding
+  takes about 0.4 ms, the kernels 2–7 ms (more with one thread) in interleaved A/B runs at a 256-token context, so as a
+  fraction it moves with the machine's speed and load from run to run: read it with its min and max.
 - **int4**: block-quantized weights (MatMulNBits, 4 bits, blocks of 32, symmetric, accuracy level 4) for every projection and
   the output layer; the embedding stays fp32. Accuracy: mean KL(fp32 ‖ int4) of next-token distributions and top-1 agreement
   over ${inputs.accuracy.positions} prompt positions. The generated models have random weights, so these figures bound the quantization
