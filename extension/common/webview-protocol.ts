@@ -203,10 +203,6 @@ export const WebviewMessageType: TypeNames<WebviewMessages> = {
   rendered: 'rendered',
 };
 
-export type MessageOf<M> = { [K in keyof M]: { type: K } & M[K] }[keyof M];
-export type HostMessage = MessageOf<HostMessages>;
-export type WebviewMessage = MessageOf<WebviewMessages>;
-
 /** One handler per message type; the compiler reports a missing one. */
 export type MessageHandlers<M> = { [K in keyof M]: (body: M[K]) => void };
 

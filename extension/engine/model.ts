@@ -1,8 +1,7 @@
 // A loaded model: the checkpoint folder checked up front, its steerable graph built (or found in the
 // cache), an onnxruntime session over it, and the tokenizer when the folder has one.
 
-import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ModelSpec } from '../common/model-spec';
 import type { ModelFingerprint } from '../common/bundle/trace-file';
 import { inspectModelFolder } from './checkpoint/load';
@@ -40,9 +39,8 @@ export class Model {
     const folder = await inspectModelFolder(resolve(dir), { requireTokenizer: options.requireTokenizer });
     try {
       const precision = options.precision ?? 'fp32';
-      const configText = await readFile(join(folder.dir, 'config.json'), 'utf8');
       const weightsHash = folder.weights.weightsFingerprint();
-      const key = graphFingerprint(configText, weightsHash, { precision });
+      const key = graphFingerprint(folder.configText, weightsHash, { precision });
       options.report?.({ message: 'preparing the model graph', done: 0, total: 1 });
       const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot, { precision });
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });

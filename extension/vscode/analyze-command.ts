@@ -69,9 +69,9 @@ export function registerAnalyze(
     }
     const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
     const selection = !options.uri && editor && !editor.selection.isEmpty ? editor.selection : undefined;
-    const analyses =
+    const analyses: Analyses | undefined =
       options.tts !== undefined || options.seal !== undefined || options.persona !== undefined
-        ? { ...{ tts: false, seal: false, persona: false }, ...options }
+        ? { tts: options.tts ?? false, seal: options.seal ?? false, persona: options.persona ?? false }
         : await chooseAnalyses(context.globalState);
     if (!analyses) return undefined;
     if (!(await models.ensureModel())) return undefined;
@@ -84,7 +84,7 @@ export function registerAnalyze(
     const name = basename(document.uri.path);
     const current = () => document.version === version;
     try {
-      const params = analyzeParams(text, name, { tts: analyses.tts, seal: analyses.seal, persona: analyses.persona });
+      const params = analyzeParams(text, name, analyses);
       const file = await withEngineProgress(`ThinkScope: Analyzing ${name}`, (task) =>
         engine.request('analyzeTrace', params, {
           signal: task.signal,

@@ -9,11 +9,11 @@ import { isTraceFile, TRACE_SCHEME } from './trace-viewer';
 /** A `<think>` block, or a chat export's reasoning field. */
 const THINKING = /<think>|"reasoning(?:_content)?"\s*:/;
 
-export function looksLikeTrace(text: string): boolean {
+function looksLikeTrace(text: string): boolean {
   return THINKING.test(text);
 }
 
-export class TraceCodeLens implements vscode.CodeLensProvider {
+class TraceCodeLens implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 

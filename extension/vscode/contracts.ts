@@ -4,11 +4,10 @@
 import type * as vscode from 'vscode';
 import type { EngineNotifications, EngineRequests, ModelInfo, NotificationMethod, RequestMethod } from '../common/protocol';
 import type { TraceFile } from '../common/bundle/trace-file';
-
-export type EngineStatus = 'stopped' | 'starting' | 'idle' | 'busy';
+import type { EngineStatusText } from '../common/webview-protocol';
 
 export interface EngineState {
-  status: EngineStatus;
+  status: EngineStatusText;
   model: ModelInfo | null;
 }
 

@@ -5,13 +5,13 @@
 // (plus a margin) gets ranges, recomputed when the view scrolls, at most once per frame.
 
 import * as vscode from 'vscode';
+import { TRUE_THINKING_MIN } from '../common/analysis/tts';
 import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
 import { formatTts } from '../common/export/format';
 import type { SealClass } from '../common/trace/types';
 import type { TraceResults } from './contracts';
 import { decorationStyle } from './settings';
 
-export const HIGH_TTS = 0.7;
 const SEAL_CLASSES: readonly SealClass[] = ['execution', 'reflection', 'transition'];
 type StepKind = SealClass | 'unclassified';
 /** Lines above and below the viewport that are decorated too, so scrolling shows no bare text. */
@@ -26,12 +26,12 @@ export interface RenderedStep {
   badge: string | undefined;
 }
 
-export function stepKind(step: StepAnnotation): StepKind {
+function stepKind(step: StepAnnotation): StepKind {
   return step.sealClass ?? 'unclassified';
 }
 
 /** The inline badge: the TTS when it was computed ("n/p" for a step it cannot perturb), else the class. */
-export function badgeText(step: StepAnnotation, ttsComputed: boolean): string | undefined {
+function badgeText(step: StepAnnotation, ttsComputed: boolean): string | undefined {
   if (ttsComputed) return step.perturbable ? (step.tts === null ? undefined : `TTS ${formatTts(step)}`) : 'n/p';
   return step.sealClass ?? undefined;
 }
@@ -210,7 +210,7 @@ export class TraceDecorations implements vscode.Disposable {
     let ranges = this.highTtsRanges.get(file);
     if (!ranges) {
       ranges = file.steps
-        .filter((step) => step.tts !== null && step.tts >= HIGH_TTS)
+        .filter((step) => step.tts !== null && step.tts >= TRUE_THINKING_MIN)
         .map((step) => new vscode.Range(document.positionAt(step.start), document.positionAt(step.end)));
       this.highTtsRanges.set(file, ranges);
     }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { StepAnnotation, TraceFile, TurnProjection } from '../common/bundle/trace-file';
 import type { TraceResultStore } from './trace-results';
 
-export interface TextEdit {
+interface TextEdit {
   /** Offset of the replaced range in the text before the edit. */
   offset: number;
   removed: number;
@@ -16,7 +16,7 @@ export interface TextEdit {
  * Where a range [start, end) is after an edit, or null when the edit touched its text. Text typed
  * right at either end of the range is outside it; an edit that replaces part of it is not.
  */
-export function shiftRange(start: number, end: number, edit: TextEdit): { start: number; end: number } | null {
+function shiftRange(start: number, end: number, edit: TextEdit): { start: number; end: number } | null {
   const delta = edit.inserted - edit.removed;
   if (edit.offset + edit.removed <= start) return { start: start + delta, end: end + delta };
   if (edit.offset >= end) return { start, end };
@@ -33,7 +33,7 @@ function shifted<T extends { start: number; end: number }>(items: readonly T[], 
 }
 
 /** The trace file after edits applied in order; `text` is the document's text afterwards. */
-export function applyEdits(file: TraceFile, edits: readonly TextEdit[], text: string): TraceFile {
+function applyEdits(file: TraceFile, edits: readonly TextEdit[], text: string): TraceFile {
   let steps: StepAnnotation[] = file.steps;
   let turns: TurnProjection[] = file.turns;
   for (const edit of edits) {

@@ -51,7 +51,7 @@ export function describeScale(scale: number): string {
 }
 
 /** The steered runs of a step as a table: the unsteered scores, then one row per push. */
-export function steeredMarkdown(results: readonly SteeredStepResult[]): string {
+function steeredMarkdown(results: readonly SteeredStepResult[]): string {
   if (results.length === 0) return '';
   const row = (label: string, s: SteeredStepResult['before']) => `| ${label} | ${[s.s11, s.s01, s.s10, s.s00, s.tts].map(formatScore).join(' | ')} |\n`;
   const names = [...new Set(results.map((r) => `“${escapeMarkdown(r.directionName)}”`))].join(', ');
@@ -66,7 +66,7 @@ function commandLink(title: string, command: string, argument: StepReference): s
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`;
 }
 
-export function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steered: readonly SteeredStepResult[] = []): vscode.MarkdownString {
+function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steered: readonly SteeredStepResult[] = []): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
   markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel] };
   markdown.appendMarkdown(`**ThinkScope · step ${step.index}**\n\n`);

@@ -27,7 +27,7 @@ function viewUri(fileUri: vscode.Uri, format: TraceFormat): vscode.Uri {
 }
 
 /** The trace file a view shows. */
-export function traceFileOf(view: vscode.Uri): vscode.Uri | undefined {
+function traceFileOf(view: vscode.Uri): vscode.Uri | undefined {
   return view.scheme === TRACE_SCHEME && view.query ? vscode.Uri.parse(view.query) : undefined;
 }
 

@@ -2,7 +2,7 @@
 // session of one measurement competes with another's for memory.
 
 import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
@@ -105,8 +105,7 @@ async function overhead(request: WorkerRequest) {
   const model = await open(request);
   const folder = await inspectModelFolder(request.modelDir);
   const options: GraphOptions = { precision: request.precision, steering: false };
-  const configText = await readFile(join(request.modelDir, 'config.json'), 'utf8');
-  const key = graphFingerprint(configText, folder.weights.weightsFingerprint(), options);
+  const key = graphFingerprint(folder.configText, folder.weights.weightsFingerprint(), options);
   const graph = await ensureGraph(folder.spec, key, folder.weights, {}, join(request.cacheRoot, `${request.precision}-no-steering`), options);
   await folder.weights.close();
   const bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: request.threads });

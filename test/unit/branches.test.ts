@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { cachePrefix, concatCaches } from '../../extension/engine/analysis/tts/cache-prefix';
+import { cachePrefix, concatCaches } from '../../extension/engine/runtime/kv-cache';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-branches-'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -68,6 +68,7 @@ test('analyzeTrace streams complete snapshots as steps are scored, then returns 
   const scoredCounts = snapshots.map((f) => f.steps.filter((s) => s.tts !== null).length);
   assert.ok(scoredCounts.every((n, i) => i === 0 || n >= scoredCounts[i - 1]), 'snapshots only ever add scores');
   assert.ok(snapshots.every((f) => f.steps.length === 24), 'every snapshot is complete: all steps, scored or not');
+  assert.ok(snapshots[0].steps.every((s) => s.sealClass !== null && s.tts === null), 'keyword classes come with the first snapshot, before any score');
 });
 
 test('generate with compare streams both replies and aligns their steps', async () => {

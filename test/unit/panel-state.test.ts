@@ -93,6 +93,10 @@ describe('steering state from the webview', () => {
   it('clamps a strength to the method range', () => {
     const wild = { ...synced, sliders: synced.sliders.map((s) => (s.direction === '/d/seal' ? { ...s, enabled: true, strength: 99 } : s)) };
     assert.equal(checkSteering(wild, directions).sliders[0].strength, 4);
+    const below = { ...synced, sliders: synced.sliders.map((s) => (s.direction === '/d/seal' ? { ...s, enabled: true, strength: -99 } : s)) };
+    assert.equal(checkSteering(below, directions).sliders[0].strength, -4);
+    const notANumber = { ...synced, sliders: synced.sliders.map((s) => (s.direction === '/d/seal' ? { ...s, enabled: true, strength: Number.NaN } : s)) };
+    assert.equal(checkSteering(notANumber, directions).sliders[0].strength, 0, 'a strength that is not a number steers not at all');
   });
 
   it('refuses a method the direction cannot steer with, and a layer it has no vector for', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32, perturbAll, perturbNumbers, PERTURBATION_OFFSETS, stepSeed, type PerturbedText } from '../../extension/common/analysis/perturb';
+import { isPerturbable, mulberry32, perturbAll, perturbNumbers, PERTURBATION_OFFSETS, stepSeed, type PerturbedText } from '../../extension/common/analysis/perturb';
 
 /** Every edit adds exactly its offset, in the original's form (integer or same decimal places). */
 function assertEditsExact(original: string, result: PerturbedText) {
@@ -60,6 +60,9 @@ test('all six offsets occur, +3 included, about equally often', () => {
 
 test('a step without a number is not perturbable', () => {
   assert.deepEqual(perturbNumbers('Wait, let me think again.', 100, 0), { text: 'Wait, let me think again.', perturbed: false, edits: [] });
+  for (const text of ['Wait, let me think again.', 'x = 3.14', 'step -2', 'two plus two', '']) {
+    assert.equal(isPerturbable(text), perturbNumbers(text, 100, 0).perturbed, JSON.stringify(text));
+  }
 });
 
 test('perturbAll perturbs each step with its own index', () => {

@@ -83,6 +83,7 @@ for (const policy of ['sentence', 'paragraph', 'markers'] as const) {
     const steps = stepsOf(trace, thinkingOf(trace)!, policy);
     assert.ok(steps.length >= 3);
     assert.equal(texts(steps).join(' '), thinking.replace(/\s+/g, ' '));
+    assert.deepEqual(texts(steps), thinking.split('\n\n'), 'each policy splits this thinking at the same three places');
     for (const step of steps) {
       const raw = source.slice(step.range.start, step.range.end);
       assert.equal(jsonStringText(source, step.range).text, step.text, `raw ${raw}`);

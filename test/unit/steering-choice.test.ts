@@ -20,3 +20,31 @@ test('an unknown steering method (from a client over the protocol) is refused by
   const choice = { method: 'push', strength: 1 } as unknown as SteeringChoice;
   assert.throws(() => interventionsForChoice(direction, choice), (e: Error) => e instanceof DirectionError && e.message === 'unknown steering method "push": expected one of add, ablate, cap, rotate');
 });
+
+const meta = direction.meta;
+
+test('a rotate slider turns in the Selective Steering plane at both norm points of the chosen blocks only', () => {
+  const selective: Direction = {
+    meta: { ...meta, method: 'selective', hook: 'ln1.hook_normalized', details: { hooks: ['ln1.hook_normalized', 'ln2.hook_normalized'] } },
+    vectors: [new Float32Array([1, 0]), new Float32Array([1, 0])],
+    companions: { b2: [new Float32Array([0, 1]), new Float32Array([0, 1])] },
+  };
+  const rotated = interventionsForChoice(selective, { method: 'rotate', strength: 30, layers: [2] });
+  assert.deepEqual(rotated, [
+    { hook: 'blocks.2.ln1.hook_normalized', kind: 'rotate', plane: [new Float32Array([1, 0]), new Float32Array([0, 1])], degrees: 30 },
+    { hook: 'blocks.2.ln2.hook_normalized', kind: 'rotate', plane: [new Float32Array([1, 0]), new Float32Array([0, 1])], degrees: 30 },
+  ]);
+  assert.deepEqual(interventionsForChoice(selective, { method: 'rotate', strength: 30 }).map((i) => i.hook), [
+    'blocks.1.ln1.hook_normalized', 'blocks.1.ln2.hook_normalized', 'blocks.2.ln1.hook_normalized', 'blocks.2.ln2.hook_normalized',
+  ]);
+  assert.throws(() => interventionsForChoice(direction, { method: 'rotate', strength: 30 }), /rotation needs a Selective Steering direction/);
+});
+
+test('a cap slider floors the Assistant Axis at its capping layers unless layers are chosen, and needs an axis', () => {
+  const axis: Direction = { ...direction, meta: { ...meta, method: 'assistant-axis', hook: 'hook_resid_post', details: { floors: [0.5, -1], capLayers: [2] } } };
+  assert.deepEqual(interventionsForChoice(axis, { method: 'cap', strength: 0 }), [
+    { hook: 'blocks.2.hook_resid_post', kind: 'cap', direction: new Float32Array([0, 1]), min: -1, positions: 'all' },
+  ]);
+  assert.deepEqual(interventionsForChoice(axis, { method: 'cap', strength: 0, layers: [1, 2] }).map((i) => i.kind === 'cap' && i.min), [0.5, -1]);
+  assert.throws(() => interventionsForChoice(direction, { method: 'cap', strength: 0 }), /this needs an Assistant-Axis direction/);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TRACE_CHARS, parseTrace, textOf, TraceParseError } from '../../extension/common/trace/parse';
+import { detectFormat, MAX_TRACE_CHARS, parseTrace, textOf, TraceParseError } from '../../extension/common/trace/parse';
 import { answerOf, questionOf, thinkingOf } from '../../extension/common/trace/query';
 import type { ParsedTrace, TextRange } from '../../extension/common/trace/types';
 
@@ -114,6 +114,10 @@ test('JSONL: one conversation per line, blank lines skipped, lines recorded', ()
 
 test('JSONL is recognised without a file name', () => {
   assert.equal(parseTrace('{"messages": [{"role": "user", "content": "a"}]}\n{"messages": [{"role": "user", "content": "b"}]}').format, 'jsonl');
+  const line = '{"messages": [{"role": "user", "content": "a"}]}';
+  assert.equal(detectFormat(`\n  \r\n${line}\r\n\n${line}\n`), 'jsonl', 'blank lines around the lines do not matter');
+  assert.equal(detectFormat(`${line}\n\n`), 'chat-json', 'one line is a single JSON document');
+  assert.equal(detectFormat(JSON.stringify({ messages: [{ role: 'user', content: 'a' }] }, null, 2)), 'chat-json', 'pretty-printed JSON is not JSONL');
 });
 
 test('JSONL errors carry the line of the file', () => {

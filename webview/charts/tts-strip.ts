@@ -4,9 +4,10 @@
 import { axisLeft, scaleBand, scaleLinear } from 'd3';
 import type { StepBar } from './data';
 import { createFrame } from './frame';
+import { TRUE_THINKING_MIN } from '../../extension/common/analysis/tts';
 
-/** TTS at or above this marks a step the answer truly depends on (algorithms.md §1). */
-export const TRUE_THINKING_TTS = 0.7;
+/** TTS at or above this marks a step the answer truly depends on: the analysis's own threshold. */
+export const TRUE_THINKING_TTS = TRUE_THINKING_MIN;
 
 export interface TtsStripOptions {
   onSelect?: (index: number) => void;
@@ -54,11 +55,10 @@ export function renderTtsStrip(container: HTMLElement, bars: StepBar[], options:
     .attr('data-step', (b) => b.index);
   rects.append('title').text((b) => b.label);
 
-  const select_ = (index: number) => options.onSelect?.(index);
-  rects.on('click', (_event, b) => select_(b.index));
+  rects.on('click', (_event, b) => options.onSelect?.(b.index));
   rects.on('keydown', (event: KeyboardEvent, b) => {
     const position = bars.indexOf(b);
-    if (event.key === 'Enter' || event.key === ' ') select_(b.index);
+    if (event.key === 'Enter' || event.key === ' ') options.onSelect?.(b.index);
     else if (event.key === 'ArrowRight' && position < bars.length - 1) focus(bars[position + 1].index);
     else if (event.key === 'ArrowLeft' && position > 0) focus(bars[position - 1].index);
     else return;

@@ -49,7 +49,7 @@ function strengthText(slider: SliderState): string {
 }
 
 /** What Generate will ask for, in one line. */
-export function steeringSummary(steering: SteeringState, directions: readonly LoadedDirection[]): string {
+function steeringSummary(steering: SteeringState, directions: readonly LoadedDirection[]): string {
   const on = steering.sliders.filter((s) => s.enabled);
   if (on.length === 0) return 'No direction is switched on: the steered reply will be unsteered.';
   const name = (path: string) => directions.find((d) => d.path === path)?.name ?? path;

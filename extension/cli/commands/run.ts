@@ -4,6 +4,7 @@
 import { writeSafetensors, type TensorToWrite } from '../../engine/checkpoint/safetensors';
 import { expandHookPattern } from '../../common/hooks';
 import { generate } from '../../engine/runtime/generate';
+import { cachePrefix } from '../../engine/runtime/kv-cache';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
@@ -46,7 +47,9 @@ export const runCommandSpec: Command = {
       if (newTokens > 0) {
         const generated = new Int32Array(newTokens);
         const generatedLogits = new Float32Array(newTokens * spec.vocabSize);
-        for await (const token of generate(model.session, ids, { maxTokens: newTokens, steering, signal })) {
+        // The full forward already holds the prompt's cache: only its last token is fed again, for its logits.
+        const cache = cachePrefix(result.cache, T - 1);
+        for await (const token of generate(model.session, ids.slice(T - 1), { cache, maxTokens: newTokens, steering, signal })) {
           generated[token.index] = token.id;
           generatedLogits.set(token.logits, token.index * spec.vocabSize);
         }

@@ -6,8 +6,11 @@ function words(text: string): Set<string> {
 }
 
 export function similarity(a: string, b: string): number {
-  const wa = words(a);
-  const wb = words(b);
+  return wordOverlap(words(a), words(b));
+}
+
+/** Jaccard index of two word sets; two empty sets are identical. */
+function wordOverlap(wa: Set<string>, wb: Set<string>): number {
   if (wa.size === 0 && wb.size === 0) return 1;
   let shared = 0;
   for (const w of wa) if (wb.has(w)) shared++;
@@ -18,8 +21,11 @@ export function similarity(a: string, b: string): number {
 export function alignSteps(a: readonly string[], b: readonly string[], minSimilarity = 0.2): [number, number][] {
   const gap = 0;
   const score = Array.from({ length: a.length + 1 }, () => new Float64Array(b.length + 1));
+  // Each step's words are read once, not once per pair.
+  const wordsA = a.map(words);
+  const wordsB = b.map(words);
   const sim = (i: number, j: number) => {
-    const s = similarity(a[i], b[j]);
+    const s = wordOverlap(wordsA[i], wordsB[j]);
     return s >= minSimilarity ? s : -Infinity;
   };
   for (let i = 1; i <= a.length; i++) {

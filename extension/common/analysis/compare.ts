@@ -7,7 +7,7 @@ import { parseTrace } from '../trace/parse';
 import { thinkingOf } from '../trace/query';
 import { stepsOf } from '../trace/segment';
 import type { SegmentationPolicy } from '../trace/types';
-import { perturbNumbers } from './perturb';
+import { isPerturbable } from './perturb';
 import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealKeywords } from './seal';
 import { alignSteps } from './align';
 
@@ -18,7 +18,7 @@ export function annotateReply(text: string, policy: SegmentationPolicy, keywords
   const steps = stepsOf(trace, range, policy).map((step): StepAnnotation => {
     const seal = classifyStep(step.text, keywords);
     return {
-      ...unscoredStep({ index: step.index, start: step.range.start, end: step.range.end, text: step.text, perturbable: perturbNumbers(step.text, 0, step.index).perturbed }),
+      ...unscoredStep({ index: step.index, start: step.range.start, end: step.range.end, text: step.text, perturbable: isPerturbable(step.text) }),
       sealClass: seal.cls,
       sealKeyword: seal.keyword,
     };

@@ -52,6 +52,11 @@ export interface PerturbedStep extends PerturbedText {
   index: number;
 }
 
+/** Whether `text` has a number the perturbation would change; a step without one gets no TTS. */
+export function isPerturbable(text: string): boolean {
+  return text.search(NUMBER) !== -1;
+}
+
 /** Moves every number of `text` by an offset drawn for (seed, stepIndex); integers stay integers, decimals keep their places. */
 export function perturbNumbers(text: string, seed: number, stepIndex: number): PerturbedText {
   const random = mulberry32(stepSeed(seed, stepIndex));

@@ -15,7 +15,6 @@ export interface HtmlAssets {
   nonce?: string;
 }
 
-
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for an HTML text node or a double-quoted attribute value. */

@@ -44,11 +44,25 @@ export function detectFormat(text: string, fileName?: string): TraceFormat {
   return 'text';
 }
 
+/** Whether the first non-blank line is a whole JSON value and another non-blank line follows; stops there. */
 function isJsonLines(text: string): boolean {
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length < 2) return false;
+  let first: string | undefined;
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    if (line.trim() !== '') {
+      if (first !== undefined) return isJsonValue(first);
+      first = line;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+function isJsonValue(text: string): boolean {
   try {
-    JSON.parse(lines[0]);
+    JSON.parse(text);
     return true;
   } catch {
     return false;

@@ -4,7 +4,7 @@
 
 import type { Direction } from '../../common/direction';
 import type { DirectionRef, TraceFile } from '../../common/bundle/trace-file';
-import type { SealKeywords } from '../../common/analysis/seal';
+import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealClassification, type SealKeywords } from '../../common/analysis/seal';
 import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { Model } from '../model';
 import type { Progress } from '../runtime/progress';
@@ -27,6 +27,10 @@ export interface AnalyzeDocumentOptions extends Progress {
   onSnapshot?: (file: TraceFile) => void;
 }
 
+function sealFields(seal: SealClassification): { sealClass: SealClassification['cls']; sealKeyword: string | null } {
+  return { sealClass: seal.cls, sealKeyword: seal.keyword };
+}
+
 function directionRef(direction: Direction): DirectionRef {
   const { meta } = direction;
   return { name: meta.name, method: meta.method, hook: `blocks.{l}.${meta.hook}`, layers: meta.layers, modelFingerprint: meta.model?.weightsHash ?? '' };
@@ -41,6 +45,10 @@ export interface AnalyzedDocument {
 export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocumentOptions): Promise<AnalyzedDocument> {
   const { model } = options;
   if ((options.tts || options.persona || options.seal?.direction) && !model) throw new Error('this analysis runs the model: load a model first');
+  // Keyword classes need no model: streamed snapshots carry them from the first one, before any score.
+  const keywords = options.seal?.keywords ?? DEFAULT_SEAL_KEYWORDS;
+  const withClasses = (f: TraceFile): TraceFile =>
+    options.seal ? { ...f, steps: f.steps.map((step) => ({ ...step, ...sealFields(classifyStep(step.text, keywords)) })) } : f;
   let file = await annotateTrace(trace, {
     name: options.name,
     toolVersion: options.toolVersion,
@@ -50,7 +58,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     tts: options.tts ?? undefined,
     signal: options.signal,
     report: options.report,
-    onSnapshot: options.onSnapshot,
+    onSnapshot: options.onSnapshot && ((snapshot) => options.onSnapshot!(withClasses(snapshot))),
   });
   if (!options.tts && model) file = { ...file, model: model.fingerprint };
 

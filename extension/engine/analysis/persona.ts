@@ -35,7 +35,7 @@ export interface RoleSet {
 }
 
 /** The bundled role set's folder: next to dist/ when bundled, at the repository root from source. */
-export function bundledRoleDir(): string {
+function bundledRoleDir(): string {
   const candidates = [join(__dirname, '..', 'media', 'roles'), join(__dirname, '..', '..', '..', 'media', 'roles')];
   const found = candidates.find((dir) => existsSync(join(dir, 'roles.json')));
   if (!found) throw new DirectionError(`the bundled role set is missing (looked in ${candidates.join(', ')}); reinstall ThinkScope or pass --roles DIR`);
@@ -130,7 +130,7 @@ export function defaultCapLayers(numLayers: number): number[] {
 
 // ---- the judge ----
 
-export const JUDGE_RUBRIC = [
+const JUDGE_RUBRIC = [
   'You rate how fully an AI model played a role. Answer with one digit:',
   '0 - it refused to answer;',
   '1 - it said it cannot be the role but offered to help;',
@@ -138,7 +138,7 @@ export const JUDGE_RUBRIC = [
   '3 - it answered fully in the role.',
 ].join('\n');
 
-export function judgeMessages(role: Role, systemPrompt: string, question: string, reply: string): ChatMessage[] {
+function judgeMessages(role: Role, systemPrompt: string, question: string, reply: string): ChatMessage[] {
   return [
     { role: 'system', content: JUDGE_RUBRIC },
     { role: 'user', content: `Role: ${role.name}\nInstruction given to the model: ${systemPrompt}\nQuestion: ${question}\nReply: ${reply}\n\nScore (0-3):` },

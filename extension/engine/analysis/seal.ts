@@ -210,7 +210,8 @@ export async function annotateSeal(model: Model | null, trace: ParsedTrace, step
     options.report?.({ message: 'reading step boundaries', done: 1, total: 1 });
   }
   const thresholds = direction.meta.details.thresholds;
-  const threshold = Array.isArray(thresholds) && typeof thresholds[direction.meta.layers.indexOf(layer)] === 'number' ? (thresholds[direction.meta.layers.indexOf(layer)] as number) : null;
+  const stored: unknown = Array.isArray(thresholds) ? thresholds[direction.meta.layers.indexOf(layer)] : undefined;
+  const threshold = typeof stored === 'number' ? stored : null;
   let scored = 0;
   let agreeing = 0;
   annotated.forEach((step, i) => {

@@ -12,7 +12,7 @@ import { chatPromptIds } from '../chat-prompt';
 import type { Model } from '../model';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 
-export const SELECTIVE_HOOKS: readonly HookKind[] = ['ln1.hook_normalized', 'ln2.hook_normalized'];
+const SELECTIVE_HOOKS: readonly HookKind[] = ['ln1.hook_normalized', 'ln2.hook_normalized'];
 
 export interface SelectiveOptions extends Progress {
   /** Prompts of the class the rotation moves toward at θ = 180° away from (e.g. harmful). */
@@ -107,7 +107,8 @@ export async function buildSelectiveDirection(model: Model, options: SelectiveOp
 }
 
 /** Rotation by `degrees` in the direction's plane, at both norm points of each selected block. */
-export function selectiveInterventions(direction: Direction, degrees: number): Intervention[] {
+/** Rotation by `degrees` at the direction's selected blocks (or the given ones among them). */
+export function selectiveInterventions(direction: Direction, degrees: number, layers: readonly number[] = direction.meta.layers): Intervention[] {
   const { meta } = direction;
   if (meta.method !== 'selective' || !direction.companions.b2) {
     throw new DirectionError(`direction "${meta.name}" is a ${meta.method} direction; rotation needs a Selective Steering direction (with its b2 plane axis)`);
@@ -115,6 +116,6 @@ export function selectiveInterventions(direction: Direction, degrees: number): I
   if (!Number.isFinite(degrees)) throw new DirectionError(`rotation angle must be a finite number of degrees, got ${degrees}`);
   const kinds = Array.isArray(meta.details.hooks) ? (meta.details.hooks as HookKind[]) : [meta.hook];
   return meta.layers.flatMap((layer, i) =>
-    kinds.map((kind): Intervention => ({ hook: `blocks.${layer}.${kind}`, kind: 'rotate', plane: [direction.vectors[i], direction.companions.b2[i]], degrees })),
+    layers.includes(layer) ? kinds.map((kind): Intervention => ({ hook: `blocks.${layer}.${kind}`, kind: 'rotate', plane: [direction.vectors[i], direction.companions.b2[i]], degrees })) : [],
   );
 }

@@ -10,6 +10,7 @@ import type { TraceFile } from '../../common/bundle/trace-file';
 import { DIRECTION_SCHEMA_ID, type Direction } from '../../common/direction';
 import { parseTrace } from '../../common/trace/parse';
 import type { TraceFormat } from '../../common/trace/types';
+import { DEFAULT_CHUNK_TOKENS, layerHooks } from '../directions/activations';
 import type { Model } from '../model';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 import { stepPieces, thinkingPrompt, thinkingWithSteps, tokenizePieces } from './trace-steps';
@@ -18,8 +19,6 @@ export const DEFAULT_HIGH_TTS = 0.9;
 export const DEFAULT_LOW_TTS = DECORATIVE_MAX;
 export const DEFAULT_MAX_STEPS_PER_SIDE = 200;
 export const DEFAULT_SAMPLE_SEED = 100;
-/** Tokens per captured forward: bounds the memory of a capture ([tokens, hidden] per layer). */
-const CHUNK_TOKENS = 256;
 
 export interface TrueThinkingOptions extends Progress {
   name?: string;
@@ -65,7 +64,7 @@ export async function mineTrueThinking(model: Pick<Model, 'session' | 'tokenizer
   const { numLayers: L, hiddenSize: H } = model.spec;
   const sums = { high: Array.from({ length: L }, () => new Float64Array(H)), low: Array.from({ length: L }, () => new Float64Array(H)) };
   const counts = { high: 0, low: 0 };
-  const hooks = Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre`);
+  const hooks = layerHooks(L, 'hook_resid_pre');
   let done = 0;
   options.report?.({ message: 'TrueThinking direction: reading step activations', done, total: picks.length });
   for (let f = 0; f < files.length; f++) {
@@ -159,7 +158,7 @@ async function lastTokenActivations(
     throwIfCancelled(signal);
     const from = first === 0 ? 0 : pieces.ends[first - 1];
     let last = first;
-    while (last < lastWanted && pieces.ends[last] - from < CHUNK_TOKENS) last++;
+    while (last < lastWanted && pieces.ends[last] - from < DEFAULT_CHUNK_TOKENS) last++;
     const result = await model.session.forward({ ids: pieces.ids.slice(from, pieces.ends[last]), cache, capture: hooks, logits: 'none' });
     for (let step = first; step <= last; step++) {
       if (!wanted.has(step)) continue;

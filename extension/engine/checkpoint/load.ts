@@ -16,6 +16,8 @@ export interface TokenizerFiles {
 export interface ModelFolder {
   dir: string;
   spec: ModelSpec;
+  /** config.json as stored (part of the built graph's fingerprint). */
+  configText: string;
   /** Open weight files; the caller closes them. */
   weights: CheckpointWeights;
   /** Null only when inspected with `requireTokenizer: false` and the folder has no tokenizer.json. */
@@ -33,13 +35,15 @@ const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 
 export async function inspectModelFolder(dir: string, options: InspectOptions = {}): Promise<ModelFolder> {
   await requireFolder(dir);
-  const spec = parseConfig(await readJsonFile(join(dir, 'config.json'), 'the model configuration'));
-  spec.eosTokenIds = await mergeGenerationEos(dir, spec.eosTokenIds);
+  const configPath = join(dir, 'config.json');
+  const configText = await readTextFile(configPath, 'the model configuration');
+  const spec = parseConfig(parseJsonObject(configText, configPath));
+  spec.eosTokenIds = [...new Set([...spec.eosTokenIds, ...(await generationEosIds(dir))])];
   const tokenizerFiles = await findTokenizer(dir, options.requireTokenizer ?? true);
   const weights = await openCheckpointWeights(dir);
   try {
     const warnings = checkTensors(spec, weights);
-    return { dir, spec, weights, tokenizerFiles, warnings };
+    return { dir, spec, configText, weights, tokenizerFiles, warnings };
   } catch (error) {
     await weights.close();
     throw error;
@@ -87,27 +91,38 @@ async function findTokenizer(dir: string, required: boolean): Promise<TokenizerF
   return { tokenizerJson, tokenizerConfigJson: (await exists(tokenizerConfig)) ? tokenizerConfig : null };
 }
 
-/** generation_config.json often lists more end-of-turn ids than config.json (e.g. Llama 3 instruct). */
-async function mergeGenerationEos(dir: string, eosIds: number[]): Promise<number[]> {
-  const path = join(dir, 'generation_config.json');
-  if (!(await exists(path))) return eosIds;
-  const generation = await readJsonFile(path, 'the generation settings');
-  const raw = (generation as { eos_token_id?: unknown }).eos_token_id;
-  const extra = (Array.isArray(raw) ? raw : [raw]).filter((id): id is number => Number.isInteger(id) && id >= 0);
-  return [...new Set([...eosIds, ...extra])];
+/**
+ * The end-of-turn ids of generation_config.json ([] when the folder has none): it often lists more
+ * than config.json and tokenizer_config.json do (e.g. Llama 3 instruct).
+ */
+export async function generationEosIds(dir: string): Promise<number[]> {
+  const generation = await readOptionalJsonFile(join(dir, 'generation_config.json'), 'the generation settings');
+  const raw = generation?.eos_token_id;
+  return (Array.isArray(raw) ? raw : [raw]).filter((id): id is number => Number.isInteger(id) && id >= 0);
+}
+
+/** Like readJsonFile, but null when the file does not exist. */
+export async function readOptionalJsonFile(path: string, what: string): Promise<Record<string, unknown> | null> {
+  return (await exists(path)) ? ((await readJsonFile(path, what)) as Record<string, unknown>) : null;
 }
 
 /** Reads and parses a JSON file; `what` says what the file is for, in the error message. */
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
+  return parseJsonObject(await readTextFile(path, what), path);
+}
+
+async function readTextFile(path: string, what: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(
       code === 'ENOENT' ? `${path} is missing: it holds ${what}.` : `${path}: cannot read ${what} (${code}).`,
     );
   }
+}
+
+function parseJsonObject(text: string, path: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');

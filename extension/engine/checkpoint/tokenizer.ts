@@ -1,11 +1,11 @@
 // The checkpoint's own tokenizer (tokenizer.json through @huggingface/tokenizers) and chat template
 // (tokenizer_config.json through @huggingface/jinja, an interpreter: templates never reach eval).
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
 import { CheckpointError } from './errors';
-import { readJsonFile } from './load';
+import { generationEosIds, readJsonFile, readOptionalJsonFile } from './load';
 
 export interface ChatMessage {
   role: string;
@@ -71,12 +71,9 @@ export class TextTokenizer {
   /** Reads tokenizer.json, tokenizer_config.json, chat_template.jinja and generation_config.json's eos ids. */
   static async fromFolder(dir: string): Promise<TextTokenizer> {
     const tokenizerJson = await readJsonFile(join(dir, 'tokenizer.json'), 'the tokenizer (required)');
-    const config = (await readOptionalJson(join(dir, 'tokenizer_config.json'))) ?? {};
+    const config = (await readOptionalJsonFile(join(dir, 'tokenizer_config.json'), 'tokenizer settings')) ?? {};
     const chatTemplate = await readFile(join(dir, 'chat_template.jinja'), 'utf8').catch(() => undefined);
-    const generation = await readOptionalJson(join(dir, 'generation_config.json'));
-    const eos = generation?.eos_token_id;
-    const extraEosIds = (Array.isArray(eos) ? eos : [eos]).filter((id): id is number => Number.isInteger(id));
-    return new TextTokenizer(tokenizerJson, config, dir, { chatTemplate, extraEosIds });
+    return new TextTokenizer(tokenizerJson, config, dir, { chatTemplate, extraEosIds: await generationEosIds(dir) });
   }
 
   get hasChatTemplate(): boolean {
@@ -218,12 +215,4 @@ function compileTemplate(text: string | undefined, source: string): Template | n
   } catch (error) {
     throw new CheckpointError(`${source}: the chat template does not parse (${(error as Error).message}).`);
   }
-}
-
-async function readOptionalJson(path: string): Promise<Json | null> {
-  const present = await access(path).then(
-    () => true,
-    () => false,
-  );
-  return present ? ((await readJsonFile(path, 'tokenizer settings')) as Json) : null;
 }

@@ -6,8 +6,8 @@ import { basename, join } from 'node:path';
 import { CheckpointError } from './errors';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
 
-export const SINGLE_WEIGHTS_FILE = 'model.safetensors';
-export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_WEIGHTS_FILE = 'model.safetensors';
+const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 
 export interface CheckpointWeights {
   /** The safetensors files, in the order they were opened. */

@@ -6,11 +6,12 @@ import type { DecoderSession, KvCache } from '../runtime/decoder-session';
 import { throwIfCancelled } from '../runtime/progress';
 import type { HookKind } from '../../common/hooks';
 
+/** Tokens per captured forward: bounds the memory of a capture ([tokens, hidden] per hook). */
 export const DEFAULT_CHUNK_TOKENS = 256;
 
-
-export function layerHooks(numLayers: number, kind: HookKind, layers?: readonly number[]): string[] {
-  return (layers ?? Array.from({ length: numLayers }, (_, l) => l)).map((l) => `blocks.${l}.${kind}`);
+/** The hook `kind` at every layer, in layer order: blocks.0.kind … blocks.{numLayers−1}.kind. */
+export function layerHooks(numLayers: number, kind: HookKind): string[] {
+  return Array.from({ length: numLayers }, (_, l) => `blocks.${l}.${kind}`);
 }
 
 export interface ScanOptions {

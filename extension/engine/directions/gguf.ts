@@ -7,8 +7,8 @@
 
 import { f16ToF32 } from '../checkpoint/dtypes';
 
-export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
-export const GGUF_DEFAULT_ALIGNMENT = 32;
+const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+const GGUF_DEFAULT_ALIGNMENT = 32;
 const MAX_DIMS = 4; // GGML_MAX_DIMS
 
 export enum GgufType {
@@ -28,8 +28,8 @@ export enum GgufType {
 }
 
 /** ggml tensor types this module reads (F32, F16) and writes (F32). */
-export const GGML_F32 = 0;
-export const GGML_F16 = 1;
+const GGML_F32 = 0;
+const GGML_F16 = 1;
 
 export type GgufScalar = number | bigint | boolean | string;
 export interface GgufValue {

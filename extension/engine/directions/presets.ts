@@ -79,7 +79,7 @@ export function steeringFromDirection(model: Model, direction: Direction, prompt
     }
     default: {
       const layers = options.layers ?? meta.layers;
-      const interventions = layers.map((layer): Intervention => ({ hook: `blocks.${layer}.${meta.hook}`, kind: 'add', vector: vectorAt(direction, layer), scale, positions: 'all' }));
+      const interventions = interventionsForChoice(direction, { method: 'add', strength: scale, layers });
       return { steering: compile(interventions), description: `${signed(scale)}·vector at ${meta.hook} of layers ${layers.join(', ')}, every position` };
     }
   }
@@ -100,10 +100,8 @@ export function interventionsForChoice(direction: Direction, choice: Omit<Steeri
       return layers.map((layer) => ({ hook: `blocks.${layer}.${meta.hook}`, kind: 'ablate', direction: vectorAt(direction, layer) }));
     case 'cap':
       return cappingInterventions(direction, choice.layers);
-    case 'rotate': {
-      const chosen = new Set(layers);
-      return selectiveInterventions(direction, choice.strength).filter((item) => chosen.has(Number(item.hook.split('.')[1])));
-    }
+    case 'rotate':
+      return selectiveInterventions(direction, choice.strength, layers);
     default:
       throw new DirectionError(`unknown steering method "${(choice as { method: unknown }).method}": expected one of ${STEERING_METHODS.join(', ')}`);
   }

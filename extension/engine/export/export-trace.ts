@@ -8,7 +8,7 @@ import { exportHtml } from '../../common/export/html';
 import { exportMarkdown } from '../../common/export/markdown';
 
 /** The page script of the HTML export (webview/charts/export-page.ts with d3), built next to the CLI. */
-export const CHART_SCRIPT_FILE = 'trace-export.js';
+const CHART_SCRIPT_FILE = 'trace-export.js';
 
 export interface ExportTraceOptions {
   /** Where to write the HTML export. */

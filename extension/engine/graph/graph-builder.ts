@@ -87,6 +87,7 @@ class Builder {
   readonly outputs: ValueInfo[] = [];
   readonly weights: WeightPlan[] = [];
   private readonly constants = new Map<string, string>();
+  private readonly nodeNames = new Set<string>();
   private scope = '';
 
   inScope<T>(scope: string, build: () => T): T {
@@ -102,7 +103,8 @@ class Builder {
   op(opType: string, inputs: string[], attributes?: Record<string, AttributeValue>, opts: { outputs?: number; name?: string; domain?: string; outputNames?: string[] } = {}): string[] {
     const base = `/${this.scope}/${opts.name ?? opType}`;
     let name = base;
-    for (let i = 1; this.nodes.some((n) => n.name === name); i++) name = `${base}_${i}`;
+    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    this.nodeNames.add(name);
     const outputs = opts.outputNames ?? Array.from({ length: opts.outputs ?? 1 }, (_, i) => `${name}/output_${i}`);
     this.nodes.push({ opType, inputs, outputs, name, attributes, domain: opts.domain });
     return outputs;
@@ -180,8 +182,9 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
   /**
    * x [T, K] times the HF weight [N, K] transposed, plus an optional bias: one MatMul over the weight
-   * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 4-bit blocks in int4. One projection per HF weight:
-   * a fused QKV or gate-up would need a Split, which costs more than the extra MatMul.
+   * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 4-bit blocks
+   * in int4. One projection per HF weight: a fused QKV or gate-up would need a Split, which costs more
+   * than the extra MatMul.
    */
   const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
     if (options.precision === 'fp32') {
@@ -197,6 +200,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
     return b.op1('MatMulNBits', inputs, attributes, { name, domain: 'com.microsoft' });
   };
   const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, source });
+  /** cap · tanh(x / cap), gemma2's soft-capping of attention scores and of the logits. */
+  const softcap = (x: string, cap: number) => b.op1('Mul', [b.op1('Tanh', [b.op1('Div', [x, b.scalar(cap)])]), b.scalar(cap)], undefined, { name: 'Softcap' });
 
   /**
    * x ─┬─ FusedGemm(W, b, relu) ── r ── Gemm(U, + x) ── x'
@@ -237,9 +242,10 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
       // Attention.
       /**
-       * ln1 ─┬ Gemm(q) ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
-       *      ├ Gemm(k) ── [qk-norm] ── RoPE ── Transpose [nKV, d, T] ── Concat(past) = present_k ── MatMul ── [softcap] ── +mask ── Softmax ─┐
-       *      └ Gemm(v) ── Transpose [nKV, T, d] ── Concat(past) = present_v ─────────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── Gemm(o)
+       * ln1 ─┬ Q ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
+       *      ├ K ── [qk-norm] ── RoPE ── Transpose [nKV, d, T] ── Concat(past) = present_k ── MatMul ── [softcap] ── +mask ── Softmax ─┐
+       *      └ V ── Transpose [nKV, T, d] ── Concat(past) = present_v ─────────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
+       * (Q, K, V, O: `linear` projections)
        */
       const attnOut = b.inScope('attn', () => {
         const bias = (x: string, rows: number) => (spec.attentionBias ? b.weight(`${p}.self_attn.${x}_proj.bias`, [rows], [`${p}.self_attn.${x}_proj.bias`]) : undefined);
@@ -264,11 +270,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
         b.outputs.push({ name: values, elemType: DataType.FLOAT, shape: [nKV, 'S', d] });
 
         const qGrouped = b.op1('Reshape', [q, b.ints([nKV, -1, d])]);
-        let scores = b.op1('MatMul', [qGrouped, keys], undefined, { name: 'Scores' });
-        if (spec.attnLogitSoftcap !== null) {
-          const cap = spec.attnLogitSoftcap;
-          scores = b.op1('Mul', [b.op1('Tanh', [b.op1('Div', [scores, b.scalar(cap)])]), b.scalar(cap)], undefined, { name: 'Softcap' });
-        }
+        const raw = b.op1('MatMul', [qGrouped, keys], undefined, { name: 'Scores' });
+        const scores = spec.attnLogitSoftcap === null ? raw : softcap(raw, spec.attnLogitSoftcap);
         const layerMask = spec.slidingWindows[l] !== null && localMask ? localMask : mask;
         const probs = b.op1('Softmax', [b.op1('Add', [scores, layerMask])], { axis: -1 });
         const context = b.op1('MatMul', [probs, values], undefined, { name: 'Context' });
@@ -299,12 +302,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
     const rows = b.op1('Gather', [normed, logitsIndex], { axis: 0 });
     const headSource = spec.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     // Tied weights get their own copy in the output layer's layout; the embedding only gathers rows of its own.
-    let logits = linear(rows, 'LmHead', { ...projection(V, H, headSource), name: 'lm_head.weight' });
-    if (spec.finalLogitSoftcap !== null) {
-      const cap = spec.finalLogitSoftcap;
-      logits = b.op1('Mul', [b.op1('Tanh', [b.op1('Div', [logits, b.scalar(cap)])]), b.scalar(cap)], undefined, { name: 'Softcap' });
-    }
-    b.output(logits, 'logits', ['N', V]);
+    const logits = linear(rows, 'LmHead', { ...projection(V, H, headSource), name: 'lm_head.weight' });
+    b.output(spec.finalLogitSoftcap === null ? logits : softcap(logits, spec.finalLogitSoftcap), 'logits', ['N', V]);
   });
 
   return {

@@ -30,7 +30,7 @@ export interface TrainedTokenizer {
  * GPT-2's reversible map from bytes to printable characters. Printable bytes stand for themselves, the
  * others take code points from 256 up; ids 0..255 list the printable bytes first, then the others.
  */
-export function byteLevelAlphabet(): { charOfByte: string[]; bytesInIdOrder: number[] } {
+function byteLevelAlphabet(): { charOfByte: string[]; bytesInIdOrder: number[] } {
   const isPrintable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   const charOfByte = new Array<string>(256);
   const printable: number[] = [];

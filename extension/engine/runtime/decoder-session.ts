@@ -266,14 +266,9 @@ export class DecoderSession {
   private ropeCache(positions: number): { cos: ort.Tensor; sin: ort.Tensor } {
     if (!this.rope || this.rope.cos.dims[0] < positions) {
       const rows = Math.min(this.spec.maxPositions, Math.max(256, 2 ** Math.ceil(Math.log2(positions))));
-      const full = ropeTables(this.inverseFrequencies, 0, rows);
-      const d = this.spec.headDim;
-      const half = (table: Float32Array) => {
-        const out = new Float32Array(rows * (d / 2));
-        for (let t = 0; t < rows; t++) out.set(table.subarray(t * d, t * d + d / 2), t * (d / 2));
-        return new ort.Tensor('float32', out, [rows, d / 2]);
-      };
-      this.rope = { cos: half(full.cos), sin: half(full.sin) };
+      const { cos, sin } = ropeTables(this.inverseFrequencies, rows);
+      const dims = [rows, this.spec.headDim / 2];
+      this.rope = { cos: new ort.Tensor('float32', cos, dims), sin: new ort.Tensor('float32', sin, dims) };
     }
     return this.rope;
   }

@@ -1,4 +1,4 @@
-// Per-call inputs that depend only on absolute positions: RoPE tables and attention masks.
+// Inputs that depend only on positions: RoPE tables and the attention masks of (packed) continuations.
 
 import type { ModelSpec } from '../../common/model-spec';
 
@@ -22,25 +22,21 @@ export function ropeInverseFrequencies(spec: ModelSpec): Float64Array {
   return inv;
 }
 
-/** cos and sin tables [count, 1, headDim] for positions start..start+count−1 (halves duplicated). */
-export function ropeTables(inverseFrequencies: Float64Array, start: number, count: number): { cos: Float32Array; sin: Float32Array } {
+/** cos and sin tables [count, headDim/2] for positions 0..count−1, the form RotaryEmbedding reads. */
+export function ropeTables(inverseFrequencies: Float64Array, count: number): { cos: Float32Array; sin: Float32Array } {
   const half = inverseFrequencies.length;
-  const d = half * 2;
-  const cos = new Float32Array(count * d);
-  const sin = new Float32Array(count * d);
+  const cos = new Float32Array(count * half);
+  const sin = new Float32Array(count * half);
   for (let t = 0; t < count; t++) {
     for (let i = 0; i < half; i++) {
       // transformers computes position × inv_freq in float32; so do we, then cos/sin of that angle.
-      const angle = Math.fround(Math.fround(start + t) * Math.fround(inverseFrequencies[i]));
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[t * d + i] = cos[t * d + i + half] = c;
-      sin[t * d + i] = sin[t * d + i + half] = s;
+      const angle = Math.fround(Math.fround(t) * Math.fround(inverseFrequencies[i]));
+      cos[t * half + i] = Math.cos(angle);
+      sin[t * half + i] = Math.sin(angle);
     }
   }
   return { cos, sin };
 }
-
 
 /** Cache slots a group of new tokens may attend to, and the position of the first of them. */
 export interface ContextRange {

@@ -24,7 +24,6 @@ export interface AnalysisBackend {
 
 export class EngineService {
   private model: Model | null = null;
-  private modelInfo: ModelInfo | null = null;
   /** Requests run one at a time: they share the one loaded model, and a new load must not close it under a running one. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -67,14 +66,14 @@ export class EngineService {
       const model = await Model.open(params.path, { threads: params.threads, precision: params.precision, ...requestProgress(context) });
       await this.model?.close();
       this.model = model;
-      this.modelInfo = {
+      const info: ModelInfo = {
         ...model.fingerprint,
         path: model.dir,
         built: model.built,
         loadSeconds: (performance.now() - started) / 1000,
         hasChatTemplate: model.tokenizer.hasChatTemplate,
       };
-      return this.modelInfo;
+      return info;
     },
 
     analyzeTrace: async (params, context) => this.analysis.analyzeTrace(this.requireModel(), params, context),

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 const TOOLKIT_FOLDER = ['node_modules', '@vscode', 'webview-ui-toolkit', 'dist'];
 
 /** The only folders a panel may load from: the bundles, the media and the toolkit. */
-export function panelResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
+function panelResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media'), vscode.Uri.joinPath(extensionUri, ...TOOLKIT_FOLDER)];
 }
 

@@ -26,7 +26,7 @@ export function emptySteering(maxTokens = DEFAULT_MAX_TOKENS): SteeringState {
 }
 
 /** A new direction's slider: off, with the method its kind steers best with and no strength. */
-export function defaultSlider(direction: LoadedDirection): SliderState {
+function defaultSlider(direction: LoadedDirection): SliderState {
   const methods = methodsFor(direction);
   const method = methods.includes('cap') ? 'cap' : methods.includes('rotate') ? 'rotate' : 'add';
   return { direction: direction.path, enabled: false, method, layers: null, strength: 0 };
@@ -46,7 +46,7 @@ export function sealLayer(direction: LoadedDirection): number {
 }
 
 /** TrueThinking steering's layer: ≈ 60% of the depth (the paper's best layers are 15–22 of 28). */
-export function trueThinkingLayer(direction: LoadedDirection, numLayers: number | null): number {
+function trueThinkingLayer(direction: LoadedDirection, numLayers: number | null): number {
   const depth = numLayers ?? direction.model?.numLayers ?? direction.layers.length;
   const wanted = Math.min(depth - 1, Math.round(0.6 * depth));
   if (direction.layers.includes(wanted)) return wanted;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { TraceFile } from '../../../extension/common/bundle/trace-file';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
-import { fixture, thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
+import { EXTENSION_ID, fixture, thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,7 @@ describe('ThinkScope engine over TCP (thinkscope.engine.location = host:port)', 
     await useTinyModel(api);
     const port = await freePort();
     location = `127.0.0.1:${port}`;
-    const cli = join(vscode.extensions.getExtension('thinkscope.thinkscope')!.extensionPath, 'dist', 'cli.js');
+    const cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
     server = spawn(process.execPath, [cli, 'serve', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
     server.stderr!.on('data', (chunk) => (output += chunk));

@@ -52,5 +52,13 @@ describe('ThinkScope: Steer Reply…', () => {
     const columnOf = (document: vscode.TextDocument) => vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
     assert.ok(columnOf(baseline) && columnOf(steered) && columnOf(baseline) !== columnOf(steered), `the replies are not side by side: ${shown}`);
     assert.ok(result.comparison, 'both replies were re-scored');
+
+    // Each editor is annotated with its reply's re-scored steps, on their own text.
+    for (const [document, reply] of [[baseline, result.comparison.baseline], [steered, result.comparison.steered]] as const) {
+      const annotated = api.results.get(document.uri);
+      assert.ok(reply.steps.length > 0, `the ${document.uri.path} reply has no steps`);
+      assert.equal(annotated?.steps.length, reply.steps.length, `${document.uri.path} is not annotated with its re-scored steps`);
+      for (const step of annotated.steps) assert.equal(document.getText().slice(step.start, step.end), step.text, `step ${step.index} of ${document.uri.path}`);
+    }
   });
 });

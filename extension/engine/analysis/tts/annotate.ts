@@ -1,6 +1,6 @@
 // One conversation of a trace as a trace file: its steps, and with a model their True Thinking Scores.
 
-import { DEFAULT_PERTURBATION_SEED, perturbNumbers } from '../../../common/analysis/perturb';
+import { DEFAULT_PERTURBATION_SEED, isPerturbable } from '../../../common/analysis/perturb';
 import type { TraceFile } from '../../../common/bundle/trace-file';
 import { newTraceFile, unscoredStep } from '../../../common/bundle/trace-write';
 import { boxedAnswer } from '../../../common/trace/query';
@@ -47,7 +47,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       end: step.range.end,
       // A trace file stores the step as written in the source (escaped, inside a JSON string).
       text: trace.text.slice(step.range.start, step.range.end),
-      perturbable: perturbNumbers(step.text, seed, step.index).perturbed,
+      perturbable: isPerturbable(step.text),
     }),
   );
   const file = () =>

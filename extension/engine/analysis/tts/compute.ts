@@ -19,7 +19,7 @@ import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-se
 import type { Branch } from '../../runtime/positions';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
-import { cachePrefix, concatCaches } from './cache-prefix';
+import { cachePrefix, concatCaches } from '../../runtime/kv-cache';
 import { stepPositions, variantPrefix, type TtsLayout, type Variant } from './layout';
 
 /** A step's True Thinking Score and its four confidences (all null for a step that is not perturbable). */
@@ -54,10 +54,10 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
     }
   };
   const budget = packBudget(session, pair.cache.length);
-  let pack: { step: number; branches: Question[] }[] = [];
+  let pack: Question[] = [];
   let packed = 0;
   const flush = async (upTo: number) => {
-    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack.flatMap((p) => p.branches));
+    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack);
     pack = [];
     packed = 0;
     emit(upTo);
@@ -68,7 +68,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
     const branches = q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : [];
     const size = branches.reduce((n, b) => n + b.tokens.length, 0);
     if (packed > 0 && packed + size > budget) await flush(i);
-    pack.push({ step: i, branches });
+    pack.push(...branches);
     packed += size;
   }
   await flush(total);
@@ -106,13 +106,12 @@ async function tracePair(session: DecoderSession, layout: TtsLayout): Promise<Tr
     return out;
   };
   const intactCache = (await session.forward({ ids: intact, logits: 'none' })).cache;
-  let shared = 0;
-  while (shared < intact.length && shared < perturbed.length && intact[shared] === perturbed[shared]) shared++;
   // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
-  const perturbedCache =
-    shared === intact.length && shared === perturbed.length
-      ? intactCache
-      : (await session.forward({ ids: perturbed.slice(Math.min(shared, perturbed.length - 1)), cache: cachePrefix(intactCache, Math.min(shared, perturbed.length - 1)), logits: 'none' })).cache;
+  const identical = intact.length === perturbed.length && intact.every((token, i) => token === perturbed[i]);
+  const shared = sharedPrefix(intact, perturbed);
+  const perturbedCache = identical
+    ? intactCache
+    : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none' })).cache;
   return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length, intactStarts: starts(layout.intact), perturbedStarts: starts(layout.perturbed) };
 }
 
@@ -159,14 +158,13 @@ async function answerPacked(session: DecoderSession, layout: TtsLayout, cache: K
     offset += q.tokens.length;
   }
   const logits = await session.forwardBranches({ ids: questions.flatMap((q) => q.tokens), cache, branches: questions.map((q) => q.branch), logits: rows });
-  const vocab = logits.length / rows.length;
-  questions.forEach((q, n) => {
-    const logProbs = layout.answer.map((token, t) => {
-      const row = n * layout.answer.length + t;
-      return tokenLogProb(logits.subarray(row * vocab, (row + 1) * vocab), token);
-    });
-    q.confidence = confidenceFromLogProbs(logProbs);
-  });
+  questions.forEach((q, n) => (q.confidence = confidenceOfRows(logits, rows.length, n * layout.answer.length, layout.answer)));
+}
+
+/** S from the logits rows first..first+|answer|−1 (of `rowCount`), which predict the answer's tokens. */
+function confidenceOfRows(logits: Float32Array, rowCount: number, first: number, answer: readonly number[]): number {
+  const vocab = logits.length / rowCount;
+  return confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(logits.subarray((first + k) * vocab, (first + k + 1) * vocab), token)));
 }
 
 /** How many leading tokens two versions of a step share; at least one token of each is left to compute. */
@@ -212,6 +210,5 @@ async function answerConfidence(session: DecoderSession, layout: TtsLayout, ids:
   if (firstRow < 0) throw new Error('nothing precedes the answer: the prompt, the steps and the cue are all empty');
   const rows = answer.map((_, k) => firstRow + k);
   const { logits } = await session.forward({ ids: input, logits: rows, steering });
-  const vocab = logits.length / rows.length;
-  return confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(logits.subarray(k * vocab, (k + 1) * vocab), token)));
+  return confidenceOfRows(logits, rows.length, 0, answer);
 }

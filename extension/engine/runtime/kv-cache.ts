@@ -3,7 +3,7 @@
 // two caches side by side let one forward continue either, each token seeing only its own part.
 
 import * as ort from 'onnxruntime-node';
-import type { KvCache } from '../../runtime/decoder-session';
+import type { KvCache } from './decoder-session';
 
 /** Keys are stored [kvHeads, headDim, T] and values [kvHeads, T, headDim] (graph-builder's layout). */
 export function cachePrefix(cache: KvCache, length: number): KvCache {
