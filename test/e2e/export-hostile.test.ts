@@ -80,7 +80,8 @@ async function open(file: TraceFile, name: string, colorScheme: 'light' | 'dark'
     document.addEventListener('securitypolicyviolation', (event) => w.violations.push(`${event.violatedDirective} ${event.blockedURI}`));
   });
   await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
-  await page.waitForSelector('#chart-tts rect.ts-bar');
+  // Drawn, not necessarily visible: a bar of a near-zero score has no height.
+  await page.waitForSelector('#chart-tts rect.ts-bar', { state: 'attached' });
   return opened;
 }
 
@@ -96,6 +97,7 @@ test('the sample export shows every step, the charts and their links', { skip: !
   assert.equal(await count(page, '#chart-persona circle.ts-point'), file.turns.length);
   assert.equal(await count(page, '#chart-persona circle.ts-below-floor'), 1);
   assert.equal(await count(page, 'tbody tr[data-step]'), file.steps.length);
+  assert.equal(await count(page, '#chart-tts .ts-all-low'), 0, 'scores that show as bars need no caption');
 
   await page.click('#chart-tts rect.ts-bar[data-step="4"]');
   assert.equal(await page.getAttribute('#step-4', 'class'), 'ts-step ts-transition ts-active');
@@ -128,6 +130,15 @@ test('the sample export shows every step, the charts and their links', { skip: !
   assert.deepStrictEqual(dialogs, []);
   assert.deepStrictEqual(consoleErrors, [], 'no CSP violation or script error');
   assert.deepStrictEqual(await page.evaluate(() => (window as unknown as { violations: string[] }).violations), []);
+  await page.close();
+});
+
+test('scores too small to see as bars are said in words', { skip: !haveChromium }, async () => {
+  const sample = sampleTraceFile();
+  const file = { ...sample, steps: sample.steps.map((step) => (step.tts === null ? step : { ...step, tts: 4.2e-8 })) };
+  const { page } = await open(file, 'all-low');
+  assert.equal(await count(page, '#chart-tts rect.ts-bar'), file.steps.length);
+  assert.match((await page.locator('#chart-tts .ts-all-low').textContent()) ?? '', /every step scores below 0\.01 \(the largest is 4\.2e-8\)/);
   await page.close();
 });
 

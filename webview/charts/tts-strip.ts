@@ -36,6 +36,14 @@ export function renderTtsStrip(container: HTMLElement, bars: StepBar[], options:
     .attr('y2', y(TRUE_THINKING_TTS));
   plot.append('text').attr('class', 'ts-axis-label').attr('x', width).attr('y', y(TRUE_THINKING_TTS) - 4).attr('text-anchor', 'end').text(`true thinking ≥ ${TRUE_THINKING_TTS}`);
   plot.append('text').attr('class', 'ts-axis-label').attr('x', 0).attr('y', height + 18).text('steps →');
+  // Scores too small to see as bars (a model that leans on no single step) are said in words, so the
+  // strip does not read as empty.
+  const scored = bars.flatMap((b) => (b.tts === null ? [] : [b.tts]));
+  const largest = Math.max(...scored);
+  if (scored.length > 0 && largest < 0.01) {
+    const shown = largest === 0 ? '0' : largest < 0.001 ? largest.toExponential(1) : largest.toFixed(3);
+    plot.append('text').attr('class', 'ts-axis-label ts-all-low').attr('x', 4).attr('y', 12).text(`every step scores below 0.01 (the largest is ${shown}): no single step drives the answer`);
+  }
 
   // A step without a score still gets a short, hatched bar so it can be found and selected.
   const stub = 0.03;
