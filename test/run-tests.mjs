@@ -1,9 +1,10 @@
-// Runs every *.test.ts under the given folders with node's test runner (TypeScript through tsx).
+// Runs every *.test.ts under the given folders (or the given test files) with node's test runner (TypeScript through tsx).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 function collect(dir) {
+  if (!statSync(dir).isDirectory()) return [dir];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return collect(path);
