@@ -56,6 +56,18 @@ export interface ForwardRequest {
   logits?: LogitsSelection;
 }
 
+/** Continuations packed in one forward over a cache (see `forwardBranches`). */
+export interface BranchesRequest {
+  ids: ArrayLike<number>;
+  cache: KvCache;
+  branches: readonly Branch[];
+  /** Rows (indices into `ids`) whose logits to compute. */
+  logits: readonly number[];
+  steering?: Steering;
+  /** Per branch, whether `steering` applies to it (default: to every branch). */
+  steered?: readonly boolean[];
+}
+
 export interface ForwardResult {
   /** [rows, V], rows in the order requested. */
   logits: Float32Array;
@@ -171,19 +183,33 @@ export class DecoderSession {
    * `ids` holds each branch's tokens in turn, and every token sees only its branch's context ranges of
    * the cache and its branch's earlier tokens. `logits` rows index `ids`. No cache is returned.
    */
-  async forwardBranches(request: { ids: ArrayLike<number>; cache: KvCache; branches: readonly Branch[]; logits: readonly number[]; steering?: Steering }): Promise<Float32Array> {
+  async forwardBranches(request: BranchesRequest): Promise<Float32Array> {
+    return (await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), false)).logits;
+  }
+
+  /**
+   * As `forwardBranches`, and returns the cache with the new tokens' slots after the given cache's, in
+   * `ids` order: how several replies decode together, each branch continuing its own slots.
+   */
+  async extendBranches(request: BranchesRequest): Promise<{ logits: Float32Array; cache: KvCache }> {
+    const result = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), true);
+    return { logits: result.logits, cache: result.cache! };
+  }
+
+  private checkBranches(request: BranchesRequest): readonly Branch[] {
     const total = request.branches.reduce((n, b) => n + b.length, 0);
     if (total !== request.ids.length) throw new Error(`the branches hold ${total} tokens; ${request.ids.length} were given`);
+    if (request.steered && request.steered.length !== request.branches.length) throw new Error(`${request.steered.length} steered flags for ${request.branches.length} branches`);
     for (const branch of request.branches) {
       for (const range of branch.context) {
         if (range.start < 0 || range.end > request.cache.length || range.start > range.end) throw new Error(`context range ${range.start}..${range.end} is outside the cache of ${request.cache.length} positions`);
       }
     }
-    return (await this.run(request, request.cache, request.branches, this.logitRows(request.logits, total), false)).logits;
+    return request.branches;
   }
 
   private async run(
-    request: { ids: ArrayLike<number>; steering?: Steering; capture?: readonly string[] },
+    request: { ids: ArrayLike<number>; steering?: Steering; steered?: readonly boolean[]; capture?: readonly string[] },
     cache: KvCache,
     branches: readonly Branch[],
     logitRows: number[],
@@ -220,8 +246,10 @@ export class DecoderSession {
     }
     const steering = request.steering;
     Object.assign(feeds, steering?.feeds ?? this.idleFeeds);
+    // Steering for some branches only: a bias per token, −∞ (off) on the tokens of the others.
+    const steeredTokens = request.steered?.includes(false) ? branches.flatMap((b, i) => Array<boolean>(b.length).fill(request.steered![i])) : undefined;
     for (const [hook, compiled] of steering?.hooks ?? []) {
-      if (!compiled.uniformBias) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, positions);
+      if (!compiled.uniformBias || steeredTokens) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, positions, steeredTokens);
     }
 
     const captureNames = (request.capture ?? []).map((name) => {
@@ -286,22 +314,25 @@ export class DecoderSession {
 
 /**
  * The bias of a steering block for the new tokens' positions in the graph's columns: [1, C] when
- * no column depends on the position, else [count, C]. A column gated off at a position gets −∞, which
- * its relu turns into 0; columns without positions (probes, unused ones) are never gated.
+ * no column depends on the position and every token is steered, else [count, C]. A column gated off at a
+ * position gets −∞, which its relu turns into 0; columns without positions (probes, unused ones) are
+ * gated off only on tokens that `steeredTokens` leaves unsteered.
  */
-function gatedBias(plan: HookPlan, positions: readonly number[]): ort.Tensor {
+function gatedBias(plan: HookPlan, positions: readonly number[], steeredTokens?: readonly boolean[]): ort.Tensor {
   const C = GRAPH_STEERING_COLUMNS;
   const gate = gateRows(plan, positions);
-  const data = new Float32Array(gate.rows * C);
-  for (let r = 0; r < gate.rows; r++) {
+  const rows = steeredTokens ? positions.length : gate.rows;
+  const data = new Float32Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    const g = gate.rows === 1 ? 0 : r;
     for (let j = 0; j < STEERING_COLUMNS; j++) {
-      const on = plan.positions[j] === null || gate.data[r * STEERING_COLUMNS + j] === 1;
+      const on = steeredTokens?.[r] !== false && (plan.positions[j] === null || gate.data[g * STEERING_COLUMNS + j] === 1);
       graphColumns(j).forEach((column, half) => {
         data[r * C + column] = on ? (half === 0 ? plan.b[j] : -plan.b[j]) : -Infinity;
       });
     }
   }
-  return new ort.Tensor('float32', data, [gate.rows, C]);
+  return new ort.Tensor('float32', data, [rows, C]);
 }
 
 /** Each new token's position, repeated for each of `heads` heads: [count, heads]. */

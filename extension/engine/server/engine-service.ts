@@ -9,7 +9,7 @@ import type { Intervention } from '../../common/steering-plan';
 import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
 import { interventionsForChoice } from '../directions/presets';
-import { generate } from '../runtime/generate';
+import { generateBatch } from '../runtime/generate';
 import { requestProgress } from '../runtime/progress';
 import { chatPromptIds } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
@@ -90,24 +90,20 @@ export class EngineService {
       const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []));
       const { interventions, warnings } = await this.steeringFor(model, params.steering);
       const steering = model.session.compileSteering(interventions);
+      // With compare, the baseline and the steered reply decode together as a batch of two.
       const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
       const replies: Record<string, string> = {};
-      for (const stream of streams) {
-        const tokens: number[] = [];
-        for await (const token of generate(model.session, ids, {
-          maxTokens: params.maxTokens,
-          temperature: params.temperature,
-          topP: params.topP,
-          topK: params.topK,
-          seed: params.seed,
-          steering: stream === 'steered' ? steering : undefined,
-          stopTokens: tokenizer.eosIds,
-          signal: context.signal,
-        })) {
-          if (!tokenizer.eosIds.includes(token.id)) tokens.push(token.id);
-          replies[stream] = tokenizer.decode(tokens);
-          context.notify('replySnapshot', { requestId: context.id, stream, text: replies[stream], done: token.stop !== undefined });
-        }
+      const tokens = streams.map(() => [] as number[]);
+      for await (const { reply, token } of generateBatch(
+        model.session,
+        ids,
+        streams.map((stream) => ({ steering: stream === 'steered' ? steering : undefined, seed: params.seed })),
+        { maxTokens: params.maxTokens, temperature: params.temperature, topP: params.topP, topK: params.topK, stopTokens: tokenizer.eosIds, signal: context.signal },
+      )) {
+        const stream = streams[reply];
+        if (!tokenizer.eosIds.includes(token.id)) tokens[reply].push(token.id);
+        replies[stream] = tokenizer.decode(tokens[reply]);
+        context.notify('replySnapshot', { requestId: context.id, stream, text: replies[stream], done: token.stop !== undefined });
       }
       const baseline = replies.baseline ?? null;
       return {
