@@ -1,7 +1,27 @@
-// Opens a model for a CLI command, with a progress bar while the graph is built the first time.
+// Opens a model for a CLI command, with a progress bar while the graph is built the first time; the
+// options every command that loads a model takes (threads, precision) are defined here once.
 
 import { Model, type OpenModelOptions } from '../engine/model';
+import { DEFAULT_PRECISION, isPrecision, PRECISIONS, type Precision } from '../common/precision';
+import { integerOption, UsageError, type OptionSpec } from './command';
 import { progressBar } from './progress-bar';
+
+export const modelLoadOptions: Record<'threads' | 'precision', OptionSpec> = {
+  threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+  precision: {
+    type: 'string',
+    description: `weight format of the model graph: ${PRECISIONS.join(' | ')} (fp32 is exact, the reference for every score; the others are faster and smaller, their scores shift slightly)`,
+    valueName: 'FORMAT',
+    default: DEFAULT_PRECISION,
+  },
+};
+
+/** The threads and precision a command's `modelLoadOptions` were given. */
+export function modelLoadSettings(values: Record<string, unknown>): { threads: number; precision: Precision } {
+  const precision = values.precision ?? DEFAULT_PRECISION;
+  if (!isPrecision(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}; got ${JSON.stringify(precision)}`);
+  return { threads: integerOption(values, 'threads', 0), precision };
+}
 
 export async function openModelWithProgress(dir: string, options: OpenModelOptions = {}): Promise<Model> {
   const bar = progressBar();

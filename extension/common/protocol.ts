@@ -7,6 +7,7 @@ import type { DirectionMetadata } from './direction';
 import type { ModelFingerprint, TraceFile } from './bundle/trace-file';
 import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
+import type { Precision } from './precision';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -119,7 +120,7 @@ export interface BuildDirectionParams {
 /** Requests the client sends: method → [params, result]. */
 export interface EngineRequests {
   initialize: [{ client: string }, { protocol: number; version: string; pid: number }];
-  loadModel: [{ path: string; threads?: number; precision?: 'fp32' | 'int4' }, ModelInfo];
+  loadModel: [{ path: string; threads?: number; precision?: Precision }, ModelInfo];
   analyzeTrace: [AnalyzeParams, TraceFile];
   generate: [GenerateParams, GenerateResult];
   steerStep: [SteerStepParams, SteeredStep];

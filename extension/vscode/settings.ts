@@ -5,6 +5,7 @@ import { validateSealKeywords } from '../common/analysis/seal';
 import type { AnalyzeParams, EngineRequests } from '../common/protocol';
 import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../common/trace/types';
 import { DEFAULT_MAX_TOKENS, isValidMaxTokens } from '../common/webview-protocol';
+import { DEFAULT_PRECISION, type Precision } from '../common/precision';
 
 export type DecorationStyle = 'inline' | 'background' | 'off';
 
@@ -23,7 +24,7 @@ export function engineSettings(): { location: string } {
 /** What loadModel needs besides the folder: the threads and precision settings. */
 export function loadModelParams(path: string): EngineRequests['loadModel'][0] {
   const threads = settings().get<number>('engine.threads', 0);
-  return { path, threads: threads > 0 ? threads : undefined, precision: settings().get<'fp32' | 'int4'>('engine.precision', 'fp32') };
+  return { path, threads: threads > 0 ? threads : undefined, precision: settings().get<Precision>('engine.precision', DEFAULT_PRECISION) };
 }
 
 export function segmentation(): SegmentationPolicy {

@@ -15,7 +15,7 @@ import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
 import type { Model } from '../../engine/model';
 import { integerOption, optionalInteger, UsageError, required, type Command } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
 const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
@@ -45,7 +45,7 @@ export const analyzeCommand: Command = {
     cue: { type: 'string', description: 'text after the thinking that asks for the answer (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
     answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer, else its final reply)", valueName: 'TEXT' },
     seed: { type: 'string', description: 'seed of the number perturbation', valueName: 'N', default: String(DEFAULT_PERTURBATION_SEED) },
-    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    ...modelLoadOptions,
     out: { type: 'string', description: 'output: FILE.json for one trace, FILE.jsonl (one trace file per line) for several or a folder', valueName: 'FILE' },
   },
   async run(values, positionals, { signal }) {
@@ -68,7 +68,7 @@ export const analyzeCommand: Command = {
     const total = stepCounts.reduce((a, b) => a + b, 0);
 
     const needsModel = values.tts || values.persona || values['seal-direction'] !== undefined;
-    const model: Model | undefined = needsModel ? await openModelWithProgress(String(values.model), { threads: integerOption(values, 'threads', 0), signal }) : undefined;
+    const model: Model | undefined = needsModel ? await openModelWithProgress(String(values.model), { ...modelLoadSettings(values), signal }) : undefined;
     const loadFor = async (option: string): Promise<Direction | undefined> => {
       if (typeof values[option] !== 'string' || !model) return undefined;
       const fitted = await loadDirectionFor(values[option] as string, model.fingerprint);

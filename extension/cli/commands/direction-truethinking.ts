@@ -10,7 +10,7 @@ import {
 import { saveDirection } from '../../engine/directions/store';
 import { readTraceResults } from '../../engine/inputs';
 import { integerOption, numberOption, required, UsageError, type Command } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
 export const directionTruethinkingCommand: Command = {
@@ -25,7 +25,7 @@ export const directionTruethinkingCommand: Command = {
     'max-per-side': { type: 'string', description: 'at most this many steps per side, sampled with --seed', valueName: 'N', default: String(DEFAULT_MAX_STEPS_PER_SIDE) },
     seed: { type: 'string', description: 'seed of the sampling', valueName: 'N', default: String(DEFAULT_SAMPLE_SEED) },
     name: { type: 'string', description: 'name of the direction', valueName: 'NAME', default: 'truethinking' },
-    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    ...modelLoadOptions,
     out: { type: 'string', description: 'output folder (direction.safetensors and direction.json)', valueName: 'DIR' },
   },
   async run(values, positionals, { signal }) {
@@ -33,7 +33,7 @@ export const directionTruethinkingCommand: Command = {
     const modelDir = required(values, 'model');
     if (positionals.length === 0) throw new UsageError('give at least one analysis result (.json or .jsonl written by `thinkscope analyze --tts`)');
     const files = await readTraceResults(positionals);
-    const model = await openModelWithProgress(modelDir, { threads: integerOption(values, 'threads', 0) });
+    const model = await openModelWithProgress(modelDir, modelLoadSettings(values));
     const bar = progressBar();
     try {
       const direction = await mineTrueThinking(model, files, {

@@ -10,7 +10,7 @@ import { exportControlVector, importControlVector } from '../../engine/direction
 import { loadDirection, saveDirection } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';
 import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command, type CommandGroup, type OptionSpec } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { directionTruethinkingCommand } from './direction-truethinking';
 import { parseLayerList } from './generate';
@@ -44,7 +44,6 @@ async function build(values: Record<string, unknown>, open: () => Promise<Model>
 
 const modelOption: OptionSpec = { type: 'string', description: 'Hugging Face checkpoint folder', valueName: 'DIR' };
 const outOption: OptionSpec = { type: 'string', description: 'output folder (direction.safetensors and direction.json)', valueName: 'DIR' };
-const threadsOption: OptionSpec = { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' };
 
 const sealCommand: Command = {
   name: 'seal',
@@ -57,14 +56,14 @@ const sealCommand: Command = {
     layer: { type: 'string', description: 'layer SEAL steering uses by default (≈70% of depth when omitted)', valueName: 'N' },
     keywords: { type: 'string', description: 'JSON keyword lists {"reflection": {"startsWith", "contains"}, "transition": {...}}', valueName: 'FILE' },
     name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
-    threads: threadsOption,
+    ...modelLoadOptions,
   },
   async run(values, positionals, { signal }) {
     if (positionals.length === 0) throw new UsageError('give trace files or folders of traces (with <think> blocks) to build the SEAL vector from');
     const keywords = values.keywords === undefined ? undefined : await readKeywords(String(values.keywords));
     const traces = await readTraces(positionals);
     if (traces.length === 0) throw new UsageError(`no trace files (${[...TRACE_EXTENSIONS].join(', ')}) in ${positionals.join(', ')}`);
-    await build(values, () => openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0) }), (model, report) =>
+    await build(values, () => openModelWithProgress(required(values, 'model'), modelLoadSettings(values)), (model, report) =>
       buildSealDirection(model, traces, {
         keywords,
         layer: optionalInteger(values, 'layer'),
@@ -93,15 +92,15 @@ const axisCommand: Command = {
     'top-p': { type: 'string', description: 'nucleus sampling threshold of the replies', valueName: 'P', default: '0.9' },
     seed: { type: 'string', description: 'sampling seed', valueName: 'N', default: '0' },
     name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
-    threads: threadsOption,
+    ...modelLoadOptions,
   },
   async run(values, _positionals, { signal }) {
     required(values, 'out');
     const roleSet = await loadRoleSet((values.roles as string[] | undefined) ?? []);
-    const threads = integerOption(values, 'threads', 0);
-    const judge = values.judge === undefined ? undefined : await openModelWithProgress(String(values.judge), { threads });
+    const loadSettings = modelLoadSettings(values);
+    const judge = values.judge === undefined ? undefined : await openModelWithProgress(String(values.judge), loadSettings);
     try {
-      await build(values, () => openModelWithProgress(required(values, 'model'), { threads }), (model, report) =>
+      await build(values, () => openModelWithProgress(required(values, 'model'), loadSettings), (model, report) =>
         buildAssistantAxis(model, {
           roleSet,
           questions: integerOption(values, 'questions'),
@@ -135,14 +134,14 @@ const selectiveCommand: Command = {
     negative: { type: 'string', description: 'prompts of the other side', valueName: 'FILE' },
     labels: { type: 'string', description: 'names of the two sides', valueName: 'A,B', default: 'positive,negative' },
     name: { type: 'string', description: 'name of the direction', valueName: 'NAME' },
-    threads: threadsOption,
+    ...modelLoadOptions,
   },
   async run(values, _positionals, { signal }) {
     const positive = await readPrompts(required(values, 'positive'));
     const negative = await readPrompts(required(values, 'negative'));
     const labels = String(values.labels).split(',').map((s) => s.trim());
     if (labels.length !== 2 || labels.some((l) => l === '') || labels[0] === labels[1]) throw new UsageError('--labels must be two different names, e.g. harmful,harmless');
-    await build(values, () => openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0) }), (model, report) =>
+    await build(values, () => openModelWithProgress(required(values, 'model'), modelLoadSettings(values)), (model, report) =>
       buildSelectiveDirection(model, { positive, negative, labels: { positive: labels[0], negative: labels[1] }, name: values.name === undefined ? undefined : String(values.name), signal, report }),
     );
   },

@@ -11,7 +11,7 @@ import type { Model } from '../../engine/model';
 import { generate, type GenerateOptions } from '../../engine/runtime/generate';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 
 export async function readMessages(path: string): Promise<ChatMessage[]> {
   let json: unknown;
@@ -87,7 +87,7 @@ export const generateCommand: Command = {
     'top-p': { type: 'string', description: 'nucleus sampling threshold', valueName: 'P', default: '1' },
     'top-k': { type: 'string', description: 'sample among the k likeliest tokens; 0 for all', valueName: 'K', default: '0' },
     seed: { type: 'string', description: 'sampling seed (both replies of --compare use it)', valueName: 'N', default: '0' },
-    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    ...modelLoadOptions,
   },
   async run(values, _positionals, { signal }) {
     const modelDir = required(values, 'model');
@@ -114,7 +114,7 @@ export const generateCommand: Command = {
     };
     if (sampling.maxTokens < 1) throw new UsageError('--max-tokens must be at least 1');
 
-    const model = await openModelWithProgress(modelDir, { threads: integerOption(values, 'threads', 0) });
+    const model = await openModelWithProgress(modelDir, modelLoadSettings(values));
     try {
       const promptIds = chatPromptIds(model.tokenizer, messages);
       const base: GenerateOptions = { ...sampling, stopTokens: model.tokenizer.eosIds, signal };

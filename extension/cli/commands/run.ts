@@ -7,7 +7,7 @@ import { generate } from '../../engine/runtime/generate';
 import { cachePrefix } from '../../engine/runtime/kv-cache';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, required, UsageError, type Command } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 
 function parseIds(text: string): number[] {
   const ids = text.split(',').map((s) => Number(s.trim()));
@@ -25,7 +25,7 @@ export const runCommandSpec: Command = {
     capture: { type: 'string', description: 'hook points to capture, comma-separated; * stands for every layer (blocks.*.hook_resid_post)', valueName: 'HOOKS' },
     steer: { type: 'string', description: 'steering file {"interventions": [...]}', valueName: 'FILE' },
     generate: { type: 'string', description: 'also generate N tokens greedily with the KV cache (no EOS stop)', valueName: 'N' },
-    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    ...modelLoadOptions,
     out: { type: 'string', description: 'output safetensors file', valueName: 'FILE' },
   },
   async run(values, _positionals, { signal }) {
@@ -33,7 +33,7 @@ export const runCommandSpec: Command = {
     const out = required(values, 'out');
     const newTokens = values.generate === undefined ? 0 : integerOption(values, 'generate');
     if (newTokens < 0) throw new UsageError('--generate must be ≥ 0');
-    const model = await openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0), requireTokenizer: false, signal });
+    const model = await openModelWithProgress(required(values, 'model'), { ...modelLoadSettings(values), requireTokenizer: false, signal });
     try {
       const { spec } = model;
       const capture = typeof values.capture === 'string' ? values.capture.split(',').flatMap((p) => expandHookPattern(p.trim(), spec.numLayers)) : [];

@@ -7,6 +7,7 @@ import { EngineService } from '../../engine/server/engine-service';
 import { analysisBackend } from '../../engine/server/analysis-backend';
 import { connectStreams } from '../../engine/server/transport';
 import { integerOption, UsageError, type Command } from '../command';
+import { modelLoadOptions, modelLoadSettings } from '../open-model';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
@@ -15,14 +16,17 @@ function isLoopback(host: string): boolean {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run the engine for the VS Code extension, over stdio or TCP.',
-  usage: 'serve (--stdio | --port N [--host ADDRESS])',
+  usage: 'serve (--stdio | --port N [--host ADDRESS]) [--precision FORMAT] [--threads N]',
   options: {
     stdio: { type: 'boolean', description: 'speak the protocol on stdin/stdout (how the extension starts the engine)' },
     port: { type: 'string', description: 'listen on this TCP port', valueName: 'N' },
     host: { type: 'string', description: 'address to listen on', valueName: 'ADDRESS', default: '127.0.0.1' },
+    ...modelLoadOptions,
   },
   async run(values) {
-    const service = new EngineService(analysisBackend);
+    // The client's loadModel may name its own threads and precision; these apply where it does not.
+    const { threads, precision } = modelLoadSettings(values);
+    const service = new EngineService(analysisBackend, { threads: threads > 0 ? threads : undefined, precision });
     if (values.stdio) {
       // stdout carries the protocol: everything else the engine prints goes to stderr.
       console.log = console.error;

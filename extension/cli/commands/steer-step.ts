@@ -6,7 +6,7 @@ import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../../common/tra
 import { steerStep } from '../../engine/analysis/tts/steer-step';
 import { loadDirectionFor } from '../../engine/directions/store';
 import { integerOption, numberOption, optionalInteger, required, UsageError, type Command } from '../command';
-import { openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
 export const steerStepCommand: Command = {
@@ -23,7 +23,7 @@ export const steerStepCommand: Command = {
     segment: { type: 'string', description: 'segmentation policy used for the analysis', valueName: 'POLICY', default: 'sentence' },
     cue: { type: 'string', description: 'the TTS cue (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
     answer: { type: 'string', description: "the answer to score (default: the trace's own)", valueName: 'TEXT' },
-    threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
+    ...modelLoadOptions,
   },
   async run(values, positionals, { signal }) {
     if (positionals.length !== 1) throw new UsageError('give one trace file (see --help)');
@@ -34,7 +34,7 @@ export const steerStepCommand: Command = {
     const layer = optionalInteger(values, 'layer');
     const scale = numberOption(values, 'scale');
     const trace = parseTrace(await readFile(positionals[0], 'utf8'), { fileName: positionals[0] });
-    const model = await openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0), signal });
+    const model = await openModelWithProgress(required(values, 'model'), { ...modelLoadSettings(values), signal });
     const bar = progressBar();
     try {
       const fitted = await loadDirectionFor(required(values, 'direction'), model.fingerprint);

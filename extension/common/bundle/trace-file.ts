@@ -2,6 +2,7 @@
 // opens without a model, what the exporters render. Defined once; validated on load by the schema.
 
 import type { SealClass, SegmentationPolicy, TraceFormat } from '../trace/types';
+import type { Precision } from '../precision';
 
 export const TRACE_SCHEMA_ID = 'thinkscope.trace/1';
 /** The version number inside TRACE_SCHEMA_ID; older files are migrated, newer ones refused. */
@@ -16,7 +17,7 @@ export interface ModelFingerprint {
   vocabSize: number;
   /** sha256 over the weight files' headers and sizes (see engine/checkpoint). */
   weightsHash: string;
-  precision: 'fp32' | 'int4';
+  precision: Precision;
 }
 
 export interface StepAnnotation {

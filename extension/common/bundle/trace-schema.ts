@@ -1,6 +1,8 @@
 // JSON Schemas of the trace file, current (v1) and the earlier v0 that is still migrated on load.
 // Key order here is the key order `serializeTraceFile` writes.
 
+import { PRECISIONS } from '../precision';
+
 const nullable = (type: string) => ({ type: [type, 'null'] });
 const number = { type: 'number' };
 const integer = { type: 'integer' };
@@ -47,7 +49,7 @@ const commonProperties = {
     hiddenSize: { type: 'integer', minimum: 1 },
     vocabSize: { type: 'integer', minimum: 1 },
     weightsHash: string,
-    precision: { enum: ['fp32', 'int4'] },
+    precision: { enum: [...PRECISIONS] },
   }),
   segmentation: { enum: ['sentence', 'paragraph', 'markers'] },
   settings: record({

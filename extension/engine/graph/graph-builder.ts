@@ -10,6 +10,7 @@ import { FINAL_NORM_HOOK, hookName, type HookKind } from '../../common/hooks';
 import { DataType, type Dim, type GraphDef, type NodeDef, type TensorDef, type ValueInfo, type AttributeValue } from './onnx-proto';
 import { LINEAR_COLUMNS, RELU_COLUMNS } from '../../common/steering-plan';
 import { INT4_BLOCK_SIZE } from './quantize-int4';
+import type { Precision } from '../../common/precision';
 
 /** A weight of the built graph: HF tensors concatenated along their first axis, optionally transformed. */
 export interface WeightPlan {
@@ -25,7 +26,7 @@ export interface WeightPlan {
   int4?: boolean;
 }
 
-export type Precision = 'fp32' | 'int4';
+export type { Precision };
 
 export interface BuildOptions {
   /** Weights of the projections and the output layer: float32, or int4 blocks for MatMulNBits. */

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { version } from '../../../package.json';
 import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type GenerateParams, type ModelInfo, type RequestMethod } from '../../common/protocol';
 import type { RequestContext } from '../../common/rpc';
+import type { Precision } from '../../common/precision';
 import type { Intervention } from '../../common/steering-plan';
 import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
@@ -27,7 +28,11 @@ export class EngineService {
   /** Requests run one at a time: they share the one loaded model, and a new load must not close it under a running one. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly analysis: AnalysisBackend) {}
+  /** `defaults`: the threads and precision of a model load whose request names none (`thinkscope serve --precision`). */
+  constructor(
+    private readonly analysis: AnalysisBackend,
+    private readonly defaults: { threads?: number; precision?: Precision } = {},
+  ) {}
 
   handle(method: RequestMethod, params: unknown, context: RequestContext): Promise<unknown> {
     const handler = this.handlers[method] as ((p: unknown, c: RequestContext) => Promise<unknown>) | undefined;
@@ -63,7 +68,7 @@ export class EngineService {
 
     loadModel: async (params, context) => {
       const started = performance.now();
-      const model = await Model.open(params.path, { threads: params.threads, precision: params.precision, ...requestProgress(context) });
+      const model = await Model.open(params.path, { threads: params.threads ?? this.defaults.threads, precision: params.precision ?? this.defaults.precision, ...requestProgress(context) });
       await this.model?.close();
       this.model = model;
       const info: ModelInfo = {
