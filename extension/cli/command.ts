@@ -1,6 +1,7 @@
 // One CLI command: its options (node:util parseArgs), its help text, and what it does.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { memoryBudgetFromMib } from '../engine/runtime/memory-budget';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -87,6 +88,13 @@ export function numberOption(values: Record<string, unknown>, name: string, fall
 /** The option as an integer, or undefined when it was not given. */
 export function optionalInteger(values: Record<string, unknown>, name: string): number | undefined {
   return values[name] === undefined ? undefined : integerOption(values, name);
+}
+
+/** --memory-budget MIB in bytes (0: the default share of free memory). */
+export function memoryBudgetOption(values: Record<string, unknown>): number {
+  const mib = numberOption(values, 'memory-budget', 0);
+  if (mib < 0) throw new UsageError(`--memory-budget must be a number of MiB (0 for the default); got ${mib}`);
+  return memoryBudgetFromMib(mib);
 }
 
 /** The option as a number, or undefined when it was not given. */

@@ -37,6 +37,8 @@ export interface AnalyzeParams {
   sealDirection?: string;
   personaLayer?: number;
   axisDirection?: string;
+  /** Only the steps within the last N tokens of thinking (a trace longer than the model's positions is refused with the N that fits). */
+  lastTokens?: number;
 }
 
 export type SteeringMethod = 'add' | 'ablate' | 'cap' | 'rotate';
@@ -120,7 +122,8 @@ export interface BuildDirectionParams {
 /** Requests the client sends: method → [params, result]. */
 export interface EngineRequests {
   initialize: [{ client: string }, { protocol: number; version: string; pid: number }];
-  loadModel: [{ path: string; threads?: number; precision?: Precision }, ModelInfo];
+  /** memoryBudgetMib: MiB one forward may use beyond the weights and KV caches (0 or absent: the engine's default). */
+  loadModel: [{ path: string; threads?: number; precision?: Precision; memoryBudgetMib?: number }, ModelInfo];
   analyzeTrace: [AnalyzeParams, TraceFile];
   generate: [GenerateParams, GenerateResult];
   steerStep: [SteerStepParams, SteeredStep];

@@ -12,6 +12,8 @@ import type { Progress } from './runtime/progress';
 
 export interface OpenModelOptions extends Progress {
   threads?: number;
+  /** Bytes one forward's working tensors may take (memory-budget.ts); default a share of free memory. */
+  memoryBudget?: number;
   cacheRoot?: string;
   precision?: GraphOptions['precision'];
   /** Weight-only folders (test references) may lack a tokenizer. */
@@ -45,7 +47,7 @@ export class Model {
       const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot, { precision });
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
       const tokenizer = folder.tokenizerFiles ? await TextTokenizer.fromFolder(folder.dir) : null;
-      const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads });
+      const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads, memoryBudget: options.memoryBudget });
       const { spec } = folder;
       const fingerprint: ModelFingerprint = {
         name: basename(folder.dir),

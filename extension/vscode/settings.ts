@@ -24,7 +24,8 @@ export function engineSettings(): { location: string } {
 /** What loadModel needs besides the folder: the threads and precision settings. */
 export function loadModelParams(path: string): EngineRequests['loadModel'][0] {
   const threads = settings().get<number>('engine.threads', 0);
-  return { path, threads: threads > 0 ? threads : undefined, precision: settings().get<Precision>('engine.precision', DEFAULT_PRECISION) };
+  const memoryBudgetMib = settings().get<number>('engine.memoryBudget', 0);
+  return { path, threads: threads > 0 ? threads : undefined, precision: settings().get<Precision>('engine.precision', DEFAULT_PRECISION), memoryBudgetMib: memoryBudgetMib > 0 ? memoryBudgetMib : undefined };
 }
 
 export function segmentation(): SegmentationPolicy {

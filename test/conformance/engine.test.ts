@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
 import { openSafetensors, type SafetensorsFile } from '../../extension/engine/checkpoint/safetensors';
 import { generate } from '../../extension/engine/runtime/generate';
+import { bytesPerRow } from '../../extension/engine/runtime/memory-budget';
 import { parseSteeringSpec } from '../../extension/engine/steering-file';
 import { assertClose, kitModels } from '../support/conformance-kit';
 
@@ -93,6 +94,29 @@ for (const kit of models) {
         });
       }
     }
+
+    test('prompt a read in chunks of 3 tokens (a memory budget far below one full pass): logits, hooks and probes as transformers computes them', async () => {
+      const ids = Array.from(await ref.readInt32('a.input_ids'));
+      const { spec } = model;
+      const T = ids.length;
+      const H = spec.hiddenSize;
+      const chunked = await Model.open(kit.dir, { cacheRoot, requireTokenizer: false, threads: 1, memoryBudget: 3 * bytesPerRow(spec, T) });
+      try {
+        assert.equal(chunked.session.rowsWithinBudget(T), 3);
+        const vhat = await ref.readFloat32('probe.vhat');
+        const hook = `blocks.${spec.numLayers - 1}.hook_resid_post`;
+        const steering = chunked.session.compileSteering([], [{ name: 'vhat', hook, direction: vhat }]);
+        const reports: number[] = [];
+        const result = await chunked.session.forward({ ids, logits: 'all', capture: [hook], steering, progress: { report: (u) => reports.push(u.done) } });
+        assertClose(result.logits, await ref.readFloat32('a.logits'), 'logits');
+        assertClose(result.captures.get(hook)!, slice(await ref.readFloat32('a.layer_outputs'), spec.numLayers - 1, T * H), `layer_outputs[${spec.numLayers - 1}]`);
+        assertClose(result.probes.get('vhat')!, slice(await ref.readFloat32('a.proj_vhat'), spec.numLayers, T), 'proj_vhat');
+        assert.equal(result.cache.length, T);
+        assert.deepEqual(reports, Array.from({ length: Math.ceil(T / 3) }, (_, k) => Math.min(T, 3 * (k + 1))), 'progress after every chunk');
+      } finally {
+        await chunked.close();
+      }
+    });
 
     if (kit.hasInterventions) {
       const cases = (JSON.parse(readFileSync(join(kit.dir, 'interventions.json'), 'utf8')) as { cases: Record<string, { steer_spec: unknown }> }).cases;

@@ -95,6 +95,28 @@ describe('thinkscope analyze', () => {
     assert.deepEqual((await readdir(root)).filter((name) => name.includes('partial')), []);
   });
 
+  it("says before any work when a trace is longer than the model's positions, and analyses its last N tokens of thinking on request", async () => {
+    // 400 numbered steps: far more than the tiny model's 2,048 positions.
+    const steps = Array.from({ length: 400 }, (_, i) => `Then we count ${i + 3} pears and ${i + 4} plums`);
+    const source = chat(steps);
+    await writeFile(join(root, 'long.json'), source);
+    const out = join(root, 'long.thinktrace.json');
+    await assert.rejects(
+      runCommand(analyzeCommand, [join(root, 'long.json'), '--model', modelDir, '--segment', 'paragraph', '--tts', '--out', out], running),
+      (error: Error) => /long\.json: the trace needs [\d,]+ positions .* but the model holds 2,048: analyse a selection of the thinking, or only its last [\d,]+ tokens \(--last-tokens \d+\)$/.test(error.message),
+    );
+    await assert.rejects(readFile(out), /ENOENT/);
+
+    await runCommand(analyzeCommand, [join(root, 'long.json'), '--model', modelDir, '--segment', 'paragraph', '--tts', '--last-tokens', '300', '--out', out], running);
+    const file = parseTraceFile(await readFile(out, 'utf8'));
+    assert.ok(file.steps.length > 5 && file.steps.length < 100, `only the last steps are analysed (${file.steps.length})`);
+    assert.deepEqual(file.steps.map((s) => s.text), steps.slice(-file.steps.length), 'the last steps, in order');
+    assert.deepEqual(file.steps.map((s) => s.index), file.steps.map((_, i) => i));
+    for (const step of file.steps) assert.equal(source.slice(step.start, step.end), step.text, 'ranges point into the source file');
+    assert.ok(file.steps.every((s) => s.tts !== null), 'every kept step is scored');
+    await assert.rejects(runCommand(analyzeCommand, [join(root, 'long.json'), '--last-tokens', '300', '--out', out], running), /--last-tokens needs --model/);
+  });
+
   it('builds the TrueThinking direction from analyzed results', async () => {
     const results = join(root, 'scored.jsonl');
     await writeFile(join(root, 'two.json'), chat(['There are 12 pears', 'Then 3 go bad', 'In the end we keep 5 apples', 'And 4 plums']));

@@ -13,6 +13,7 @@ import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from '../../extension/engi
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { CancelledError, type ProgressUpdate } from '../../extension/engine/runtime/progress';
+import { bytesPerRow } from '../../extension/engine/runtime/memory-budget';
 import { ANSWER, makeOneStepModel } from '../support/one-step-model';
 
 const REASONING = [
@@ -102,7 +103,8 @@ describe('True Thinking Score with a forked KV cache', () => {
     const layout = layoutFor(random, '19');
     const updates: ProgressUpdate[] = [];
     await computeTts(random.session, layout, { report: (u) => updates.push(u) });
-    assert.deepEqual(updates.map((u) => [u.done, u.total]), [0, 1, 2, 3, 4, 5, 6, 7, 8].map((done) => [done, 8]));
+    const stepUpdates = updates.filter((u) => u.message.startsWith('True Thinking Score: step'));
+    assert.deepEqual(stepUpdates.map((u) => [u.done, u.total]), [0, 1, 2, 3, 4, 5, 6, 7, 8].map((done) => [done, 8]));
 
     const controller = new AbortController();
     let seen = 0;
@@ -111,6 +113,32 @@ describe('True Thinking Score with a forked KV cache', () => {
       CancelledError,
     );
     assert.equal(seen, 2, 'no step is scored after the cancel');
+  });
+
+  it('reads a trace in chunks within a small memory budget: progress moves during the first pass, and the scores are the same', async () => {
+    const layout = layoutFor(random, '19 pears');
+    const tokens = layout.prompt.length + layout.intact.flat().length;
+    const small = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache'), memoryBudget: 8 * bytesPerRow(random.spec, 2 * tokens) });
+    try {
+      assert.ok(small.session.rowsWithinBudget(2 * tokens) < tokens / 4, 'the trace takes several chunks');
+      const updates: ProgressUpdate[] = [];
+      const scores = await computeTts(small.session, layout, { report: (u) => updates.push(u) });
+      const read = updates.map((u) => /reading the trace, (\d+) of (\d+) tokens/.exec(u.message)).filter((m) => m !== null);
+      assert.ok(read.length >= 4, `the first pass reports as it goes (${read.length} updates)`);
+      const counts = read.map((m) => Number(m[1]));
+      assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'tokens read only grow');
+      assert.equal(counts.at(-1), Number(read[0][2]), 'the first pass ends with every token read');
+      assert.ok(updates.indexOf(updates.find((u) => u.done === 1)!) > updates.findIndex((u) => u.message.includes('reading the trace')), 'reading comes before the first score');
+      const reference = await computeTts(random.session, layout);
+      scores.forEach((score, i) => {
+        for (const key of ['s11', 's01', 's10', 's00'] as const) {
+          if (score[key] === null) assert.equal(reference[i][key], null);
+          else assert.ok(Math.abs(Math.log(score[key]!) - Math.log(reference[i][key]!)) <= 1e-4, `step ${i} ${key}: ${score[key]} in chunks vs ${reference[i][key]}`);
+        }
+      });
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses an empty answer with a clear message', () => {

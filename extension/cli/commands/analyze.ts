@@ -15,6 +15,7 @@ import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
 import type { Model } from '../../engine/model';
 import { integerOption, optionalInteger, UsageError, required, type Command } from '../command';
+import { ContextLimitError } from '../../engine/analysis/context-limit';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
@@ -46,6 +47,7 @@ export const analyzeCommand: Command = {
     answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer, else its final reply)", valueName: 'TEXT' },
     seed: { type: 'string', description: 'seed of the number perturbation', valueName: 'N', default: String(DEFAULT_PERTURBATION_SEED) },
     ...modelLoadOptions,
+    'last-tokens': { type: 'string', description: 'analyse only the steps within the last N tokens of thinking (for a trace longer than the model\'s positions)', valueName: 'N' },
     out: { type: 'string', description: 'output: FILE.json for one trace, FILE.jsonl (one trace file per line) for several or a folder', valueName: 'FILE' },
   },
   async run(values, positionals, { signal }) {
@@ -67,7 +69,11 @@ export const analyzeCommand: Command = {
     const stepCounts = documents.map((doc) => withName(doc.name, () => segmentThinking(doc.trace, segmentation, { conversation: doc.conversation }).steps.length));
     const total = stepCounts.reduce((a, b) => a + b, 0);
 
-    const needsModel = values.tts || values.persona || values['seal-direction'] !== undefined;
+    const lastTokens = optionalInteger(values, 'last-tokens');
+    if (lastTokens !== undefined && lastTokens <= 0) throw new UsageError(`--last-tokens must be a positive number of tokens; got ${lastTokens}`);
+    if (lastTokens !== undefined && values.model === undefined) throw new UsageError('--last-tokens needs --model DIR: tokens are counted with its tokenizer');
+
+    const needsModel = values.tts || values.persona || values['seal-direction'] !== undefined || lastTokens !== undefined;
     const model: Model | undefined = needsModel ? await openModelWithProgress(String(values.model), { ...modelLoadSettings(values), signal }) : undefined;
     const loadFor = async (option: string): Promise<Direction | undefined> => {
       if (typeof values[option] !== 'string' || !model) return undefined;
@@ -92,6 +98,7 @@ export const analyzeCommand: Command = {
             tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), seed } : null,
             seal: values.seal ? { direction: sealDirection, layer: optionalInteger(values, 'seal-layer') } : null,
             persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
+            lastTokens,
             signal,
             report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
           }),
@@ -177,7 +184,8 @@ async function withNameAsync<T>(name: string, work: () => Promise<T>): Promise<T
 /** Prefixes the trace's name to an input error; cancellation passes through unchanged. */
 function named(name: string, error: unknown): unknown {
   if (!(error instanceof Error) || error.name === 'CancelledError' || error.message.startsWith(name)) return error;
-  const wrapped = new Error(`${name}: ${error.message}`);
+  const hint = error instanceof ContextLimitError && error.fits > 0 ? ` (--last-tokens ${error.fits})` : '';
+  const wrapped = new Error(`${name}: ${error.message}${hint}`);
   wrapped.name = error.name;
   return wrapped;
 }

@@ -25,8 +25,8 @@ export const serveCommand: Command = {
   },
   async run(values) {
     // The client's loadModel may name its own threads and precision; these apply where it does not.
-    const { threads, precision } = modelLoadSettings(values);
-    const service = new EngineService(analysisBackend, { threads: threads > 0 ? threads : undefined, precision });
+    const { threads, precision, memoryBudget } = modelLoadSettings(values);
+    const service = new EngineService(analysisBackend, { threads: threads > 0 ? threads : undefined, precision, memoryBudget });
     if (values.stdio) {
       // stdout carries the protocol: everything else the engine prints goes to stderr.
       console.log = console.error;

@@ -24,6 +24,8 @@ export interface AnalyzeDocumentOptions extends Progress {
   seal: { keywords?: SealKeywords; direction?: Direction; layer?: number } | null;
   /** Per-turn projections onto an Assistant Axis (needs the model). */
   persona: { axis: Direction; layer?: number } | null;
+  /** Only the steps within the last N tokens of thinking (needs the model's tokenizer). */
+  lastTokens?: number;
   onSnapshot?: (file: TraceFile) => void;
 }
 
@@ -49,6 +51,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
   const keywords = options.seal?.keywords ?? DEFAULT_SEAL_KEYWORDS;
   const withClasses = (f: TraceFile): TraceFile =>
     options.seal ? { ...f, steps: f.steps.map((step) => ({ ...step, ...sealFields(classifyStep(step.text, keywords)) })) } : f;
+  if (options.lastTokens !== undefined && !model) throw new Error('keeping the last tokens of thinking counts them with the model\'s tokenizer: load a model first');
   let file = await annotateTrace(trace, {
     name: options.name,
     toolVersion: options.toolVersion,
@@ -58,6 +61,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     tts: options.tts ?? undefined,
     signal: options.signal,
     report: options.report,
+    lastTokens: options.lastTokens !== undefined && model ? { tokens: options.lastTokens, tokenizer: model.tokenizer } : undefined,
     onSnapshot: options.onSnapshot && ((snapshot) => options.onSnapshot!(withClasses(snapshot))),
   });
   if (!options.tts && model) file = { ...file, model: model.fingerprint };

@@ -20,6 +20,8 @@ import {
   steeringInputs,
 } from '../graph/graph-builder';
 import { branchMask, branchPositions, continuation, ropeInverseFrequencies, ropeTables, type Branch } from './positions';
+import { defaultMemoryBudget, rowsWithinBudget } from './memory-budget';
+import { throwIfCancelled, type Progress } from './progress';
 
 export interface KvCache {
   /** Number of positions held. */
@@ -54,6 +56,8 @@ export interface ForwardRequest {
   capture?: readonly string[];
   /** Rows (indices into `ids`) whose logits to compute; default the last. */
   logits?: LogitsSelection;
+  /** Reports tokens read so far (a long input runs in chunks) and stops between chunks when cancelled. */
+  progress?: Progress;
 }
 
 /** Continuations packed in one forward over a cache (see `forwardBranches`). */
@@ -79,6 +83,8 @@ export interface ForwardResult {
 
 export interface SessionOptions {
   threads?: number;
+  /** Bytes one forward's working tensors may take beyond the weights and caches (memory-budget.ts); default a share of free memory. */
+  memoryBudget?: number;
 }
 
 export class DecoderSession {
@@ -95,6 +101,8 @@ export class DecoderSession {
   private constructor(
     readonly spec: ModelSpec,
     private readonly session: ort.InferenceSession,
+    /** Bytes one forward's working tensors may take: long inputs run in chunks, TTS packs are sized by it. */
+    readonly memoryBudget: number,
   ) {
     this.inverseFrequencies = ropeInverseFrequencies(spec);
     this.localWindow = spec.slidingWindows.find((w) => w !== null) ?? null;
@@ -125,7 +133,12 @@ export class DecoderSession {
       interOpNumThreads: 1,
       logSeverityLevel: 3,
     });
-    return new DecoderSession(spec, session);
+    return new DecoderSession(spec, session, options.memoryBudget ?? defaultMemoryBudget());
+  }
+
+  /** New tokens one forward over `keys` keys (cache and new tokens) may take within the memory budget. */
+  rowsWithinBudget(keys: number): number {
+    return rowsWithinBudget(this.spec, keys, this.memoryBudget);
   }
 
   async release(): Promise<void> {
@@ -171,11 +184,44 @@ export class DecoderSession {
     };
   }
 
+  /**
+   * The new tokens after the cache, in chunks of rows that keep the attention of each run within the
+   * memory budget (never a full T×T score matrix): each chunk continues the cache the previous one
+   * returned, so the result equals a single run's.
+   */
   async forward(request: ForwardRequest): Promise<ForwardResult> {
-    const cache = request.cache ?? this.emptyCache;
+    let cache = request.cache ?? this.emptyCache;
     const count = request.ids.length;
-    const result = await this.run(request, cache, [continuation(cache.length, count)], this.logitRows(request.logits ?? 'last', count), true);
-    return { ...result, cache: result.cache! };
+    const rows = this.logitRows(request.logits ?? 'last', count);
+    const chunk = this.rowsWithinBudget(cache.length + count);
+    if (count <= chunk) {
+      const result = await this.run(request, cache, [continuation(cache.length, count)], rows, true);
+      request.progress?.report?.({ message: 'reading the tokens', done: count, total: count });
+      return { ...result, cache: result.cache! };
+    }
+    const vocab = this.spec.vocabSize;
+    const logitsOf = new Map<number, Float32Array>();
+    const captures = new Map<string, Float32Array[]>();
+    const probes = new Map<string, Float32Array[]>();
+    const append = (into: Map<string, Float32Array[]>, from: Map<string, Float32Array>) => {
+      for (const [name, data] of from) into.set(name, [...(into.get(name) ?? []), data]);
+    };
+    const ids = Array.from(request.ids);
+    for (let start = 0; start < count; start += chunk) {
+      throwIfCancelled(request.progress?.signal);
+      const end = Math.min(count, start + chunk);
+      const local = [...new Set(rows.filter((r) => r >= start && r < end))];
+      const part = await this.run({ ...request, ids: ids.slice(start, end) }, cache, [continuation(cache.length, end - start)], local.map((r) => r - start), true);
+      local.forEach((r, n) => logitsOf.set(r, part.logits.slice(n * vocab, (n + 1) * vocab)));
+      append(captures, part.captures);
+      append(probes, part.probes);
+      cache = part.cache!;
+      request.progress?.report?.({ message: 'reading the tokens', done: end, total: count });
+    }
+    const logits = new Float32Array(rows.length * vocab);
+    rows.forEach((r, n) => logits.set(logitsOf.get(r)!, n * vocab));
+    const joined = (parts: Map<string, Float32Array[]>) => new Map([...parts].map(([name, list]) => [name, concatFloats(list)]));
+    return { logits, captures: joined(captures), probes: joined(probes), cache };
   }
 
   /**
@@ -333,6 +379,16 @@ function gatedBias(plan: HookPlan, positions: readonly number[], steeredTokens?:
     }
   }
   return new ort.Tensor('float32', data, [rows, C]);
+}
+
+function concatFloats(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** Each new token's position, repeated for each of `heads` heads: [count, heads]. */

@@ -34,6 +34,7 @@ export const analysisBackend: AnalysisBackend = {
       tts: params.tts ? { cue: params.cue, answer: params.answer, seed: params.seed } : null,
       seal: params.seal ? { keywords: params.sealKeywords, direction: await directionFor(model, params.sealDirection), layer: params.sealLayer } : null,
       persona: params.persona && axis ? { axis, layer: params.personaLayer } : null,
+      lastTokens: params.lastTokens,
       ...requestProgress(context),
       onSnapshot: (snapshot) => context.notify('analysisSnapshot', { requestId: context.id, file: snapshot }),
     });

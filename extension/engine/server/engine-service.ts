@@ -7,6 +7,7 @@ import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type Ge
 import type { RequestContext } from '../../common/rpc';
 import type { Precision } from '../../common/precision';
 import type { Intervention } from '../../common/steering-plan';
+import { memoryBudgetFromMib } from '../runtime/memory-budget';
 import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
 import { interventionsForChoice } from '../directions/presets';
@@ -28,10 +29,10 @@ export class EngineService {
   /** Requests run one at a time: they share the one loaded model, and a new load must not close it under a running one. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `defaults`: the threads and precision of a model load whose request names none (`thinkscope serve --precision`). */
+  /** `defaults`: the threads, precision and memory budget (bytes) of a model load whose request names none (`thinkscope serve --precision`). */
   constructor(
     private readonly analysis: AnalysisBackend,
-    private readonly defaults: { threads?: number; precision?: Precision } = {},
+    private readonly defaults: { threads?: number; precision?: Precision; memoryBudget?: number } = {},
   ) {}
 
   handle(method: RequestMethod, params: unknown, context: RequestContext): Promise<unknown> {
@@ -68,7 +69,8 @@ export class EngineService {
 
     loadModel: async (params, context) => {
       const started = performance.now();
-      const model = await Model.open(params.path, { threads: params.threads ?? this.defaults.threads, precision: params.precision ?? this.defaults.precision, ...requestProgress(context) });
+      const memoryBudget = params.memoryBudgetMib ? memoryBudgetFromMib(params.memoryBudgetMib) : this.defaults.memoryBudget;
+      const model = await Model.open(params.path, { threads: params.threads ?? this.defaults.threads, precision: params.precision ?? this.defaults.precision, memoryBudget, ...requestProgress(context) });
       await this.model?.close();
       this.model = model;
       const info: ModelInfo = {

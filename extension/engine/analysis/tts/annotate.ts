@@ -9,6 +9,8 @@ import type { ParsedTrace, SegmentationPolicy } from '../../../common/trace/type
 import type { Model } from '../../model';
 import type { Progress } from '../../runtime/progress';
 import { segmentThinking, type TraceThinking } from '../trace-steps';
+import type { TextTokenizer } from '../../checkpoint/tokenizer';
+import { checkTtsContext, lastThinkingTokens } from '../context-limit';
 import { computeTts } from './compute';
 import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
 
@@ -33,10 +35,13 @@ export interface AnnotateOptions extends Progress {
   tts?: TtsSettings;
   /** A complete trace file after every scored step (steps not yet scored have null scores). */
   onSnapshot?: (file: TraceFile) => void;
+  /** Only the steps within the last `tokens` tokens of thinking, when the whole trace is longer than the model's positions. */
+  lastTokens?: { tokens: number; tokenizer: Pick<TextTokenizer, 'encode'> };
 }
 
 export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions): Promise<TraceFile> {
-  const thinking = segmentThinking(trace, options.segmentation, { ...options.segmentOptions, conversation: options.conversation });
+  const segmented = segmentThinking(trace, options.segmentation, { ...options.segmentOptions, conversation: options.conversation });
+  const thinking = options.lastTokens ? lastThinkingTokens(segmented, options.lastTokens.tokenizer, options.lastTokens.tokens) : segmented;
   const cue = options.tts?.cue ?? DEFAULT_TTS_CUE;
   const seed = options.tts?.seed ?? DEFAULT_PERTURBATION_SEED;
   const answer = traceAnswer(thinking, options.tts?.answer);
@@ -63,6 +68,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
   if (options.model) {
     if (answer === null) throw new Error(`${options.name}: the trace has no \\boxed{} answer and no final reply: give the answer to score`);
     const layout = ttsLayout(options.model.tokenizer, { question: thinking.question, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed });
+    checkTtsContext(layout, options.model.session.spec.maxPositions);
     await computeTts(options.model.session, layout, {
       ...options,
       onScore: (score) => {

@@ -35,7 +35,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
   const report = (done: number) => progress.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
   throwIfCancelled(progress.signal);
   report(0);
-  const pair = await tracePair(session, layout);
+  const pair = await tracePair(session, layout, progress);
   throwIfCancelled(progress.signal);
   const questions = layout.perturbable.map((perturbable, i) => (perturbable ? stepQuestions(layout, pair, i) : null));
   const scores: StepScore[] = [];
@@ -53,7 +53,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
       report(i + 1);
     }
   };
-  const budget = packBudget(session, pair.cache.length);
+  const budget = packBudget(session, pair.cache.length, questions);
   let pack: Question[] = [];
   let packed = 0;
   const flush = async (upTo: number) => {
@@ -93,7 +93,8 @@ interface TracePair {
   perturbedStarts: number[];
 }
 
-async function tracePair(session: DecoderSession, layout: TtsLayout): Promise<TracePair> {
+/** The two passes over the whole trace; progress reports the tokens read, in words (no step is scored yet). */
+async function tracePair(session: DecoderSession, layout: TtsLayout, progress: TtsProgress): Promise<TracePair> {
   const intact = [...layout.prompt, ...layout.intact.flat()];
   const perturbed = [...layout.prompt, ...layout.perturbed.flat()];
   const starts = (pieces: number[][]) => {
@@ -105,13 +106,19 @@ async function tracePair(session: DecoderSession, layout: TtsLayout): Promise<Tr
     }
     return out;
   };
-  const intactCache = (await session.forward({ ids: intact, logits: 'none' })).cache;
   // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
   const identical = intact.length === perturbed.length && intact.every((token, i) => token === perturbed[i]);
   const shared = sharedPrefix(intact, perturbed);
+  const toRead = intact.length + (identical ? 0 : perturbed.length - shared);
+  const total = layout.intact.length;
+  const reading = (before: number): Progress => ({
+    signal: progress.signal,
+    report: (update) => progress.report?.({ message: `True Thinking Score: reading the trace, ${before + update.done} of ${toRead} tokens`, done: 0, total }),
+  });
+  const intactCache = (await session.forward({ ids: intact, logits: 'none', progress: reading(0) })).cache;
   const perturbedCache = identical
     ? intactCache
-    : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none' })).cache;
+    : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
   return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length, intactStarts: starts(layout.intact), perturbedStarts: starts(layout.perturbed) };
 }
 
@@ -144,10 +151,16 @@ function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Qu
   };
 }
 
-/** New tokens per packed forward: its attention mask (heads sharing a KV head × tokens × keys floats) stays near 64 MB. */
-function packBudget(session: DecoderSession, cacheLength: number): number {
-  const group = session.spec.numHeads / session.spec.numKvHeads;
-  return Math.max(64, Math.min(512, Math.floor(16_000_000 / (group * (cacheLength + 512)))));
+/**
+ * New tokens per packed forward: as many as the memory budget allows over the pair's cache (the pack's
+ * attention scores and branch mask grow with both), but never fewer than the largest step's questions.
+ */
+function packBudget(session: DecoderSession, cacheLength: number, questions: readonly (Record<string, Question | null> | null)[]): number {
+  const largest = Math.max(1, ...questions.map((q) => (q ? Object.values(q).reduce((n, b) => n + (b?.tokens.length ?? 0), 0) : 0)));
+  let rows = session.rowsWithinBudget(cacheLength + largest);
+  // The pack's own tokens are keys too: shrink until the pack fits beside the cache.
+  while (rows > largest && rows > session.rowsWithinBudget(cacheLength + rows)) rows = session.rowsWithinBudget(cacheLength + rows);
+  return Math.max(largest, rows);
 }
 
 async function answerPacked(session: DecoderSession, layout: TtsLayout, cache: KvCache, questions: Question[]): Promise<void> {
