@@ -92,6 +92,26 @@ test('the named presets have the real models\' shapes', () => {
   assert.equal(qwen3.params, 596_049_920); // Qwen3-0.6B
   assert.equal(qwen3.spec.headDim, 128);
   assert.equal(qwen3.spec.qkNorm, true);
+
+  // The papers' models, as published (parameter counts of their model cards' safetensors).
+  const r1Small = count('r1-distill-qwen-1.5b');
+  assert.equal(r1Small.params, 1_777_088_000);
+  assert.equal(r1Small.spec.ropeTheta, 1e4);
+  const r1 = count('r1-distill-qwen-7b');
+  assert.equal(r1.params, 7_615_616_512);
+  assert.deepEqual([r1.spec.hiddenSize, r1.spec.numLayers, r1.spec.numHeads, r1.spec.numKvHeads, r1.spec.vocabSize, r1.spec.maxPositions], [3584, 28, 28, 4, 152064, 131072]);
+  assert.equal(r1.spec.tieWordEmbeddings, false);
+  assert.equal(r1.spec.ropeTheta, 1e4);
+  assert.ok(r1.spec.slidingWindows.every((w) => w === null), 'use_sliding_window is false');
+  const r1Llama = count('r1-distill-llama-8b');
+  assert.equal(r1Llama.params, 8_030_261_248);
+  assert.deepEqual(r1Llama.spec.ropeScaling, { kind: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 });
+  const qwen3Large = count('qwen3-8b');
+  assert.equal(qwen3Large.params, 8_190_735_360);
+  for (const preset of ['r1-distill-qwen-1.5b', 'r1-distill-qwen-7b', 'r1-distill-llama-8b', 'qwen3-8b'] as const) {
+    assert.equal(presetConfig({ preset }).torch_dtype, 'bfloat16', `${preset} is stored in bfloat16 by default`);
+  }
+  assert.equal(presetConfig({ preset: 'r1-distill-qwen-7b', dtype: 'F32' }).torch_dtype, 'float32');
 });
 
 test('bad preset, arch or dtype is refused with the choices', () => {

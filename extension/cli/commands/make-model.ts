@@ -16,22 +16,22 @@ export const makeModelCommand: Command = {
     preset: { type: 'string', description: `shape: ${PRESET_NAMES.join(', ')}`, valueName: 'PRESET' },
     out: { type: 'string', description: 'folder to write', valueName: 'DIR' },
     seed: { type: 'string', description: 'random seed', valueName: 'N', default: '0' },
-    dtype: { type: 'string', description: 'stored weight type', valueName: 'TYPE', default: 'F32' },
+    dtype: { type: 'string', description: "stored weight type (default: the preset's, BF16 for the r1-distill and qwen3-8b shapes, else F32)", valueName: 'TYPE' },
   },
   async run(values, _positionals, { signal }) {
     const preset = required(values, 'preset');
     if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}`);
     const arch = values.arch as string | undefined;
     if (arch !== undefined && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${SUPPORTED_ARCHITECTURES.join(', ')}`);
-    const dtype = String(values.dtype);
-    if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    const dtype = values.dtype as string | undefined;
+    if (dtype !== undefined && !['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
     const bar = progressBar();
     const made = await makeModel({
       preset: preset as PresetName,
       arch: arch as Architecture | undefined,
       outDir: required(values, 'out'),
       seed: integerOption(values, 'seed'),
-      dtype: dtype as GeneratedDtype,
+      dtype: dtype as GeneratedDtype | undefined,
       report: bar.report,
       signal,
     }).finally(bar.done);

@@ -20,7 +20,7 @@ export interface MakeModelOptions extends Progress {
   preset: PresetName;
   outDir: string;
   seed: number;
-  /** Stored weight type; F32 by default. */
+  /** Stored weight type; by default the preset's (BF16 for the papers' models), else F32. */
   dtype?: GeneratedDtype;
   /** Overrides whether the chat template opens the assistant turn with "<think>\n". */
   reasoning?: boolean;
@@ -39,8 +39,8 @@ const TORCH_DTYPES = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as con
 
 export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
   if (!Number.isInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}.`);
-  const dtype = options.dtype ?? 'F32';
-  const config = presetConfig(options);
+  const dtype = storedDtype(options);
+  const config = presetConfig({ ...options, dtype });
   const spec = parseConfig(config);
   const tokenizer = trainedTokenizer();
   const ids = tokenizer.specialIds;
@@ -68,7 +68,7 @@ export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
 /** The config.json a generated model of this preset gets (also useful on its own, to plan for a shape). */
 export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' | 'dtype'>): Record<string, unknown> {
   const { arch, shape } = resolvePreset(options);
-  const dtype = options.dtype ?? 'F32';
+  const dtype = storedDtype(options);
   if (!(dtype in TORCH_DTYPES)) throw new Error(`dtype "${dtype}" is not supported; choose F32, F16 or BF16.`);
   const tokenizer = trainedTokenizer();
   const ids = tokenizer.specialIds;
@@ -83,6 +83,10 @@ export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' |
     padTokenId: ids.endOfText,
     torchDtype: TORCH_DTYPES[dtype],
   });
+}
+
+function storedDtype(options: Pick<MakeModelOptions, 'preset' | 'dtype'>): GeneratedDtype {
+  return options.dtype ?? PRESETS[options.preset]?.dtype ?? 'F32';
 }
 
 function resolvePreset(options: Pick<MakeModelOptions, 'arch' | 'preset'>) {

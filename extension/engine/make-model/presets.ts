@@ -2,7 +2,17 @@
 // config class would save for them (keys sorted, as save_pretrained writes them).
 import type { Architecture } from '../../common/model-spec';
 
-export const PRESET_NAMES = ['tiny', 'qwen2.5-0.5b', 'qwen2.5-1.5b', 'llama-3.2-1b', 'qwen3-0.6b'] as const;
+export const PRESET_NAMES = [
+  'tiny',
+  'qwen2.5-0.5b',
+  'qwen2.5-1.5b',
+  'llama-3.2-1b',
+  'qwen3-0.6b',
+  'r1-distill-qwen-1.5b',
+  'r1-distill-qwen-7b',
+  'r1-distill-llama-8b',
+  'qwen3-8b',
+] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface Shape {
@@ -25,6 +35,10 @@ interface Preset {
   /** Fixed family, or null when the caller picks one (tiny). */
   arch: Architecture | null;
   shape: Shape;
+  /** config.json fields where the model differs from its family's defaults below (RoPE base and scaling, windows). */
+  config?: Record<string, unknown>;
+  /** Stored weight type when none is asked for: bfloat16 for the billion-parameter models, as published. */
+  dtype?: 'BF16';
 }
 
 export const PRESETS: Record<PresetName, Preset> = {
@@ -62,6 +76,44 @@ export const PRESETS: Record<PresetName, Preset> = {
       hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, intermediateSize: 3072,
       vocabSize: 151936, headDim: 128, maxPositions: 40960, tied: true, reasoning: true,
     },
+  },
+  // The papers' models (DeepSeek-R1 distills and Qwen3-8B): their published config.json shapes.
+  'r1-distill-qwen-1.5b': {
+    arch: 'qwen2',
+    shape: {
+      hiddenSize: 1536, numLayers: 28, numHeads: 12, numKvHeads: 2, intermediateSize: 8960,
+      vocabSize: 151936, headDim: null, maxPositions: 131072, tied: false, reasoning: true,
+    },
+    config: { rope_theta: 10000, sliding_window: 4096, max_window_layers: 21 },
+    dtype: 'BF16',
+  },
+  'r1-distill-qwen-7b': {
+    arch: 'qwen2',
+    shape: {
+      hiddenSize: 3584, numLayers: 28, numHeads: 28, numKvHeads: 4, intermediateSize: 18944,
+      vocabSize: 152064, headDim: null, maxPositions: 131072, tied: false, reasoning: true,
+    },
+    config: { rope_theta: 10000, sliding_window: 4096, max_window_layers: 28 },
+    dtype: 'BF16',
+  },
+  'r1-distill-llama-8b': {
+    arch: 'llama',
+    shape: {
+      hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8, intermediateSize: 14336,
+      vocabSize: 128256, headDim: 128, maxPositions: 131072, tied: false, reasoning: true,
+    },
+    config: {
+      rope_scaling: { factor: 8.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    },
+    dtype: 'BF16',
+  },
+  'qwen3-8b': {
+    arch: 'qwen3',
+    shape: {
+      hiddenSize: 4096, numLayers: 36, numHeads: 32, numKvHeads: 8, intermediateSize: 12288,
+      vocabSize: 151936, headDim: 128, maxPositions: 40960, tied: false, reasoning: true,
+    },
+    dtype: 'BF16',
   },
 };
 
@@ -104,7 +156,8 @@ export function hfConfig(inputs: ConfigInputs): Record<string, unknown> {
   };
   const headDim = shape.headDim ?? shape.hiddenSize / shape.numHeads;
   const family = familyFields(inputs, headDim);
-  return Object.fromEntries(Object.entries({ ...common, ...family }).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const own = PRESETS[inputs.preset].config ?? {};
+  return Object.fromEntries(Object.entries({ ...common, ...family, ...own }).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function familyFields(inputs: ConfigInputs, headDim: number): Record<string, unknown> {
