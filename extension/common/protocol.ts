@@ -41,17 +41,18 @@ export interface AnalyzeParams {
   lastTokens?: number;
 }
 
-export type SteeringMethod = 'add' | 'ablate' | 'cap' | 'rotate';
-export const STEERING_METHODS: readonly SteeringMethod[] = ['add', 'ablate', 'cap', 'rotate'];
+/** calibrate: SEAL's −c·v at "\n\n" tokens while thinking; add and ablate: at every position; cap: the Assistant Axis's floor; rotate: Selective Steering. */
+export type SteeringMethod = 'calibrate' | 'add' | 'ablate' | 'cap' | 'rotate';
+export const STEERING_METHODS: readonly SteeringMethod[] = ['calibrate', 'add', 'ablate', 'cap', 'rotate'];
 
 /** One steering slider: a saved direction, how it steers, where, and how strongly. */
 export interface SteeringChoice {
   /** Folder of a saved direction. */
   direction: string;
   method: SteeringMethod;
-  /** Default: the direction's own layers (capping: its capping layers). */
+  /** Default: the method's own (SEAL's layer, the capping layers), else the direction's layers (steering-rule.ts). */
   layers?: number[];
-  /** add: the scale of the vector; rotate: degrees; ablate and cap: unused. */
+  /** calibrate: SEAL's c (−c·v is added); add: the scale of the vector; rotate: degrees; ablate and cap: unused. */
   strength: number;
 }
 
@@ -75,6 +76,8 @@ export interface GenerateResult {
   baseline: string | null;
   /** E.g. a direction made on other weights of the same shape. */
   warnings: string[];
+  /** What each steering choice applied, in words: layers, positions, rule (steering-rule.ts). */
+  applied: string[];
   /** Both replies analysed (SEAL classes; TTS when an answer could be found) and step-aligned. */
   comparison: TraceFile['comparison'];
 }
@@ -109,6 +112,8 @@ export interface SteeredStep {
   scale: number;
   before: StepScores;
   after: StepScores;
+  /** The same push with a random direction of the same norm: the control the real direction is read against. */
+  control: StepScores;
 }
 
 export interface BuildDirectionParams {

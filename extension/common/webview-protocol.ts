@@ -44,22 +44,18 @@ export function directionOfKind(method: DirectionMethod): string {
   return `${/^[AEIOU]/i.test(label) ? 'an' : 'a'} ${label} direction`;
 }
 
-/** The layers an Assistant-Axis direction caps at (details.capLayers); null when it records none. */
-export function capLayersOf(direction: Pick<DirectionMetadata, 'details'>): number[] | null {
-  const stored = direction.details.capLayers;
-  return Array.isArray(stored) && stored.length > 0 && stored.every((layer) => Number.isInteger(layer)) ? (stored as number[]) : null;
-}
-
 /** The one-click steering settings, offered by the Steering panel and by Steer Reply…. */
 export const STEERING_PRESETS = ['lessReflection', 'useThisStep', 'stayInPersona'] as const;
 export type SteeringPreset = (typeof STEERING_PRESETS)[number];
 
 export interface PresetInfo {
   label: string;
+  /** reply: sets the sliders for Generate / Steer Reply…; step: steers the selected step of the analysed trace (Steer this step). */
+  scope: 'reply' | 'step';
   /** The kind of direction the preset needs. */
   needs: DirectionMethod;
   method: SteeringMethod;
-  /** add: the scale of the vector; unused by cap. */
+  /** calibrate: SEAL's c; add: the scale of the vector; unused by cap. */
   strength: number;
   /** What it does, for the button's tooltip and the picker's detail. */
   description: string;
@@ -68,20 +64,23 @@ export interface PresetInfo {
 export const PRESET_INFO: Record<SteeringPreset, PresetInfo> = {
   lessReflection: {
     label: 'Less reflection (SEAL)',
+    scope: 'reply',
     needs: 'seal',
-    method: 'add',
-    strength: -1,
-    description: 'Subtract the SEAL direction (strength −1) at its layer: fewer "Wait, let me check" steps.',
+    method: 'calibrate',
+    strength: 1,
+    description: 'SEAL calibration: subtract the SEAL vector (c = 1) at its layer, only at the "\\n\\n" step-boundary tokens the model writes while thinking: fewer "Wait, let me check" steps.',
   },
   useThisStep: {
     label: 'Use this step (TrueThinking +)',
+    scope: 'step',
     needs: 'truethinking',
     method: 'add',
     strength: 1,
-    description: 'Add the TrueThinking direction (strength +1): the model relies more on its own steps.',
+    description: 'Steer this step: add the TrueThinking direction (+1) on the tokens of the step selected in the analysed trace, in the prompt pass, at ≈60% of the depth, and score the step again (with a random direction of the same norm as control).',
   },
   stayInPersona: {
     label: 'Stay in persona (cap)',
+    scope: 'reply',
     needs: 'assistant-axis',
     method: 'cap',
     strength: 0,
@@ -95,9 +94,9 @@ export interface SliderState {
   direction: string;
   enabled: boolean;
   method: SteeringMethod;
-  /** null: the direction's own layers (capping: its capping layers). */
+  /** null: the method's own layers (SEAL's layer, the capping layers), else the direction's. */
   layers: number[] | null;
-  /** add: scale of the vector; rotate: degrees; unused by ablate and cap. */
+  /** calibrate: SEAL's c; add: scale of the vector; rotate: degrees; unused by ablate and cap. */
   strength: number;
 }
 
@@ -231,17 +230,9 @@ export function steeringChoices(state: SteeringState): SteeringChoice[] {
     .map(({ direction, method, layers, strength }) => ({ direction, method, strength, ...(layers ? { layers } : {}) }));
 }
 
-/** Methods a direction can steer with: capping needs Assistant-Axis floors, rotation a Selective plane. */
-export function methodsFor(direction: Pick<DirectionMetadata, 'method'>): SteeringMethod[] {
-  const methods: SteeringMethod[] = ['add', 'ablate'];
-  if (direction.method === 'assistant-axis') methods.push('cap');
-  if (direction.method === 'selective') methods.push('rotate');
-  return methods;
-}
-
 /** The slider's range for a method: a multiple of the vector, or an angle in degrees. */
 export function strengthRange(method: SteeringMethod): { min: number; max: number; step: number; unit: string } | null {
-  if (method === 'add') return { min: -4, max: 4, step: 0.1, unit: '×' };
+  if (method === 'add' || method === 'calibrate') return { min: -4, max: 4, step: 0.1, unit: '×' };
   if (method === 'rotate') return { min: -180, max: 180, step: 5, unit: '°' };
   return null;
 }

@@ -58,7 +58,10 @@ function steeredMarkdown(results: readonly SteeredStepResult[]): string {
   let text = `**Steered on this step** — TrueThinking direction ${names}, on the step's tokens during the prompt pass\n\n`;
   text += '| | S₁₁ | S₀₁ | S₁₀ | S₀₀ | TTS |\n|:--|--:|--:|--:|--:|--:|\n';
   text += row('not steered', results[0].before);
-  for (const result of results) text += row(`${describeScale(result.scale)}, layer ${result.layer}`, result.after);
+  for (const result of results) {
+    text += row(`${describeScale(result.scale)}, layer ${result.layer}`, result.after);
+    text += row(`random direction, same norm, ${describeScale(result.scale)} (control)`, result.control);
+  }
   return `${text}\n`;
 }
 

@@ -13,6 +13,7 @@ import type { EngineClient, TraceResults } from './contracts';
 import type { DirectionStore } from './direction-store';
 import type { ModelSelection } from './model-selection';
 import { presetLayers } from './panels/steering';
+import { defaultMethodFor, describeRule, steeringRule } from '../common/steering-rule';
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
 import { generationMaxTokens, segmentation } from './settings';
 
@@ -47,12 +48,10 @@ interface SteeringPick extends vscode.QuickPickItem {
   choice?: Steering;
 }
 
-/** How a saved direction steers when no preset says otherwise, by what made it. */
-function defaultSteering(method: DirectionMethod): { method: SteeringMethod; strength: number | undefined } {
-  if (method === 'assistant-axis') return { method: 'cap', strength: undefined };
-  if (method === 'selective') return { method: 'rotate', strength: 10 };
-  if (method === 'seal') return { method: 'add', strength: -1 };
-  return { method: 'add', strength: 1 };
+/** How a saved direction steers when no preset says otherwise: its paper's rule (steering-rule.ts), else added at every position. */
+function defaultSteering(kind: DirectionMethod): { method: SteeringMethod; strength: number | undefined } {
+  const method = defaultMethodFor({ method: kind });
+  return { method, strength: method === 'cap' ? undefined : method === 'rotate' ? 10 : 1 };
 }
 
 /** Writes streamed snapshots into a document after its header, coalescing those that come while an edit is applied. */
@@ -103,11 +102,9 @@ async function openReplyEditor(title: string, header: string, column: vscode.Vie
   return { editor, writer: new ReplyWriter(document, header.length) };
 }
 
-function describeChoice(choice: SteeringChoice, name: string): string {
-  if (choice.method === 'cap') return `${name}, capped`;
-  if (choice.method === 'ablate') return `${name}, ablated`;
-  if (choice.method === 'rotate') return `${name}, rotated ${choice.strength}°`;
-  return `${name}, ${choice.strength >= 0 ? '+' : '−'}${Math.abs(choice.strength)}`;
+/** The choice as the engine applies it: direction, rule, layers, positions. */
+function describeChoice(choice: SteeringChoice, direction: LoadedDirection): string {
+  return `${direction.name}: ${describeRule(steeringRule(direction, choice))}`;
 }
 
 export function registerSteer(
@@ -120,15 +117,18 @@ export function registerSteer(
 ): void {
   async function pickSteering(): Promise<Steering | undefined> {
     const known = [...directions.all()].reverse(); // newest first
-    const numLayers = engine.state.model?.numLayers ?? null;
     const presets: SteeringPick[] = STEERING_PRESETS.flatMap((preset) => {
       const info = PRESET_INFO[preset];
       const direction = known.find((d) => d.method === info.needs);
-      if (!direction) return [];
-      const layers = presetLayers(preset, direction, numLayers) ?? undefined;
+      // A step preset steers a step of a trace (Steer this step), not a reply.
+      if (!direction || info.scope !== 'reply') return [];
+      const layers = presetLayers(preset, direction) ?? undefined;
       return [{ label: info.label, description: direction.name, detail: info.description, choice: { direction, method: info.method, layers, strength: info.method === 'cap' ? undefined : info.strength } }];
     });
-    const saved: SteeringPick[] = known.map((direction) => ({ label: direction.name, description: direction.method, detail: direction.path, choice: { direction, ...defaultSteering(direction.method) } }));
+    const saved: SteeringPick[] = known.map((direction) => {
+      const steering = defaultSteering(direction.method);
+      return { label: direction.name, description: direction.method, detail: describeRule(steeringRule(direction, { ...steering, strength: steering.strength ?? 0 })), choice: { direction, ...steering } };
+    });
     const items: SteeringPick[] = [
       ...(presets.length ? [{ label: 'Presets', kind: vscode.QuickPickItemKind.Separator }, ...presets] : []),
       ...(saved.length ? [{ label: 'Saved directions', kind: vscode.QuickPickItemKind.Separator }, ...saved] : []),
@@ -142,7 +142,7 @@ export function registerSteer(
   }
 
   async function askStrength(method: SteeringMethod, initial: number): Promise<number | undefined> {
-    const unit = method === 'rotate' ? 'angle in degrees' : 'scale of the added vector (negative subtracts it)';
+    const unit = method === 'rotate' ? 'angle in degrees' : method === 'calibrate' ? 'c of SEAL calibration (−c·v at "\\n\\n" tokens while thinking)' : 'scale of the vector added at every position (negative subtracts it)';
     const answer = await vscode.window.showInputBox({
       title: 'ThinkScope: Steer Reply (2/3)',
       prompt: `Strength: the ${unit}`,
@@ -180,7 +180,7 @@ export function registerSteer(
       if (options.direction) {
         const direction = await engine.request('describeDirection', { path: options.direction });
         await directions.noteUsed(direction);
-        chosen = { direction, method: options.method ?? 'add', strength: options.strength ?? 1 };
+        chosen = { direction, method: options.method ?? defaultSteering(direction.method).method, strength: options.strength ?? 1 };
       } else {
         const picked = await pickSteering();
         if (!picked) return undefined;
@@ -199,7 +199,7 @@ export function registerSteer(
     if (!(await models.ensureModel())) return undefined;
 
     const choice: SteeringChoice = { direction: chosen.direction.path, method: chosen.method, strength: chosen.strength ?? 0, ...(chosen.layers ? { layers: chosen.layers } : {}) };
-    const described = describeChoice(choice, chosen.direction.name);
+    const described = describeChoice(choice, chosen.direction);
     const quoted = prompt.replace(/\s+/g, ' ').trim();
     const baselineHeader = `# Baseline reply\n\n> ${quoted}\n\n`;
     const steeredHeader = `# Steered reply (${described})\n\n> ${quoted}\n\n`;

@@ -153,10 +153,10 @@ export function registerSteerStep(
       // The step may have been edited while the engine worked: then the result no longer describes it.
       const current = results.get(uri)?.steps.find((s) => s.index === step.index);
       if (current?.text === step.text) steered.add(uri, result);
-      log.info(`steered step ${step.index} of ${file.source.name} ${describeScale(scale)} at layer ${result.layer}: TTS ${result.before.tts} → ${result.after.tts}`);
+      log.info(`steered step ${step.index} of ${file.source.name} ${describeScale(scale)} at layer ${result.layer}: TTS ${result.before.tts} → ${result.after.tts}, random control → ${result.control.tts}`);
       void vscode.window
         .showInformationMessage(
-          `Step ${step.index} steered ${describeScale(scale)} along “${chosen.name}” at layer ${result.layer}: TTS ${formatScore(result.before.tts)} → ${formatScore(result.after.tts)}, S₁₁ ${formatScore(result.before.s11)} → ${formatScore(result.after.s11)}.`,
+          `Step ${step.index} steered ${describeScale(scale)} along “${chosen.name}” at layer ${result.layer}: TTS ${formatScore(result.before.tts)} → ${formatScore(result.after.tts)} (random direction of the same norm: → ${formatScore(result.control.tts)}), S₁₁ ${formatScore(result.before.s11)} → ${formatScore(result.after.s11)} (random: → ${formatScore(result.control.s11)}).`,
           'Show in Hover',
         )
         .then((answer) => answer && showInHover(uri, step));

@@ -54,14 +54,16 @@ test('a steering file changes the reply, and --compare prints the baseline and t
 
 test('presets steer with a direction of their kind: seal and assistant-cap run, mismatches and missing directions are explained', async () => {
   const seal = generateOutput('--prompt', 'Count.', '--max-tokens', '6', '--direction', join(dir, 'seal'), '--preset', 'seal', '--scale', '2', '--compare');
-  assert.match(seal, /=== steered \(SEAL calibration: −2·vector at blocks\.3\.hook_resid_pre, at "\\n\\n" tokens while thinking\) ===/);
+  assert.match(seal, /=== steered \(seal: h − 2·v \(SEAL calibration, c = 2\) at hook_resid_pre of layer 3, at the "\\n\\n" step-boundary tokens the model generates inside <think>/);
   const capped = generateOutput('--prompt', 'Count.', '--max-tokens', '6', '--direction', join(dir, 'axis'), '--preset', 'assistant-cap', '--layers', '2-3', '--compare');
-  assert.match(capped, /Assistant-Axis capping at layers 2, 3, every position/);
+  assert.match(capped, /Assistant-Axis capping\) at hook_resid_post of layers 2, 3, at every position, prompt and reply/);
 
   await assert.rejects(refused('--prompt', 'x', '--preset', 'seal'), /--preset seal steers with a SEAL \(thinkscope direction seal\) direction: give its folder with --direction DIR/);
-  await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--preset', 'truethinking'), /preset truethinking needs a truethinking direction; "assistant-axis" is a assistant-axis direction/);
+  await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--preset', 'truethinking'), /a TrueThinking direction steers the tokens of one step of a trace: use `thinkscope steer-step/);
+  await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--preset', 'seal'), /preset seal needs a seal direction; "assistant-axis" is a assistant-axis direction/);
+  await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--method', 'calibrate'), /a assistant-axis direction steers with cap, add, ablate, not calibrate/);
   await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--scale', '2'), /capping has no scale/);
-  await assert.rejects(refused('--prompt', 'x', '--preset', 'loud'), /--preset must be one of seal, truethinking, assistant-cap/);
+  await assert.rejects(refused('--prompt', 'x', '--preset', 'loud'), /--preset must be one of seal, assistant-cap/);
   await assert.rejects(refused('--prompt', 'x', '--messages', 'm.json'), /exactly one of --prompt TEXT and --messages FILE/);
   await assert.rejects(refused('--prompt', 'x', '--compare'), /--compare needs steering/);
 });

@@ -8,6 +8,7 @@ import {
   WebviewMessageType,
   dispatchMessage,
   message,
+  PRESET_INFO,
   steeringChoices,
   type HostMessages,
   type LoadedDirection,
@@ -15,7 +16,7 @@ import {
   type WebviewMessages,
 } from '../../extension/common/webview-protocol';
 import { stepsInRanges } from '../../extension/vscode/panels/editor-link';
-import { applyPreset, checkSteering, emptySteering, presetLayers, restoredPanel, syncSliders } from '../../extension/vscode/panels/steering';
+import { applyPreset, checkSteering, emptySteering, presetDirection, presetLayers, restoredPanel, syncSliders } from '../../extension/vscode/panels/steering';
 import { sampleTraceFile } from './bundle-fixtures';
 
 function direction(path: string, method: LoadedDirection['method'], layers: number[], details: Record<string, unknown> = {}): LoadedDirection {
@@ -42,28 +43,28 @@ const axis = direction('/d/axis', 'assistant-axis', ALL_LAYERS, { capLayers: [14
 const directions = [seal, trueThinking, axis];
 
 describe('steering presets', () => {
-  it('"Less reflection" subtracts the SEAL direction at the layer it was built at, and nothing else', () => {
-    const state = applyPreset('lessReflection', emptySteering(), directions, 28);
-    assert.deepEqual(steeringChoices(state), [{ direction: '/d/seal', method: 'add', layers: [20], strength: -1 }]);
+  it('"Less reflection" is SEAL calibration (c = 1) at the layer the direction was built at, and nothing else', () => {
+    const state = applyPreset('lessReflection', emptySteering(), directions);
+    assert.deepEqual(steeringChoices(state), [{ direction: '/d/seal', method: 'calibrate', layers: [20], strength: 1 }]);
     assert.equal(state.preset, 'lessReflection');
   });
 
-  it('"Use this step" adds the TrueThinking direction at 60% of the depth', () => {
-    const state = applyPreset('useThisStep', emptySteering(), directions, 28);
-    assert.deepEqual(steeringChoices(state), [{ direction: '/d/tt', method: 'add', layers: [17], strength: 1 }]);
+  it('"Use this step" steers a step of a trace, so it never sets the reply sliders', () => {
+    assert.equal(PRESET_INFO.useThisStep.scope, 'step');
+    assert.throws(() => applyPreset('useThisStep', emptySteering(), directions), /steers a step of an analysed trace, not a reply/);
+    assert.equal(presetDirection('useThisStep', directions).path, '/d/tt');
   });
 
   it('"Stay in persona" caps the Assistant Axis at its capping layers and switches the other sliders off', () => {
-    const before = applyPreset('lessReflection', emptySteering(), directions, 28);
-    const state = applyPreset('stayInPersona', before, directions, 28);
+    const before = applyPreset('lessReflection', emptySteering(), directions);
+    const state = applyPreset('stayInPersona', before, directions);
     assert.deepEqual(steeringChoices(state), [{ direction: '/d/axis', method: 'cap', layers: [14, 15, 16], strength: 0 }]);
   });
 
   it('offers each preset with the layers the panel uses, so Steer Reply steers as the panel does', () => {
-    assert.deepEqual(presetLayers('lessReflection', seal, 28), [20]);
-    assert.deepEqual(presetLayers('useThisStep', trueThinking, 28), [17]);
-    assert.deepEqual(presetLayers('stayInPersona', axis, 28), [14, 15, 16]);
-    assert.equal(presetLayers('stayInPersona', direction('/d/old-axis', 'assistant-axis', ALL_LAYERS), 28), null, 'no capping layers: the direction decides');
+    assert.deepEqual(presetLayers('lessReflection', seal), [20]);
+    assert.deepEqual(presetLayers('stayInPersona', axis), [14, 15, 16]);
+    assert.equal(presetLayers('stayInPersona', direction('/d/old-axis', 'assistant-axis', ALL_LAYERS)), null, 'no capping layers: the direction decides');
   });
 
   it('starts the panel with the configured number of tokens', () => {
@@ -72,18 +73,18 @@ describe('steering presets', () => {
   });
 
   it('names the direction a preset needs when none is loaded', () => {
-    assert.throws(() => applyPreset('stayInPersona', emptySteering(), [seal], 28), /"Stay in persona \(cap\)" needs an Assistant Axis direction: load one/);
+    assert.throws(() => applyPreset('stayInPersona', emptySteering(), [seal]), /"Stay in persona \(cap\)" needs an Assistant Axis direction: load one/);
   });
 });
 
 describe('steering state from the webview', () => {
   const synced = syncSliders(emptySteering(), directions);
 
-  it('gives each new direction one slider, off, with the method its kind steers with', () => {
+  it('gives each new direction one slider, off, with its paper\'s method (generic add for TrueThinking, which steers steps)', () => {
     assert.deepEqual(
       synced.sliders.map((s) => [s.direction, s.enabled, s.method]),
       [
-        ['/d/seal', false, 'add'],
+        ['/d/seal', false, 'calibrate'],
         ['/d/tt', false, 'add'],
         ['/d/axis', false, 'cap'],
       ],
@@ -101,7 +102,7 @@ describe('steering state from the webview', () => {
 
   it('refuses a method the direction cannot steer with, and a layer it has no vector for', () => {
     const rotate = { ...synced, sliders: [{ ...synced.sliders[0], method: 'rotate' as const }] };
-    assert.throws(() => checkSteering(rotate, directions), /direction "seal" \(seal\) cannot steer with rotate; it can with add, ablate/);
+    assert.throws(() => checkSteering(rotate, directions), /direction "seal" \(seal\) cannot steer with rotate; it can with calibrate, add, ablate/);
     const layer = { ...synced, sliders: [{ ...synced.sliders[0], layers: [40] }] };
     assert.throws(() => checkSteering(layer, directions), /has no vector for layer 40/);
     assert.throws(() => checkSteering({ ...synced, maxTokens: 0 }, directions), /max tokens must be a whole number from 1 to 8192/);

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { annotateSeal, buildSealDirection, defaultSealLayer, sealSteeringPolicy } from '../../extension/engine/analysis/seal';
+import { annotateSeal, buildSealDirection, defaultSealLayer } from '../../extension/engine/analysis/seal';
+import { generationSteering } from '../../extension/engine/directions/steering-methods';
+import type { StepContext } from '../../extension/engine/runtime/generate';
+import type { Steering } from '../../extension/engine/runtime/decoder-session';
 import { thinkingPrompt } from '../../extension/engine/analysis/trace-steps';
 import { chatPromptIds } from '../../extension/engine/chat-prompt';
 import { generate } from '../../extension/engine/runtime/generate';
@@ -112,6 +115,14 @@ test('each analyzed step gets its keyword class, the matched keyword, and its la
   assert.ok(withoutDirection.steps.every((s) => s.latentScore === null && s.sealClass !== null));
 });
 
+/** SEAL calibration as every front end gets it: a per-token policy, and no steering in the prompt pass. */
+function calibration(promptIds: number[], c: number): (step: StepContext) => Steering | undefined {
+  const made = generationSteering(model, promptIds, [{ direction, choice: { method: 'calibrate', strength: c } }]);
+  assert.equal(made.promptSteering, undefined, 'the prompt pass is never steered');
+  assert.equal(typeof made.steering, 'function');
+  return made.steering as (step: StepContext) => Steering | undefined;
+}
+
 test('calibrated generation edits exactly the "\\n\\n" tokens inside the thinking, by −c·vector, decided token by token', async () => {
   const tokenizer = model.tokenizer;
   const hook = `blocks.${layer}.hook_resid_pre`;
@@ -126,7 +137,7 @@ test('calibrated generation edits exactly the "\\n\\n" tokens inside the thinkin
   assert.ok(script.slice(end).some((id) => tokenizer.stepBoundaryIds.has(id)), 'the reply has blank lines, which must stay unsteered');
 
   // Feed the script one token at a time, as generate does, asking the policy at every step.
-  const { policy } = sealSteeringPolicy(model, promptIds, { direction, scale: c });
+  const policy = calibration(promptIds, c);
   let cache = (await model.session.forward({ ids: promptIds, logits: 'none' })).cache;
   const steeredRows: Float32Array[] = [];
   for (let i = 0; i < script.length; i++) {
@@ -151,7 +162,7 @@ test('through generate, the positions that changed are exactly the thinking boun
   const hook = `blocks.${layer}.hook_resid_pre`;
   const H = model.spec.hiddenSize;
   const promptIds = chatPromptIds(tokenizer, [{ role: 'user', content: 'Count to ten.' }]);
-  const { policy } = sealSteeringPolicy(model, promptIds, { direction, scale: 1 });
+  const policy = calibration(promptIds, 1);
   const rows: Float32Array[] = [];
   const ids: number[] = [];
   for await (const token of generate(model.session, promptIds, { maxTokens: 24, steering: policy, capture: [hook] })) {
@@ -173,7 +184,7 @@ test('through generate, the positions that changed are exactly the thinking boun
 
 test('wrong directions, a model without thinking tokens and cancellation get clear messages', async () => {
   const notSeal = { ...direction, meta: { ...direction.meta, method: 'assistant-axis' as const } };
-  assert.throws(() => sealSteeringPolicy(model, [1], { direction: notSeal }), /needs a SEAL direction/);
+  assert.throws(() => generationSteering(model, [1], [{ direction: notSeal, choice: { method: 'calibrate', strength: 1 } }]), /needs a SEAL direction/);
   const controller = new AbortController();
   controller.abort();
   const trace = { name: 'x', trace: parseTrace(traceJson(TRACES[0].question, TRACES[0].steps), { fileName: 'x.json' }) };

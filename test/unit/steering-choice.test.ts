@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIRECTION_SCHEMA_ID, DirectionError, type Direction } from '../../extension/common/direction';
 import type { SteeringChoice } from '../../extension/common/protocol';
-import { interventionsForChoice } from '../../extension/engine/directions/presets';
+import { interventionsForChoice } from '../../extension/engine/directions/steering-methods';
+import { describeRule, steeringRule } from '../../extension/common/steering-rule';
 
 const direction: Direction = {
   meta: { schema: DIRECTION_SCHEMA_ID, name: 'd', method: 'custom', hook: 'hook_resid_pre', layers: [1, 2], hiddenSize: 2, model: null, counts: {}, signConvention: '', createdAt: '', details: {} },
@@ -18,7 +19,7 @@ test('a steering slider adds or ablates at the direction\'s hook of each chosen 
 
 test('an unknown steering method (from a client over the protocol) is refused by name', () => {
   const choice = { method: 'push', strength: 1 } as unknown as SteeringChoice;
-  assert.throws(() => interventionsForChoice(direction, choice), (e: Error) => e instanceof DirectionError && e.message === 'unknown steering method "push": expected one of add, ablate, cap, rotate');
+  assert.throws(() => interventionsForChoice(direction, choice), (e: Error) => e instanceof DirectionError && e.message === 'unknown steering method "push": expected one of calibrate, add, ablate, cap, rotate');
 });
 
 const meta = direction.meta;
@@ -47,4 +48,17 @@ test('a cap slider floors the Assistant Axis at its capping layers unless layers
   ]);
   assert.deepEqual(interventionsForChoice(axis, { method: 'cap', strength: 0, layers: [1, 2] }).map((i) => i.kind === 'cap' && i.min), [0.5, -1]);
   assert.throws(() => interventionsForChoice(direction, { method: 'cap', strength: 0 }), /this needs an Assistant-Axis direction/);
+});
+
+test('SEAL calibration subtracts c·v at the layer the direction was built at, and only a SEAL direction calibrates', () => {
+  const seal: Direction = { ...direction, meta: { ...meta, method: 'seal', details: { layer: 2 } } };
+  assert.deepEqual(interventionsForChoice(seal, { method: 'calibrate', strength: 1.5 }), [
+    { hook: 'blocks.2.hook_resid_pre', kind: 'add', vector: new Float32Array([0, 1]), scale: -1.5, positions: 'all' },
+  ]);
+  assert.throws(() => interventionsForChoice(direction, { method: 'calibrate', strength: 1 }), /SEAL calibration needs a SEAL direction/);
+  assert.equal(
+    describeRule(steeringRule(seal.meta, { method: 'calibrate', strength: 1.5 })),
+    'h − 1.5·v (SEAL calibration, c = 1.5) at hook_resid_pre of layer 2, at the "\\n\\n" step-boundary tokens the model generates inside <think> (not the prompt, not after </think>)',
+  );
+  assert.equal(describeRule(steeringRule(meta, { method: 'add', strength: 2 })), 'h + 2·v (added at every position) at hook_resid_pre of layers 1, 2, at every position, prompt and reply');
 });

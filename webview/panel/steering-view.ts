@@ -7,9 +7,7 @@ import {
   MAX_TOKENS_LIMIT,
   PRESET_INFO,
   STEERING_PRESETS,
-  capLayersOf,
   isValidMaxTokens,
-  methodsFor,
   strengthRange,
   type LoadedDirection,
   type PanelState,
@@ -17,6 +15,7 @@ import {
   type SteeringPreset,
   type SteeringState,
 } from '../../extension/common/webview-protocol';
+import { choiceLayers, describeRule, methodsFor, steeringRule } from '../../extension/common/steering-rule';
 import { emptyState, h, section, toolkit, traceText } from './dom';
 
 export interface SteeringActions {
@@ -28,9 +27,10 @@ export interface SteeringActions {
   applyPreset(preset: SteeringPreset): void;
 }
 
-const METHOD_LABELS: Record<SteeringMethod, string> = { add: 'add', ablate: 'ablate', cap: 'cap at τ', rotate: 'rotate' };
+const METHOD_LABELS: Record<SteeringMethod, string> = { calibrate: 'SEAL calibration', add: 'add at every position', ablate: 'ablate at every position', cap: 'cap at τ', rotate: 'rotate' };
 const METHOD_HELP: Record<SteeringMethod, string> = {
-  add: 'Add the direction times the strength (negative pushes away from it)',
+  calibrate: 'SEAL: subtract c times the vector at the SEAL layer, only at the "\\n\\n" step-boundary tokens the model writes while thinking',
+  add: 'Add the direction times the strength at every position, prompt and reply (negative pushes away from it)',
   ablate: 'Remove the direction from the activations',
   cap: 'Lift activations whose projection falls below the floor τ back to it',
   rotate: 'Rotate activations in the direction\'s plane by the angle',
@@ -48,16 +48,16 @@ function strengthText(slider: SliderState): string {
   return slider.method === 'rotate' ? `${formatNumber(slider.strength, 0)}°` : `${slider.strength >= 0 ? '+' : '−'}${formatNumber(Math.abs(slider.strength), 1)}×`;
 }
 
-/** What Generate will ask for, in one line. */
+/** What Generate will apply, exactly: per switched-on direction its rule, hook points, layers and positions. */
 function steeringSummary(steering: SteeringState, directions: readonly LoadedDirection[]): string {
   const on = steering.sliders.filter((s) => s.enabled);
   if (on.length === 0) return 'No direction is switched on: the steered reply will be unsteered.';
-  const name = (path: string) => directions.find((d) => d.path === path)?.name ?? path;
   const describe = (s: SliderState) => {
-    const strength = strengthRange(s.method) ? ` ${strengthText(s)}` : '';
-    return `${traceText(name(s.direction))}: ${METHOD_LABELS[s.method]}${strength}${s.layers ? ` at layer ${s.layers.join(', ')}` : ''}`;
+    const direction = directions.find((d) => d.path === s.direction);
+    if (!direction) return traceText(s.direction);
+    return `${traceText(direction.name)}: ${describeRule(steeringRule(direction, { method: s.method, layers: s.layers ?? undefined, strength: s.strength }))}`;
   };
-  return `Steering: ${on.map(describe).join('; ')}`;
+  return `Will apply: ${on.map(describe).join('; ')}`;
 }
 
 export function renderSteeringControls(root: HTMLElement, state: PanelState, running: boolean, actions: SteeringActions): void {
@@ -90,7 +90,13 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
     button.addEventListener('click', () => actions.applyPreset(preset));
     presets.append(button);
   }
-  root.append(section('Presets', presets, h('p', { class: 'ts-hint' }, 'A preset switches on one direction, sets its method, layers and strength, and switches the others off.')));
+  root.append(
+    section(
+      'Presets',
+      presets,
+      h('p', { class: 'ts-hint' }, 'A reply preset switches on one direction with its paper\'s rule and switches the others off; "Use this step" steers the step selected in the analysed trace.'),
+    ),
+  );
 
   // Sliders
   const list = h('div', { class: 'ts-sliders' });
@@ -156,8 +162,9 @@ function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () 
   const remove = toolkit('vscode-button', { appearance: 'icon', title: `Remove ${name} from the list`, 'aria-label': `Remove ${name}` }, '✕');
 
   const fillLayers = () => {
-    const own = slider.method === 'cap' ? (capLayersOf(direction) ?? direction.layers) : direction.layers;
-    layer.replaceChildren(toolkit('vscode-option', { value: '', selected: slider.layers === null }, `${slider.method === 'cap' ? 'capping layers' : 'its layers'} (${layerSpan(own)})`));
+    const own = choiceLayers(direction, { method: slider.method });
+    const ownName = slider.method === 'cap' ? 'capping layers' : slider.method === 'calibrate' ? 'SEAL layer' : 'its layers';
+    layer.replaceChildren(toolkit('vscode-option', { value: '', selected: slider.layers === null }, `${ownName} (${layerSpan(own)})`));
     for (const l of direction.layers) {
       layer.append(toolkit('vscode-option', { value: String(l), selected: slider.layers?.length === 1 && slider.layers[0] === l }, `layer ${l}`));
     }

@@ -1,17 +1,24 @@
 // `thinkscope generate`: streams a reply to a prompt or a conversation, optionally steered by a
-// steering file or a saved direction (presets seal | truethinking | assistant-cap), and with
-// --compare streams the unsteered baseline first, then the steered reply.
+// steering file or a saved direction (by its paper's rule, or --method), and with --compare streams
+// the unsteered baseline first, then the steered reply.
 
 import { readFile } from 'node:fs/promises';
 import type { ChatMessage } from '../../engine/checkpoint/tokenizer';
 import { chatPromptIds } from '../../engine/chat-prompt';
-import { PRESETS, steeringFromDirection, type Preset } from '../../engine/directions/presets';
+import { generationSteering } from '../../engine/directions/steering-methods';
+import { STEERING_METHODS, type SteeringMethod } from '../../common/protocol';
+import { defaultMethodFor, methodsFor } from '../../common/steering-rule';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Model } from '../../engine/model';
 import { generate, type GenerateOptions } from '../../engine/runtime/generate';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command } from '../command';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
+
+/** The presets: a direction's kind and the method its paper steers with. */
+const PRESETS = { seal: { needs: 'seal', method: 'calibrate' }, 'assistant-cap': { needs: 'assistant-axis', method: 'cap' } } as const;
+type Preset = keyof typeof PRESETS;
+const PRESET_NAMES = Object.keys(PRESETS) as Preset[];
 
 export async function readMessages(path: string): Promise<ChatMessage[]> {
   let json: unknown;
@@ -68,17 +75,18 @@ async function stream(model: Model, promptIds: number[], options: GenerateOption
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'Stream a reply, optionally steered by a steering file or a saved direction; --compare also streams the baseline.',
-  usage: 'generate --model DIR (--prompt TEXT | --messages FILE) [--steer FILE | --direction DIR [--preset seal|truethinking|assistant-cap]] [--scale X] [--compare]',
+  usage: 'generate --model DIR (--prompt TEXT | --messages FILE) [--steer FILE | --direction DIR [--preset seal|assistant-cap] [--method M]] [--scale X] [--compare]',
   options: {
     model: { type: 'string', description: 'Hugging Face checkpoint folder', valueName: 'DIR' },
     prompt: { type: 'string', description: 'the user message', valueName: 'TEXT' },
     system: { type: 'string', description: 'a system message before --prompt', valueName: 'TEXT' },
     messages: { type: 'string', description: 'a conversation as JSON [{"role", "content"}, ...]; the reply continues it', valueName: 'FILE' },
     steer: { type: 'string', description: 'steering file {"interventions": [...]} applied at every position', valueName: 'FILE' },
-    preset: { type: 'string', description: `${PRESETS.join(' | ')}: steer with --direction made by that method (seal: −c·v at "\\n\\n" tokens while thinking; truethinking: +c·v while thinking; assistant-cap: floor caps)`, valueName: 'NAME' },
-    direction: { type: 'string', description: 'a saved direction folder (from `thinkscope direction ...`); without --preset its method decides how it steers', valueName: 'DIR' },
-    scale: { type: 'string', description: 'strength c (SEAL adds −c·v; other additions +c·v)', valueName: 'X' },
-    layer: { type: 'string', description: 'the layer of seal/truethinking steering (default: the direction\'s own / ≈60% of depth)', valueName: 'N' },
+    preset: { type: 'string', description: `${PRESET_NAMES.join(' | ')}: the --direction must be of that kind (seal: −c·v at "\\n\\n" tokens while thinking, at the SEAL layer; assistant-cap: floor caps at the capping layers)`, valueName: 'NAME' },
+    direction: { type: 'string', description: 'a saved direction folder (from `thinkscope direction ...`); it steers by its paper\'s rule unless --method says otherwise', valueName: 'DIR' },
+    method: { type: 'string', description: `${STEERING_METHODS.join(' | ')}: calibrate = SEAL's rule, cap = Assistant-Axis floor, rotate = Selective Steering, add/ablate = at every position`, valueName: 'M' },
+    scale: { type: 'string', description: 'strength c (calibrate adds −c·v at "\\n\\n" tokens; add adds +c·v everywhere)', valueName: 'X' },
+    layer: { type: 'string', description: 'one layer to steer at (default: the method\'s own, e.g. the SEAL layer)', valueName: 'N' },
     layers: { type: 'string', description: 'capping layers, or the layers an added direction uses, e.g. 20-24', valueName: 'LIST' },
     degrees: { type: 'string', description: 'rotation angle for a Selective Steering direction', valueName: 'θ' },
     compare: { type: 'boolean', description: 'stream the unsteered reply first, then the steered one' },
@@ -95,11 +103,17 @@ export const generateCommand: Command = {
     if (values.system !== undefined && values.messages !== undefined) throw new UsageError('--system goes with --prompt; put the system message in the --messages file');
     if (values.steer !== undefined && (values.direction !== undefined || values.preset !== undefined)) throw new UsageError('give either --steer FILE or --direction DIR (with an optional --preset), not both');
     const preset = values.preset as Preset | undefined;
-    if (preset !== undefined && !PRESETS.includes(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}; got "${preset}"`);
+    if (preset === ('truethinking' as Preset)) {
+      throw new UsageError('a TrueThinking direction steers the tokens of one step of a trace: use `thinkscope steer-step TRACE --direction DIR --step N` (or --method add to add it at every position of a reply)');
+    }
+    if (preset !== undefined && !PRESET_NAMES.includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}; got "${preset}"`);
     if (preset !== undefined && values.direction === undefined) {
-      const kind = { seal: 'SEAL (thinkscope direction seal)', truethinking: 'TrueThinking (thinkscope direction truethinking)', 'assistant-cap': 'Assistant-Axis (thinkscope direction assistant-axis)' }[preset];
+      const kind = { seal: 'SEAL (thinkscope direction seal)', 'assistant-cap': 'Assistant-Axis (thinkscope direction assistant-axis)' }[preset];
       throw new UsageError(`--preset ${preset} steers with a ${kind} direction: give its folder with --direction DIR`);
     }
+    const method = values.method as SteeringMethod | undefined;
+    if (method !== undefined && !STEERING_METHODS.includes(method)) throw new UsageError(`--method must be one of ${STEERING_METHODS.join(', ')}; got "${method}"`);
+    if (method !== undefined && values.direction === undefined) throw new UsageError('--method needs a direction: --direction DIR');
     if (values.compare && values.steer === undefined && values.direction === undefined) throw new UsageError('--compare needs steering to compare against: --steer FILE or --direction DIR');
     const messages: ChatMessage[] =
       values.messages !== undefined
@@ -119,30 +133,38 @@ export const generateCommand: Command = {
       const promptIds = chatPromptIds(model.tokenizer, messages);
       const base: GenerateOptions = { ...sampling, stopTokens: model.tokenizer.eosIds, signal };
       let steered: GenerateOptions | null = null;
-      let description = '';
+      let described = '';
       if (values.steer !== undefined) {
         steered = { ...base, steering: model.session.compileSteering(await loadSteeringFile(String(values.steer))) };
-        description = `steering file ${values.steer}`;
+        described = `steering file ${values.steer}`;
       } else if (values.direction !== undefined) {
         const { direction, warnings } = await loadDirectionFor(String(values.direction), model.fingerprint);
         for (const warning of warnings) console.error(`warning: ${warning}`);
-        const made = steeringFromDirection(model, direction, promptIds, {
-          preset,
-          scale: optionalNumber(values, 'scale'),
-          layer: optionalInteger(values, 'layer'),
-          layers: values.layers === undefined ? undefined : parseLayerList(String(values.layers), 'layers'),
-          degrees: optionalNumber(values, 'degrees'),
-        });
-        steered = { ...base, steering: made.steering };
-        description = made.description;
+        if (preset && direction.meta.method !== PRESETS[preset].needs) {
+          throw new UsageError(`preset ${preset} needs a ${PRESETS[preset].needs} direction; "${direction.meta.name}" is a ${direction.meta.method} direction`);
+        }
+        if (method === undefined && direction.meta.method === 'truethinking') {
+          throw new UsageError('a TrueThinking direction steers the tokens of one step of a trace: use `thinkscope steer-step TRACE --direction DIR --step N` (or --method add to add it at every position of the reply)');
+        }
+        const chosen = method ?? (preset ? PRESETS[preset].method : defaultMethodFor(direction.meta));
+        if (!methodsFor(direction.meta).includes(chosen)) throw new UsageError(`a ${direction.meta.method} direction steers with ${methodsFor(direction.meta).join(', ')}, not ${chosen}`);
+        const scale = optionalNumber(values, 'scale');
+        const degrees = optionalNumber(values, 'degrees');
+        if (chosen === 'cap' && scale !== undefined) throw new UsageError('capping has no scale: it lifts activations to the floor τ of each layer (choose layers with --layers)');
+        if (chosen === 'rotate' && degrees === undefined) throw new UsageError('a Selective Steering direction rotates: give the angle with --degrees');
+        const layer = optionalInteger(values, 'layer');
+        const layers = values.layers === undefined ? (layer === undefined ? undefined : [layer]) : parseLayerList(String(values.layers), 'layers');
+        const made = generationSteering(model, promptIds, [{ direction, choice: { method: chosen, strength: chosen === 'rotate' ? degrees! : (scale ?? 1), layers } }]);
+        steered = { ...base, steering: made.steering, promptSteering: made.promptSteering };
+        described = made.applied.join('; ');
       }
       if (values.compare) {
         console.log('=== baseline ===');
         await stream(model, promptIds, base, process.stdout);
-        console.log(`=== steered (${description}) ===`);
+        console.log(`=== steered (${described}) ===`);
         await stream(model, promptIds, steered!, process.stdout);
       } else {
-        if (steered) console.error(`steering: ${description}`);
+        if (steered) console.error(`steering: ${described}`);
         await stream(model, promptIds, steered ?? base, process.stdout);
       }
     } finally {

@@ -57,6 +57,8 @@ export const steerStepCommand: Command = {
       console.log(`${''.padEnd(9)}${['S11', 'S01', 'S10', 'S00', 'TTS'].map((h) => h.padStart(11)).join('')}`);
       console.log(row('before', result.before));
       console.log(row('steered', result.after));
+      console.log(row('random', result.control));
+      console.log('random: a random direction of the same norm, pushed the same way (control)');
     } finally {
       bar.done();
       await model.close();

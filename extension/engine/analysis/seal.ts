@@ -1,17 +1,17 @@
 // SEAL on the engine (algorithms.md §2): the latent view of each step (the hidden state at the token
 // before it, hook_resid_pre at a chosen layer, projected on the SEAL vector), the SEAL vector from a
-// set of traces, and calibrated generation: −c·vector added at step-boundary ("\n\n") tokens, only
-// while the model is thinking, decided token by token.
+// set of traces, and whether a generated token is inside the thinking (calibration's gate; the rule
+// itself is steering-methods.ts's).
 
 import { DIRECTION_SCHEMA_ID, DirectionError, vectorAt, type Direction } from '../../common/direction';
 import type { StepAnnotation } from '../../common/bundle/trace-file';
 import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealKeywords } from '../../common/analysis/seal';
 import { dot, normalize } from '../../common/analysis/stats';
+import { sealLayerOf } from '../../common/steering-rule';
 import type { ParsedTrace, SealClass } from '../../common/trace/types';
 import { layerHooks, scanActivations } from '../directions/activations';
 import type { TextTokenizer } from '../checkpoint/tokenizer';
 import type { Model } from '../model';
-import type { Steering } from '../runtime/decoder-session';
 import type { StepContext } from '../runtime/generate';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 import { segmentThinking, thinkingPrompt, thinkingWithSteps, tokenSpans, type TraceThinking } from './trace-steps';
@@ -185,7 +185,7 @@ export async function annotateSeal(model: Model | null, trace: ParsedTrace, step
   if (!model) throw new DirectionError('the SEAL latent view runs the model: load a model to use a SEAL direction');
   if (direction.meta.method !== 'seal') throw new DirectionError(`direction "${direction.meta.name}" is a ${direction.meta.method} direction; the latent view needs a SEAL direction`);
   if (direction.meta.hook !== 'hook_resid_pre') throw new DirectionError(`SEAL direction "${direction.meta.name}" is at ${direction.meta.hook}; expected hook_resid_pre`);
-  const layer = options.layer ?? sealLayerOf(direction, model.spec.numLayers);
+  const layer = options.layer ?? sealLayerOf(direction.meta);
   const vector = vectorAt(direction, layer);
   if (!vector.some((x) => x !== 0)) throw new DirectionError(`SEAL direction "${direction.meta.name}" is zero at layer ${layer}: choose another layer`);
   const unit = normalize(vector);
@@ -224,50 +224,8 @@ export async function annotateSeal(model: Model | null, trace: ParsedTrace, step
   return { steps: annotated, agreement: { layer, threshold, scored, agreeing, rate: scored > 0 && threshold !== null ? agreeing / scored : null } };
 }
 
-function sealLayerOf(direction: Direction, numLayers: number): number {
-  const stored = direction.meta.details.layer;
-  if (typeof stored === 'number' && direction.meta.layers.includes(stored)) return stored;
-  const fallback = defaultSealLayer(numLayers);
-  return direction.meta.layers.includes(fallback) ? fallback : direction.meta.layers[Math.floor(direction.meta.layers.length / 2)];
-}
 
-// ---- calibrated generation ----
-
-export interface SealSteeringOptions {
-  direction: Direction;
-  /** Default: the direction's own layer. */
-  layer?: number;
-  /** c in −c·vector (default 1, the paper's coefficient −1.0). */
-  scale?: number;
-}
-
-export interface SealPolicy {
-  hook: string;
-  /** For `generate`'s `steering`: steering for a step whose input token is a "\n\n" token inside the thinking, else none. */
-  policy: (step: StepContext) => Steering | undefined;
-}
-
-/**
- * The per-token SEAL policy for a reply to `promptIds`. Thinking is on when the prompt leaves a
- * `<think>` open, turns on at a generated `<think>` and off at `</think>`; the prompt pass itself
- * is never steered.
- */
-export function sealSteeringPolicy(model: Model, promptIds: readonly number[], options: SealSteeringOptions): SealPolicy {
-  const { direction } = options;
-  const { tokenizer } = model;
-  if (direction.meta.method !== 'seal') throw new DirectionError(`direction "${direction.meta.name}" is a ${direction.meta.method} direction; SEAL calibration needs a SEAL direction`);
-  if (tokenizer.thinkStartId === null || tokenizer.thinkEndId === null) {
-    throw new DirectionError('this model has no <think>/</think> tokens: SEAL calibrates only the thinking, so there is nothing to steer');
-  }
-  const layer = options.layer ?? sealLayerOf(direction, model.spec.numLayers);
-  const scale = options.scale ?? 1;
-  if (!Number.isFinite(scale)) throw new DirectionError(`SEAL scale must be a finite number, got ${scale}`);
-  const hook = `blocks.${layer}.${direction.meta.hook}`;
-  const steering = model.session.compileSteering([{ hook, kind: 'add', vector: vectorAt(direction, layer), scale: -scale, positions: 'all' }]);
-  const thinking = thinkingTracker(model.tokenizer, promptIds);
-  const boundary = tokenizer.stepBoundaryIds;
-  return { hook, policy: (step) => (thinking(step) && boundary.has(step.inputToken) ? steering : undefined) };
-}
+// ---- thinking during generation ----
 
 /**
  * Whether the model is thinking at each generated step: on when the prompt leaves `<think>` open,

@@ -6,11 +6,10 @@ import { version } from '../../../package.json';
 import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineRequests, type GenerateParams, type ModelInfo, type RequestMethod } from '../../common/protocol';
 import type { RequestContext } from '../../common/rpc';
 import type { Precision } from '../../common/precision';
-import type { Intervention } from '../../common/steering-plan';
 import { memoryBudgetFromMib } from '../runtime/memory-budget';
 import { Model } from '../model';
 import { loadDirection, loadDirectionFor } from '../directions/store';
-import { interventionsForChoice } from '../directions/presets';
+import { generationSteering, type ResolvedChoice } from '../directions/steering-methods';
 import { generateBatch } from '../runtime/generate';
 import { requestProgress } from '../runtime/progress';
 import { chatPromptIds } from '../chat-prompt';
@@ -53,15 +52,15 @@ export class EngineService {
     return this.model;
   }
 
-  private async steeringFor(model: Model, choices: GenerateParams['steering']): Promise<{ interventions: Intervention[]; warnings: string[] }> {
-    const interventions: Intervention[] = [];
+  private async directionsFor(model: Model, choices: GenerateParams['steering']): Promise<{ resolved: ResolvedChoice[]; warnings: string[] }> {
+    const resolved: ResolvedChoice[] = [];
     const warnings: string[] = [];
-    for (const choice of choices) {
-      const fitted = await loadDirectionFor(choice.direction, model.fingerprint);
-      interventions.push(...interventionsForChoice(fitted.direction, choice));
+    for (const { direction: path, ...choice } of choices) {
+      const fitted = await loadDirectionFor(path, model.fingerprint);
+      resolved.push({ direction: fitted.direction, choice });
       warnings.push(...fitted.warnings);
     }
-    return { interventions, warnings };
+    return { resolved, warnings };
   }
 
   private readonly handlers: Handlers = {
@@ -95,8 +94,8 @@ export class EngineService {
       const model = this.requireModel();
       const { tokenizer } = model;
       const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []));
-      const { interventions, warnings } = await this.steeringFor(model, params.steering);
-      const steering = model.session.compileSteering(interventions);
+      const { resolved, warnings } = await this.directionsFor(model, params.steering);
+      const { steering, promptSteering, applied } = generationSteering(model, ids, resolved);
       // With compare, the baseline and the steered reply decode together as a batch of two.
       const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
       const replies: Record<string, string> = {};
@@ -104,7 +103,7 @@ export class EngineService {
       for await (const { reply, token } of generateBatch(
         model.session,
         ids,
-        streams.map((stream) => ({ steering: stream === 'steered' ? steering : undefined, seed: params.seed })),
+        streams.map((stream) => (stream === 'steered' ? { steering, promptSteering, seed: params.seed } : { seed: params.seed })),
         { maxTokens: params.maxTokens, temperature: params.temperature, topP: params.topP, topK: params.topK, stopTokens: tokenizer.eosIds, signal: context.signal },
       )) {
         const stream = streams[reply];
@@ -117,6 +116,7 @@ export class EngineService {
         steered: replies.steered ?? '',
         baseline,
         warnings,
+        applied,
         comparison: baseline === null ? null : compareReplies(params.prompt ?? params.messages?.at(-1)?.content ?? '', baseline, replies.steered ?? '', params.segmentation ?? 'paragraph'),
       };
     },

@@ -7,10 +7,12 @@ import type { EngineNotifications, GenerateResult, NotificationMethod } from '..
 import {
   HostMessageType,
   PANEL_VIEW_TYPE,
+  PRESET_INFO,
   WebviewMessageType,
   dispatchMessage,
   message,
   type HostMessages,
+  type LoadedDirection,
   type MessageHandlers,
   type PanelState,
   type PanelView,
@@ -23,7 +25,8 @@ import type { DirectionStore } from '../direction-store';
 import { configuredModelPath, generationMaxTokens, loadModelParams, segmentation } from '../settings';
 import { stepsInRanges } from './editor-link';
 import { panelHtml, panelOptions } from './html';
-import { applyPreset, checkSteering, emptySteering, syncSliders, type RestoredPanel } from './steering';
+import { applyPreset, checkSteering, emptySteering, presetDirection, syncSliders, type RestoredPanel } from './steering';
+import { Commands } from '../command-ids';
 
 export interface PanelDependencies {
   extensionUri: vscode.Uri;
@@ -207,7 +210,8 @@ export class ThinkScopePanel {
     loadDirection: () => this.reportFailure(this.loadDirection()),
     removeDirection: ({ path }) => this.reportFailure(this.deps.directions.remove(path)),
     applyPreset: ({ preset }) => {
-      this.update({ steering: applyPreset(preset, this.state.steering, this.state.directions, this.state.model?.numLayers ?? null) });
+      if (PRESET_INFO[preset].scope === 'step') this.steerSelectedStep(presetDirection(preset, this.state.directions), PRESET_INFO[preset].strength);
+      else this.update({ steering: applyPreset(preset, this.state.steering, this.state.directions) });
     },
     rendered: ({ report }) => {
       this.lastReport = report;
@@ -225,6 +229,15 @@ export class ThinkScopePanel {
 
   private reportFailure(work: Promise<void>): void {
     work.catch(showFailure);
+  }
+
+  /** TrueThinking's rule: push the selected step of the shown trace on its tokens and score it again (Steer this step). */
+  private steerSelectedStep(direction: LoadedDirection, scale: number): void {
+    const trace = this.state.trace;
+    if (!trace) throw new Error('"Use this step" steers a step of an analysed trace: open one and analyse it with the True Thinking Score');
+    const step = this.selection[0];
+    if (step === undefined) throw new Error('"Use this step" steers the selected step: put the cursor in a step of the analysed trace');
+    void vscode.commands.executeCommand(Commands.steerStep, { uri: trace.uri, step, direction: direction.path, scale });
   }
 
   /** Selects a step's text in its document and scrolls it into view. */

@@ -8,9 +8,7 @@ import {
   MAX_TOKENS_LIMIT,
   PANEL_VIEWS,
   PRESET_INFO,
-  capLayersOf,
   isValidMaxTokens,
-  methodsFor,
   strengthRange,
   type LoadedDirection,
   type PanelView,
@@ -20,16 +18,15 @@ import {
   type SteeringPreset,
   type SteeringState,
 } from '../../common/webview-protocol';
+import { capLayersOf, defaultMethodFor, methodsFor, sealLayerOf } from '../../common/steering-rule';
 
 export function emptySteering(maxTokens = DEFAULT_MAX_TOKENS): SteeringState {
   return { sliders: [], prompt: '', maxTokens, compare: true, preset: null };
 }
 
-/** A new direction's slider: off, with the method its kind steers best with and no strength. */
+/** A new direction's slider: off, with its paper's method (SEAL calibration, capping, rotation; else add) and no strength. */
 function defaultSlider(direction: LoadedDirection): SliderState {
-  const methods = methodsFor(direction);
-  const method = methods.includes('cap') ? 'cap' : methods.includes('rotate') ? 'rotate' : 'add';
-  return { direction: direction.path, enabled: false, method, layers: null, strength: 0 };
+  return { direction: direction.path, enabled: false, method: defaultMethodFor(direction), layers: null, strength: 0 };
 }
 
 /** One slider per loaded direction, in the directions' order, keeping what the user had set. */
@@ -38,39 +35,31 @@ export function syncSliders(steering: SteeringState, directions: LoadedDirection
   return { ...steering, sliders: directions.map((direction) => byPath.get(direction.path) ?? defaultSlider(direction)) };
 }
 
-/** The layer SEAL steering applies at: the one the direction was built at (details.layer). */
-export function sealLayer(direction: LoadedDirection): number {
-  const stored = direction.details.layer;
-  if (typeof stored === 'number' && direction.layers.includes(stored)) return stored;
-  return direction.layers[Math.floor(direction.layers.length / 2)];
-}
-
-/** TrueThinking steering's layer: ≈ 60% of the depth (the paper's best layers are 15–22 of 28). */
-function trueThinkingLayer(direction: LoadedDirection, numLayers: number | null): number {
-  const depth = numLayers ?? direction.model?.numLayers ?? direction.layers.length;
-  const wanted = Math.min(depth - 1, Math.round(0.6 * depth));
-  if (direction.layers.includes(wanted)) return wanted;
-  return direction.layers.reduce((best, layer) => (Math.abs(layer - wanted) < Math.abs(best - wanted) ? layer : best), direction.layers[0]);
-}
-
-/** The layers a preset steers its direction at; null: the direction's own (capping: its capping layers). */
-export function presetLayers(preset: SteeringPreset, direction: LoadedDirection, numLayers: number | null): number[] | null {
-  if (preset === 'lessReflection') return [sealLayer(direction)];
-  if (preset === 'useThisStep') return [trueThinkingLayer(direction, numLayers)];
+/** The layers a reply preset steers its direction at; null: the method's own (capping: its capping layers). */
+export function presetLayers(preset: SteeringPreset, direction: LoadedDirection): number[] | null {
+  if (preset === 'lessReflection') return [sealLayerOf(direction)];
   return capLayersOf(direction);
+}
+
+/** The loaded direction a preset uses (the first of its kind); throws when there is none. */
+export function presetDirection(preset: SteeringPreset, directions: readonly LoadedDirection[]): LoadedDirection {
+  const info = PRESET_INFO[preset];
+  const direction = directions.find((d) => d.method === info.needs);
+  if (!direction) {
+    throw new Error(`"${info.label}" needs ${directionOfKind(info.needs)}: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
+  }
+  return direction;
 }
 
 /**
  * The steering a preset asks for: its direction on, set as the preset says, every other slider off.
  * Throws when no loaded direction is of the kind the preset needs.
  */
-export function applyPreset(preset: SteeringPreset, steering: SteeringState, directions: LoadedDirection[], numLayers: number | null): SteeringState {
+export function applyPreset(preset: SteeringPreset, steering: SteeringState, directions: LoadedDirection[]): SteeringState {
   const info = PRESET_INFO[preset];
-  const direction = directions.find((d) => d.method === info.needs);
-  if (!direction) {
-    throw new Error(`"${info.label}" needs ${directionOfKind(info.needs)}: load one with "Load Direction…" (build it with ThinkScope: Build Direction…)`);
-  }
-  const chosen: Omit<SliderState, 'direction' | 'enabled'> = { method: info.method, layers: presetLayers(preset, direction, numLayers), strength: info.strength };
+  const direction = presetDirection(preset, directions);
+  if (info.scope === 'step') throw new Error(`"${info.label}" steers a step of an analysed trace, not a reply: select a step and use "Steer this step"`);
+  const chosen: Omit<SliderState, 'direction' | 'enabled'> = { method: info.method, layers: presetLayers(preset, direction), strength: info.strength };
   const synced = syncSliders(steering, directions);
   return {
     ...synced,

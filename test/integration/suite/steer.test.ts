@@ -40,7 +40,7 @@ describe('ThinkScope: Steer Reply…', () => {
     const baseline = vscode.workspace.textDocuments.find((d) => d.uri.toString() === outcome.baseline.toString())!;
     const steered = vscode.workspace.textDocuments.find((d) => d.uri.toString() === outcome.steered.toString())!;
     assert.match(baseline.getText(), /^# Baseline reply\n/);
-    assert.match(steered.getText(), /^# Steered reply \(seal, −4\)\n/);
+    assert.match(steered.getText(), /^# Steered reply \(seal: h − 4·v \(added at every position\) at hook_resid_pre of layers [\d–, ]+, at every position, prompt and reply\)\n/, 'the header says what was applied');
     assert.ok(baseline.getText().endsWith(result.baseline!), 'the baseline editor holds the whole baseline reply');
     assert.ok(steered.getText().endsWith(result.steered), 'the steered editor holds the whole steered reply');
 

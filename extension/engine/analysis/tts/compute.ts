@@ -21,6 +21,7 @@ import { throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
 import { cachePrefix, concatCaches } from '../../runtime/kv-cache';
 import { stepPositions, variantPrefix, type TtsLayout, type Variant } from './layout';
+import { stepSpanIntervention } from '../../directions/steering-methods';
 
 /** A step's True Thinking Score and its four confidences (all null for a step that is not perturbable). */
 export type StepScore = Pick<StepAnnotation, 'index' | 'perturbable' | 'tts' | 's11' | 's01' | 's10' | 's00'>;
@@ -197,7 +198,7 @@ export async function variantConfidence(session: DecoderSession, layout: TtsLayo
 }
 
 export interface StepSteering {
-  /** The vector added at `blocks.{layer}.hook_resid_pre` on every token of the step (a TrueThinking direction's layer vector). */
+  /** The vector added at `blocks.{layer}.hook_resid_pre` on every token of the step (a TrueThinking direction's layer vector, or its random control). */
   vector: Float32Array;
   layer: number;
   /** Positive steers along the vector, negative against it. */
@@ -208,7 +209,7 @@ export interface StepSteering {
 export async function steeredConfidence(session: DecoderSession, layout: TtsLayout, variant: Variant, steer: StepSteering): Promise<number> {
   const { start, end } = stepPositions(layout, variant);
   const positions = Array.from({ length: end - start }, (_, k) => start + k);
-  const steering = session.compileSteering([{ hook: `blocks.${steer.layer}.hook_resid_pre`, kind: 'add', vector: steer.vector, scale: steer.scale, positions }]);
+  const steering = session.compileSteering([stepSpanIntervention(steer.vector, steer.layer, steer.scale, positions)]);
   return variantConfidence(session, layout, variant, steering);
 }
 
