@@ -9,7 +9,8 @@ import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
 import type { Precision } from './precision';
 
-export const PROTOCOL_VERSION = 1;
+/** Bumped when requests change incompatibly: `initialize` refuses a client that speaks another. */
+export const PROTOCOL_VERSION = 2;
 
 export interface ModelInfo extends ModelFingerprint {
   path: string;
@@ -126,7 +127,8 @@ export interface BuildDirectionParams {
 
 /** Requests the client sends: method → [params, result]. */
 export interface EngineRequests {
-  initialize: [{ client: string }, { protocol: number; version: string; pid: number }];
+  /** The first request on a connection; `token` is required by an engine served over TCP. */
+  initialize: [{ client: string; protocol?: number; token?: string }, { protocol: number; version: string; pid: number }];
   /** memoryBudgetMib: MiB one forward may use beyond the weights and KV caches (0 or absent: the engine's default). */
   loadModel: [{ path: string; threads?: number; precision?: Precision; memoryBudgetMib?: number }, ModelInfo];
   analyzeTrace: [AnalyzeParams, TraceFile];
@@ -146,21 +148,18 @@ export interface EngineNotifications {
 export type RequestMethod = keyof EngineRequests;
 export type NotificationMethod = keyof EngineNotifications;
 
-export type Message =
-  | { jsonrpc: '2.0'; id: number; method: string; params: unknown }
-  | { jsonrpc: '2.0'; id: number; result: unknown }
-  | { jsonrpc: '2.0'; id: number; error: { code: number; message: string } }
-  | { jsonrpc: '2.0'; method: string; params: unknown };
-
 /** Error codes beyond JSON-RPC's own. */
 export const ErrorCodes = {
   parseError: -32700,
+  invalidRequest: -32600,
   methodNotFound: -32601,
   invalidParams: -32602,
   internal: -32603,
   cancelled: -32800,
   noModel: 1,
   userError: 2,
+  /** No token, a wrong token, or a request before `initialize`: the engine closes the connection. */
+  unauthorized: 3,
 } as const;
 
 export class RemoteError extends Error {
@@ -174,13 +173,3 @@ export class RemoteError extends Error {
 }
 
 export const CANCEL_METHOD = '$/cancelRequest';
-
-/** Parses one line of the wire; null when it is not a JSON-RPC message. */
-export function parseMessage(line: string): Message | null {
-  try {
-    const value = JSON.parse(line) as Message;
-    return value && typeof value === 'object' && value.jsonrpc === '2.0' ? value : null;
-  } catch {
-    return null;
-  }
-}

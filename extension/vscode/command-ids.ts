@@ -12,4 +12,5 @@ export const Commands = {
   clearAnnotations: 'thinkscope.clearAnnotations',
   reanalyzeTrace: 'thinkscope.reanalyzeTrace',
   openTraceSource: 'thinkscope.openTraceSource',
+  setEngineToken: 'thinkscope.setEngineToken',
 } as const;

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import * as vscode from 'vscode';
-import { RemoteError, type EngineRequests, type ModelInfo, type RequestMethod } from '../common/protocol';
+import { PROTOCOL_VERSION, RemoteError, type EngineRequests, type ModelInfo, type RequestMethod } from '../common/protocol';
 import { RpcConnection } from '../common/rpc';
+import { Commands } from './command-ids';
 import type { EngineClient, EngineState, NotificationListener } from './contracts';
 import { engineSettings } from './settings';
 
@@ -31,6 +32,9 @@ interface Engine {
 }
 
 type LoadParams = EngineRequests['loadModel'][0];
+
+/** Where the token of a remote engine is kept: VS Code's secret storage, never settings.json. */
+const TOKEN_SECRET = 'thinkscope.engine.token';
 
 function stoppedMessage(reason: string): string {
   return `The ThinkScope engine stopped (${reason}); your results are kept. It will restart on the next request.`;
@@ -53,6 +57,7 @@ export class ProcessEngineClient implements EngineClient, vscode.Disposable {
   constructor(
     private readonly extensionPath: string,
     private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: vscode.SecretStorage,
   ) {}
 
   get state(): EngineState {
@@ -164,7 +169,9 @@ export class ProcessEngineClient implements EngineClient, vscode.Disposable {
     let engine: Engine | undefined;
     try {
       engine = location === 'local' ? this.spawnLocal() : await this.connectRemote(location);
-      const hello = await engine.rpc.request('initialize', { client: `thinkscope-vscode ${vscode.version}` });
+      const token = location === 'local' ? undefined : await this.secrets.get(TOKEN_SECRET);
+      if (location !== 'local' && !token) throw new Error(`the engine needs its token: run "ThinkScope: Set Engine Token" with the token \`thinkscope serve\` printed`);
+      const hello = await engine.rpc.request('initialize', { client: `thinkscope-vscode ${vscode.version}`, protocol: PROTOCOL_VERSION, token });
       this.log.info(`engine ${hello.version} ready (${location === 'local' ? `process ${hello.pid}` : location}, protocol ${hello.protocol})`);
       this.engine = engine;
       return engine;
@@ -240,6 +247,30 @@ export class ProcessEngineClient implements EngineClient, vscode.Disposable {
     this.current = state;
     if (!this.disposed) this.stateEmitter.fire(state);
   }
+}
+
+/**
+ * "ThinkScope: Set Engine Token": stores the token of a remote engine as a secret and reconnects.
+ * The token can be passed as the argument (automation); otherwise the user is asked for it.
+ */
+export function registerEngineToken(context: vscode.ExtensionContext, engine: ProcessEngineClient): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(Commands.setEngineToken, async (given?: unknown) => {
+      const token =
+        typeof given === 'string'
+          ? given
+          : await vscode.window.showInputBox({
+              title: 'ThinkScope engine token',
+              prompt: 'The token `thinkscope serve --port N` printed when it started (empty: forget the stored token)',
+              password: true,
+              ignoreFocusOut: true,
+            });
+      if (token === undefined) return;
+      if (token.trim() === '') await context.secrets.delete(TOKEN_SECRET);
+      else await context.secrets.store(TOKEN_SECRET, token.trim());
+      engine.restart();
+    }),
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import type { EngineClient, TraceResults } from './contracts';
 import { TraceDecorations, type RenderedStep } from './decorations';
 import { registerBuildDirection } from './direction-command';
 import { DirectionStore } from './direction-store';
-import { ProcessEngineClient } from './engine-client';
+import { ProcessEngineClient, registerEngineToken } from './engine-client';
 import { registerExport } from './export-command';
 import { registerFollowEdits } from './follow-edits';
 import { registerHover } from './hover';
@@ -34,7 +34,7 @@ export interface ThinkScopeApi {
 
 export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const log = vscode.window.createOutputChannel('ThinkScope', { log: true });
-  const engine = new ProcessEngineClient(context.extensionPath, log);
+  const engine = new ProcessEngineClient(context.extensionPath, log, context.secrets);
   const results = new TraceResultStore();
   const decorations = new TraceDecorations(results);
   const directions = new DirectionStore(context.globalState, engine);
@@ -47,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerSteerStep(context, engine, results, models, directions, steered, log);
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);
+  registerEngineToken(context, engine);
   registerPanels(context, engine, results, directions);
   context.subscriptions.push(
     // The given or active document's annotations; every document's when that one has none.

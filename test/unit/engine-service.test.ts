@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcConnection } from '../../extension/common/rpc';
-import { ErrorCodes, RemoteError, type EngineNotifications } from '../../extension/common/protocol';
+import { ErrorCodes, PROTOCOL_VERSION, RemoteError, type EngineNotifications } from '../../extension/common/protocol';
 import { EngineService } from '../../extension/engine/server/engine-service';
 import { analysisBackend } from '../../extension/engine/server/analysis-backend';
 import { makeModel } from '../../extension/engine/make-model/make-model';
@@ -93,6 +93,6 @@ test('a cancelled analysis stops and the engine answers the next request', async
   stop();
   const snapshots = notifications.filter((n) => n.method === 'analysisSnapshot').length;
   assert.ok(snapshots < 10, `stopped within a step or two of the cancel (${snapshots} snapshots)`);
-  const info = await client.request('initialize', { client: 'test' });
-  assert.equal(info.protocol, 1);
+  const info = await client.request('initialize', { client: 'test', protocol: PROTOCOL_VERSION });
+  assert.equal(info.protocol, PROTOCOL_VERSION);
 });

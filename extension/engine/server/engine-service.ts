@@ -37,6 +37,8 @@ export class EngineService {
   handle(method: RequestMethod, params: unknown, context: RequestContext): Promise<unknown> {
     const handler = this.handlers[method] as ((p: unknown, c: RequestContext) => Promise<unknown>) | undefined;
     if (!handler) return Promise.reject(new RemoteError(`unknown method ${method}`, ErrorCodes.methodNotFound));
+    // A client's greeting needs no model: it is answered at once, even while another client's request runs.
+    if (method === 'initialize') return handler(params ?? {}, context);
     const run = this.queue.then(() => handler(params ?? {}, context));
     this.queue = run.catch(() => undefined);
     return run;
@@ -64,7 +66,15 @@ export class EngineService {
   }
 
   private readonly handlers: Handlers = {
-    initialize: async () => ({ protocol: PROTOCOL_VERSION, version, pid: process.pid }),
+    initialize: async (params) => {
+      if (params.protocol !== PROTOCOL_VERSION) {
+        throw new RemoteError(
+          `this engine (ThinkScope ${version}) speaks protocol ${PROTOCOL_VERSION}, the client ${params.protocol ?? 'an older one'}: use the same ThinkScope version on both ends`,
+          ErrorCodes.invalidRequest,
+        );
+      }
+      return { protocol: PROTOCOL_VERSION, version, pid: process.pid };
+    },
 
     loadModel: async (params, context) => {
       const started = performance.now();

@@ -1,6 +1,6 @@
 // An engine on another machine (here: `thinkscope serve --port N` on this one): the extension
-// connects to it when `thinkscope.engine.location` says host:port, loads the model there, and says
-// so plainly when the connection goes away.
+// connects to it when `thinkscope.engine.location` says host:port, with the token stored by
+// "ThinkScope: Set Engine Token", loads the model there, and says so plainly when the connection goes away.
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -26,6 +26,7 @@ describe('ThinkScope engine over TCP (thinkscope.engine.location = host:port)', 
   let api: ThinkScopeApi;
   let server: ChildProcess;
   let location: string;
+  let output = '';
 
   before(async () => {
     api = await thinkScope();
@@ -33,17 +34,25 @@ describe('ThinkScope engine over TCP (thinkscope.engine.location = host:port)', 
     const port = await freePort();
     location = `127.0.0.1:${port}`;
     const cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
-    server = spawn(process.execPath, [cli, 'serve', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let output = '';
+    // The fixtures live in temporary folders: the engine serves the whole file system to this test.
+    server = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--root', '/'], { stdio: ['ignore', 'ignore', 'pipe'] });
     server.stderr!.on('data', (chunk) => (output += chunk));
-    await waitFor('the engine to listen', () => output.includes('listening'));
+    await waitFor('the engine to listen', () => output.includes('listening') && /token: \S+/.test(output));
+    await vscode.commands.executeCommand('thinkscope.setEngineToken', 'wrong-token-of-enough-length');
     await vscode.workspace.getConfiguration('thinkscope').update('engine.location', location, vscode.ConfigurationTarget.Global);
   });
 
   after(async () => {
     server.kill();
+    await vscode.commands.executeCommand('thinkscope.setEngineToken', '');
     await vscode.workspace.getConfiguration('thinkscope').update('engine.location', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('says how to set the token when the stored one is wrong, then connects with the right one', async () => {
+    await assert.rejects(api.engine.request('describeDirection', { path: fixture('THINKSCOPE_TEST_DIRECTION') }), /engine token is wrong/);
+    const token = /token: (\S+)/.exec(output)![1];
+    await vscode.commands.executeCommand('thinkscope.setEngineToken', token);
   });
 
   it('analyses with the remote engine, the model loaded there first', async () => {
