@@ -29,6 +29,8 @@ export interface AnalyzeParams {
   tts: boolean;
   seal: boolean;
   persona: boolean;
+  /** The answer at every layer after every step (logit lens), in the steps' projections. */
+  lens?: boolean;
   cue?: string;
   /** The answer to score; default: the trace's \boxed{} or final answer. */
   answer?: string;

@@ -31,12 +31,13 @@ interface TraceDocument {
 export const analyzeCommand: Command = {
   name: 'analyze',
   summary: 'Cut traces into steps and score them (--tts True Thinking, --seal step classes, --persona drift); write trace files.',
-  usage: 'analyze TRACE... [--model DIR] [--tts] [--seal [--seal-direction DIR]] [--persona --axis DIR] [--segment sentence|paragraph|markers] --out FILE',
+  usage: 'analyze TRACE... [--model DIR] [--tts] [--lens] [--seal [--seal-direction DIR]] [--persona --axis DIR] [--segment sentence|paragraph|markers] --out FILE',
   positionals: 'TRACE...',
   options: {
     model: { type: 'string', description: 'Hugging Face checkpoint folder (needed for --tts)', valueName: 'DIR' },
     segment: { type: 'string', description: 'how the thinking is cut into steps: sentence, paragraph or markers', valueName: 'POLICY', default: 'sentence' },
     tts: { type: 'boolean', description: "score each step's True Thinking Score (4 confidences per step)" },
+    lens: { type: 'boolean', description: "logit lens: the answer's probability at every layer after every step (needs --model)" },
     seal: { type: 'boolean', description: 'classify each step (SEAL: execution, reflection, transition) by its keywords' },
     'seal-direction': { type: 'string', description: 'with --seal: a SEAL direction folder, for the latent score of each step (needs --model)', valueName: 'DIR' },
     'seal-layer': { type: 'string', description: 'layer of the SEAL latent view (default: ≈70% of depth)', valueName: 'N' },
@@ -56,6 +57,7 @@ export const analyzeCommand: Command = {
     if (!SEGMENTATION_POLICIES.includes(segmentation)) throw new UsageError(`--segment must be one of ${SEGMENTATION_POLICIES.join(', ')}; got "${segmentation}"`);
     const seed = integerOption(values, 'seed');
     if (values.tts && values.model === undefined) throw new UsageError('--tts needs --model DIR: the scores come from running the model');
+    if (values.lens && values.model === undefined) throw new UsageError('--lens needs --model DIR: the logit lens reads the model\'s layers');
     if (values.persona && (values.model === undefined || values.axis === undefined)) throw new UsageError('--persona needs --model DIR and --axis DIR (an Assistant-Axis direction)');
     if (values['seal-direction'] !== undefined && !values.seal) throw new UsageError('--seal-direction goes with --seal');
     if (values['seal-direction'] !== undefined && values.model === undefined) throw new UsageError('--seal-direction needs --model DIR: the latent view runs the model');
@@ -73,7 +75,7 @@ export const analyzeCommand: Command = {
     if (lastTokens !== undefined && lastTokens <= 0) throw new UsageError(`--last-tokens must be a positive number of tokens; got ${lastTokens}`);
     if (lastTokens !== undefined && values.model === undefined) throw new UsageError('--last-tokens needs --model DIR: tokens are counted with its tokenizer');
 
-    const needsModel = values.tts || values.persona || values['seal-direction'] !== undefined || lastTokens !== undefined;
+    const needsModel = values.tts || values.lens || values.persona || values['seal-direction'] !== undefined || lastTokens !== undefined;
     const model: Model | undefined = needsModel ? await openModelWithProgress(String(values.model), { ...modelLoadSettings(values), signal }) : undefined;
     const loadFor = async (option: string): Promise<Direction | undefined> => {
       if (typeof values[option] !== 'string' || !model) return undefined;
@@ -96,6 +98,7 @@ export const analyzeCommand: Command = {
             conversation: doc.conversation,
             model: model ?? null,
             tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), seed } : null,
+            lens: values.lens ? { cue: optionalString(values.cue), answer: optionalString(values.answer) } : null,
             seal: values.seal ? { direction: sealDirection, layer: optionalInteger(values, 'seal-layer') } : null,
             persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
             lastTokens,

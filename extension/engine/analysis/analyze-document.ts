@@ -11,6 +11,7 @@ import type { Progress } from '../runtime/progress';
 import { annotateTrace, type TtsSettings } from './tts/annotate';
 import { annotateSeal, type SealAgreement } from './seal';
 import { personaProjections } from './persona';
+import { lensProjections } from './logit-lens';
 
 export interface AnalyzeDocumentOptions extends Progress {
   name: string;
@@ -26,6 +27,8 @@ export interface AnalyzeDocumentOptions extends Progress {
   persona: { axis: Direction; layer?: number } | null;
   /** Only the steps within the last N tokens of thinking (needs the model's tokenizer). */
   lastTokens?: number;
+  /** The answer read at every layer after every step (logit lens; needs the model), kept in the steps' projections. */
+  lens?: TtsSettings | null;
   onSnapshot?: (file: TraceFile) => void;
 }
 
@@ -46,7 +49,7 @@ export interface AnalyzedDocument {
 
 export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocumentOptions): Promise<AnalyzedDocument> {
   const { model } = options;
-  if ((options.tts || options.persona || options.seal?.direction) && !model) throw new Error('this analysis runs the model: load a model first');
+  if ((options.tts || options.persona || options.seal?.direction || options.lens) && !model) throw new Error('this analysis runs the model: load a model first');
   // Keyword classes need no model: streamed snapshots carry them from the first one, before any score.
   const keywords = options.seal?.keywords ?? DEFAULT_SEAL_KEYWORDS;
   const withClasses = (f: TraceFile): TraceFile =>
@@ -65,6 +68,12 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     onSnapshot: options.onSnapshot && ((snapshot) => options.onSnapshot!(withClasses(snapshot))),
   });
   if (!options.tts && model) file = { ...file, model: model.fingerprint };
+
+  if (options.lens && model) {
+    const series = await lensProjections(model, trace, { ...options.lens, segmentation: options.segmentation, conversation: options.conversation, signal: options.signal, report: options.report });
+    file = { ...file, model: model.fingerprint, steps: file.steps.map((step) => ({ ...step, projections: { ...step.projections, ...series[step.index] } })) };
+    options.onSnapshot?.(withClasses(file));
+  }
 
   let sealAgreement: AnalyzedDocument['sealAgreement'] = null;
   if (options.seal) {

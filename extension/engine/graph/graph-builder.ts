@@ -76,6 +76,9 @@ export const steeringInputs = (hook: string) => ({
 });
 export const ROPE_INPUTS = { cos: 'rope_cos_cache', sin: 'rope_sin_cache', queryPositions: 'rope_positions_q', keyPositions: 'rope_positions_k' };
 export const probeOutput = (hook: string) => `probe.${hook}`;
+/** Logit-lens inputs: rows of the new tokens to read at every layer, and the tokens whose log p to return. */
+export const LENS_INPUTS = { rows: 'lens_index', tokens: 'lens_tokens' };
+export const LENS_OUTPUT = 'lens_logprobs';
 export const pastKey = (l: number) => `past_key.${l}`;
 export const pastValue = (l: number) => `past_value.${l}`;
 export const presentKey = (l: number) => `present_key.${l}`;
@@ -135,8 +138,13 @@ class Builder {
   }
 
   weight(name: string, dims: number[], sources: string[], addOne = false): string {
-    this.weights.push({ name, dims, sources, addOne });
+    this.addWeight({ name, dims, sources, addOne });
     return name;
+  }
+
+  /** Adds a weight plan once: a weight read by two nodes (the output layer and the logit lens) is stored once. */
+  addWeight(plan: WeightPlan): void {
+    if (!this.weights.some((w) => w.name === plan.name)) this.weights.push(plan);
   }
 
   input(name: string, elemType: DataType, shape: Dim[]): string {
@@ -176,6 +184,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
   const mask = b.input('attn_mask', DataType.FLOAT, ['GT', 'S']);
   const localMask = spec.slidingWindows.some((w) => w !== null) ? b.input('attn_mask_local', DataType.FLOAT, ['GT', 'S']) : null;
   const logitsIndex = b.input('logits_index', DataType.INT64, ['N']);
+  const lensIndex = b.input(LENS_INPUTS.rows, DataType.INT64, ['M']);
+  const lensTokens = b.input(LENS_INPUTS.tokens, DataType.INT64, ['K']);
 
   const rmsNorm = (x: string, weight: string, eps = spec.rmsNormEps) =>
     b.op1('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, { name: 'RMSNorm' });
@@ -189,12 +199,12 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
    */
   const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
     if (options.precision === 'fp32') {
-      b.weights.push({ name: weight.name, dims: [weight.columns, weight.rows], sources: [weight.source], addOne: false, transpose: true });
+      b.addWeight({ name: weight.name, dims: [weight.columns, weight.rows], sources: [weight.source], addOne: false, transpose: true });
       const product = b.op1('MatMul', [x, weight.name], undefined, { name });
       return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
     }
     const codes = `${weight.name}.int4`;
-    b.weights.push({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, int4: true });
+    b.addWeight({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, int4: true });
     const attributes = { K: weight.columns, N: weight.rows, bits: 4, block_size: INT4_BLOCK_SIZE, accuracy_level: 4 };
     // The bias is MatMulNBits' sixth input (after the absent zero points and group indices): one kernel, not two.
     const inputs = bias ? [x, codes, int4ScalesName(codes), '', '', bias] : [x, codes, int4ScalesName(codes)];
@@ -235,6 +245,7 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
   });
   resid = hook(resid, 0, 'hook_resid_pre');
 
+  const layerOutputs: string[] = [];
   for (let l = 0; l < spec.numLayers; l++) {
     const p = `model.layers.${l}`;
     resid = b.inScope(`layers.${l}`, () => {
@@ -296,15 +307,34 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
       });
       return hook(b.op1('Add', [mid, mlpOut], undefined, { name: 'ResidualMlp' }), l, 'hook_resid_post');
     });
+    layerOutputs.push(resid);
   }
 
+  const headSource = spec.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  /** Final-normed rows [N, H] through the output layer (and gemma2's soft-cap): logits [N, V]. */
+  const unembed = (normedRows: string) => {
+    // Tied weights get their own copy in the output layer's layout; the embedding only gathers rows of its own.
+    const logits = linear(normedRows, 'LmHead', { ...projection(V, H, headSource), name: 'lm_head.weight' });
+    return spec.finalLogitSoftcap === null ? logits : softcap(logits, spec.finalLogitSoftcap);
+  };
   b.inScope('final', () => {
     const normed = b.output(rmsNorm(resid, normWeight('model.norm.weight', H)), FINAL_NORM_HOOK, ['T', H]);
-    const rows = b.op1('Gather', [normed, logitsIndex], { axis: 0 });
-    const headSource = spec.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    // Tied weights get their own copy in the output layer's layout; the embedding only gathers rows of its own.
-    const logits = linear(rows, 'LmHead', { ...projection(V, H, headSource), name: 'lm_head.weight' });
-    b.output(spec.finalLogitSoftcap === null ? logits : softcap(logits, spec.finalLogitSoftcap), 'logits', ['N', V]);
+    b.output(unembed(b.op1('Gather', [normed, logitsIndex], { axis: 0 })), 'logits', ['N', V]);
+  });
+
+  /**
+   * Logit lens: rows M of every layer's hook_resid_post ── Concat [L·M, H] ── final norm ── output layer
+   * ── LogSoftmax ─┬ Gather(tokens K) ─┐
+   *               └ ReduceMax ────────┴ Concat = lens_logprobs [L·M, K + 1]
+   * (log p of each chosen token, then the top token's log p). With no rows it costs nothing.
+   */
+  b.inScope('lens', () => {
+    const rows = layerOutputs.map((output) => b.op1('Gather', [output, lensIndex], { axis: 0 }));
+    const stacked = b.op1('Concat', rows, { axis: 0 });
+    const logProbs = b.op1('LogSoftmax', [unembed(rmsNorm(stacked, normWeight('model.norm.weight', H)))], { axis: -1 });
+    const chosen = b.op1('Gather', [logProbs, lensTokens], { axis: 1 });
+    const top = b.op1('ReduceMax', [logProbs, b.ints([-1])], { keepdims: 1 });
+    b.output(b.op1('Concat', [chosen, top], { axis: 1 }), LENS_OUTPUT, ['LM', 'K1']);
   });
 
   return {

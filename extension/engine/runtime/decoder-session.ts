@@ -16,6 +16,8 @@ import {
   presentKey,
   presentValue,
   probeOutput,
+  LENS_INPUTS,
+  LENS_OUTPUT,
   ROPE_INPUTS,
   steeringInputs,
 } from '../graph/graph-builder';
@@ -70,6 +72,14 @@ export interface BranchesRequest {
   steering?: Steering;
   /** Per branch, whether `steering` applies to it (default: to every branch). */
   steered?: readonly boolean[];
+  lens?: LensRequest;
+}
+
+/** Logit-lens readout: at `rows` (indices into the new tokens), every layer's residual through the final norm and the output layer. */
+export interface LensRequest {
+  rows: readonly number[];
+  /** Tokens whose log-probability to return at each row and layer. */
+  tokens: readonly number[];
 }
 
 export interface ForwardResult {
@@ -230,7 +240,16 @@ export class DecoderSession {
    * the cache and its branch's earlier tokens. `logits` rows index `ids`. No cache is returned.
    */
   async forwardBranches(request: BranchesRequest): Promise<Float32Array> {
-    return (await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), false)).logits;
+    return (await this.lensBranches(request)).logits;
+  }
+
+  /**
+   * `forwardBranches` that also returns the logit lens of `request.lens`: [layers · rows, tokens + 1],
+   * row l·M + m for layer l and lens row m: log p of each requested token, then the top token's log p.
+   */
+  async lensBranches(request: BranchesRequest): Promise<{ logits: Float32Array; lens: Float32Array | null }> {
+    const { logits, lens } = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), false);
+    return { logits, lens };
   }
 
   /**
@@ -255,12 +274,12 @@ export class DecoderSession {
   }
 
   private async run(
-    request: { ids: ArrayLike<number>; steering?: Steering; steered?: readonly boolean[]; capture?: readonly string[] },
+    request: { ids: ArrayLike<number>; steering?: Steering; steered?: readonly boolean[]; capture?: readonly string[]; lens?: LensRequest },
     cache: KvCache,
     branches: readonly Branch[],
     logitRows: number[],
     keepCache: boolean,
-  ): Promise<Omit<ForwardResult, 'cache'> & { cache: KvCache | null }> {
+  ): Promise<Omit<ForwardResult, 'cache'> & { cache: KvCache | null; lens: Float32Array | null }> {
     const { spec } = this;
     const ids = Array.from(request.ids);
     const count = ids.length;
@@ -283,6 +302,8 @@ export class DecoderSession {
       [ROPE_INPUTS.queryPositions]: headPositions(positions, spec.numHeads),
       attn_mask: new ort.Tensor('float32', branchMask(past, branches, group, null), [group * count, keys]),
       logits_index: new ort.Tensor('int64', BigInt64Array.from(logitRows, BigInt), [logitRows.length]),
+      [LENS_INPUTS.rows]: int64Tensor(this.lensRows(request.lens, count)),
+      [LENS_INPUTS.tokens]: int64Tensor(this.lensTokens(request.lens)),
     };
     if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(positions, spec.numKvHeads);
     if (this.localWindow !== null) feeds.attn_mask_local = new ort.Tensor('float32', branchMask(past, branches, group, this.localWindow), [group * count, keys]);
@@ -308,6 +329,7 @@ export class DecoderSession {
       ...(keepCache ? Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat() : []),
       ...new Set(captureNames.map((c) => c.output)),
       ...probeHooks.map((p) => probeOutput(p.hook)),
+      ...(request.lens ? [LENS_OUTPUT] : []),
     ];
     const outputs = await this.session.run(feeds, fetches);
 
@@ -326,6 +348,7 @@ export class DecoderSession {
       logits: outputs.logits.data as Float32Array,
       captures,
       probes,
+      lens: request.lens ? (outputs[LENS_OUTPUT].data as Float32Array) : null,
       cache: keepCache
         ? {
             length: keys,
@@ -345,6 +368,16 @@ export class DecoderSession {
       this.rope = { cos: new ort.Tensor('float32', cos, dims), sin: new ort.Tensor('float32', sin, dims) };
     }
     return this.rope;
+  }
+
+  private lensRows(lens: LensRequest | undefined, count: number): readonly number[] {
+    for (const row of lens?.rows ?? []) if (!Number.isInteger(row) || row < 0 || row >= count) throw new Error(`lens row ${row} is outside 0..${count - 1}`);
+    return lens?.rows ?? [];
+  }
+
+  private lensTokens(lens: LensRequest | undefined): readonly number[] {
+    for (const token of lens?.tokens ?? []) if (!Number.isInteger(token) || token < 0 || token >= this.spec.vocabSize) throw new Error(`lens token ${token} is outside the vocabulary (0..${this.spec.vocabSize - 1})`);
+    return lens?.tokens ?? [];
   }
 
   private logitRows(selection: LogitsSelection, count: number): number[] {
@@ -389,6 +422,10 @@ function concatFloats(parts: readonly Float32Array[]): Float32Array {
     at += part.length;
   }
   return out;
+}
+
+function int64Tensor(values: readonly number[]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [values.length]);
 }
 
 /** Each new token's position, repeated for each of `heads` heads: [count, heads]. */

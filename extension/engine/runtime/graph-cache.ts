@@ -14,7 +14,7 @@ import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
 import { throwIfCancelled, type Progress } from './progress';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 5;
+export const GRAPH_BUILDER_VERSION = 6;
 const WEIGHTS_FILE = 'weights.bin';
 const MODEL_FILE = 'model.onnx';
 /** External data offsets aligned so onnxruntime can map weights straight from the file. */

@@ -1,0 +1,122 @@
+// The answer at every layer of every step (logit lens). After step i and the cue, the rows that predict
+// the answer's tokens (teacher-forced) are read at every layer's hook_resid_post through the final norm
+// and the output layer (the graph's lens output). These are S_1(1)'s questions of the True Thinking
+// Score: one pass over the intact trace, then each step's question continues its prefix of that cache,
+// many steps packed into one forward (DecoderSession.lensBranches), so the weights are read once per pack.
+
+import { confidenceFromLogProbs } from '../../common/analysis/tts';
+import { LENS_ANSWER, LENS_FIRST_TOKEN } from '../../common/analysis/logit-lens';
+import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
+import type { DecoderSession } from '../runtime/decoder-session';
+import type { Branch } from '../runtime/positions';
+import { throwIfCancelled, type Progress } from '../runtime/progress';
+import type { Model } from '../model';
+import { segmentThinking } from './trace-steps';
+import { traceAnswer, type TtsSettings } from './tts/annotate';
+import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from './tts/layout';
+import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
+
+export interface StepLens {
+  index: number;
+  /** Per layer: p(first answer token) after the step and the cue. */
+  firstToken: number[];
+  /** Per layer: p(whole answer), teacher-forced (exp of the summed log p, clamped as S is). */
+  answer: number[];
+  /** Per layer: whether the first answer token is the lens's top token. */
+  firstTokenTop: boolean[];
+}
+
+interface LensQuestion {
+  step: number;
+  tokens: number[];
+  branch: Branch;
+  /** Row of `tokens` that predicts the first answer token. */
+  firstAnswerRow: number;
+}
+
+export async function computeLogitLens(session: DecoderSession, layout: TtsLayout, progress: Progress = {}): Promise<StepLens[]> {
+  const total = layout.intact.length;
+  const layers = session.spec.numLayers;
+  const report = (done: number) => progress.report?.({ message: `Logit lens: step ${done} of ${total}`, done, total });
+  throwIfCancelled(progress.signal);
+  report(0);
+  const trace = [...layout.prompt, ...layout.intact.flat()];
+  const { cache } = await session.forward({ ids: trace, logits: 'none' });
+  const tail = [...layout.cue, ...layout.answer.slice(0, -1)];
+  let end = layout.prompt.length;
+  const questions: LensQuestion[] = layout.intact.map((piece, step) => {
+    end += piece.length;
+    // Continue from the step's last token so that even an empty cue leaves a row predicting the answer.
+    const start = end - 1;
+    return {
+      step,
+      tokens: [trace[start], ...tail],
+      branch: { length: 1 + tail.length, position: start, context: start > 0 ? [{ start: 0, end: start, position: 0 }] : [] },
+      firstAnswerRow: layout.cue.length,
+    };
+  });
+  const tokens = [...new Set(layout.answer)];
+  const column = new Map(tokens.map((token, k) => [token, k]));
+  const width = tokens.length + 1;
+  const out: StepLens[] = [];
+  // New tokens per pack: as many as the memory budget allows beside the trace's cache (the pack's tokens are keys too).
+  const largest = 1 + tail.length;
+  let budget = session.rowsWithinBudget(cache.length + largest);
+  while (budget > largest && budget > session.rowsWithinBudget(cache.length + budget)) budget = session.rowsWithinBudget(cache.length + budget);
+  budget = Math.max(largest, budget);
+  for (let first = 0; first < questions.length; ) {
+    throwIfCancelled(progress.signal);
+    const pack: LensQuestion[] = [];
+    let size = 0;
+    while (first + pack.length < questions.length && (pack.length === 0 || size + questions[first + pack.length].tokens.length <= budget)) {
+      size += questions[first + pack.length].tokens.length;
+      pack.push(questions[first + pack.length]);
+    }
+    const rows: number[] = [];
+    let offset = 0;
+    for (const q of pack) {
+      for (let k = 0; k < layout.answer.length; k++) rows.push(offset + q.firstAnswerRow + k);
+      offset += q.tokens.length;
+    }
+    const { lens } = await session.lensBranches({ ids: pack.flatMap((q) => q.tokens), cache, branches: pack.map((q) => q.branch), logits: [], lens: { rows, tokens } });
+    const M = rows.length;
+    pack.forEach((q, n) => {
+      const at = (layer: number, k: number, col: number) => lens![(layer * M + n * layout.answer.length + k) * width + col];
+      const firstToken: number[] = [];
+      const answer: number[] = [];
+      const firstTokenTop: boolean[] = [];
+      for (let l = 0; l < layers; l++) {
+        const firstLogProb = at(l, 0, column.get(layout.answer[0])!);
+        firstToken.push(Math.exp(firstLogProb));
+        firstTokenTop.push(firstLogProb >= at(l, 0, tokens.length));
+        answer.push(confidenceFromLogProbs(layout.answer.map((token, k) => Math.min(0, at(l, k, column.get(token)!)))));
+      }
+      out.push({ index: q.step, firstToken, answer, firstTokenTop });
+    });
+    first += pack.length;
+    report(first);
+  }
+  return out;
+}
+
+export interface LensOptions extends Progress, TtsSettings {
+  segmentation: SegmentationPolicy;
+  conversation?: number;
+}
+
+/** Each step's lens series, by step index, under the trace file's series names (LENS_FIRST_TOKEN, LENS_ANSWER). */
+export async function lensProjections(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, options: LensOptions): Promise<Record<string, number[]>[]> {
+  const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
+  const answer = traceAnswer(thinking, options.answer);
+  if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer the logit lens should look for');
+  const layout = ttsLayout(model.tokenizer, {
+    question: thinking.question,
+    thinking: thinking.thinking.text,
+    steps: thinking.steps,
+    answer,
+    cue: options.cue ?? DEFAULT_TTS_CUE,
+    seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
+  });
+  const steps = await computeLogitLens(model.session, layout, options);
+  return steps.map((step) => ({ [LENS_FIRST_TOKEN]: step.firstToken, [LENS_ANSWER]: step.answer }));
+}
