@@ -10,6 +10,7 @@ import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { parseTrace } from '../../common/trace/parse';
 import { SEGMENTATION_POLICIES, type ParsedTrace, type SegmentationPolicy } from '../../common/trace/types';
 import { segmentThinking } from '../../engine/analysis/trace-steps';
+import { describeReadable } from '../../common/analysis/logit-lens';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
@@ -22,7 +23,7 @@ import { progressBar } from '../progress-bar';
 const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
 
 /** One conversation to annotate: a file, a line of a JSONL file, or one conversation of a JSON array. */
-interface TraceDocument {
+export interface TraceDocument {
   name: string;
   trace: ParsedTrace;
   conversation: number;
@@ -106,6 +107,8 @@ export const analyzeCommand: Command = {
             report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
           }),
         );
+        const readable = values.lens ? describeReadable(file.steps) : null;
+        if (readable) console.error(`${doc.name}: logit lens: ${readable}`);
         if (sealAgreement?.rate != null) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
         files.push(file);
         before += stepCounts[i];
@@ -121,7 +124,7 @@ export const analyzeCommand: Command = {
   },
 };
 
-async function readDocuments(paths: readonly string[], out: string): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
+export async function readDocuments(paths: readonly string[], out: string): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
   const documents: TraceDocument[] = [];
   let fromFolder = false;
   for (const path of paths) {
@@ -153,7 +156,7 @@ function documentsOf(path: string, text: string): TraceDocument[] {
   return trace.conversations.map((_, c) => ({ name: `${path}#${c + 1}`, trace, conversation: c }));
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.partial-${process.pid}`;
   try {
     await writeFile(temp, text);

@@ -7,8 +7,10 @@ import { directionCommand } from './direction';
 import { exportCommand } from './export';
 import { generateCommand } from './generate';
 import { makeModelCommand } from './make-model';
+import { pruneCommand } from './prune';
+import { whatifCommand } from './whatif';
 import { runCommandSpec } from './run';
 import { serveCommand } from './serve';
 import { steerStepCommand } from './steer-step';
 
-export const COMMANDS: Command[] = [demoCommand, analyzeCommand, generateCommand, steerStepCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];
+export const COMMANDS: Command[] = [demoCommand, analyzeCommand, generateCommand, steerStepCommand, whatifCommand, pruneCommand, directionCommand, exportCommand, makeModelCommand, runCommandSpec, serveCommand];

@@ -69,11 +69,12 @@ export function perturbStep(text: string, step: TextSpan & { index: number }, se
 
 /** "S 0.912 → 0.104 · answer 42 → 41" (the greedy answer only when it changed). */
 export function describeCounterfactual(result: Pick<Counterfactual, 'before' | 'after'>): string {
-  const s = `S ${formatConfidence(result.before.confidence)} → ${formatConfidence(result.after.confidence)}`;
+  const s = `S ${formatProbability(result.before.confidence)} → ${formatProbability(result.after.confidence)}`;
   return result.before.greedy === result.after.greedy ? s : `${s} · answer ${quote(result.before.greedy)} → ${quote(result.after.greedy)}`;
 }
 
-function formatConfidence(value: number): string {
+/** A probability: three decimals, or two significant digits when it is that small. */
+export function formatProbability(value: number): string {
   return value !== 0 && value < 0.001 ? value.toExponential(1) : formatNumber(value);
 }
 

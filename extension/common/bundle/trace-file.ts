@@ -93,6 +93,25 @@ export interface Comparison {
   alignment: [number, number][];
 }
 
+/** Which steps a pruning removed: those whose TTS is below a threshold, or the lowest-TTS fraction of the scored steps. */
+export interface PruneRule {
+  kind: 'threshold' | 'fraction';
+  value: number;
+}
+
+/** What pruning a trace removed, and the answer before and after (S in `answer`, and the model's greedy answer). */
+export interface PruneRecord {
+  /** The name of the trace it was pruned from. */
+  original: string;
+  rule: PruneRule;
+  removed: { index: number; text: string; tts: number | null }[];
+  answer: string;
+  /** Tokens of the question and thinking, before and after. */
+  tokens: { before: number; after: number };
+  before: { confidence: number; greedy: string };
+  after: { confidence: number; greedy: string };
+}
+
 export interface TraceFile {
   schema: typeof TRACE_SCHEMA_ID;
   tool: { name: 'thinkscope'; version: string };
@@ -109,4 +128,6 @@ export interface TraceFile {
   steering: SteeringRecord[];
   generation: GenerationSettings | null;
   comparison: Comparison | null;
+  /** Set on a pruned trace: what was removed from the original and how the answer held. */
+  pruning?: PruneRecord | null;
 }

@@ -79,7 +79,18 @@ const generation = nullableRecord({
 
 const reply = record({ text: string, steps: { type: 'array', items: step } });
 
-export const TRACE_SCHEMA_V1 = record({
+const readout = record({ confidence: number, greedy: string });
+const pruning = nullableRecord({
+  original: string,
+  rule: record({ kind: { enum: ['threshold', 'fraction'] }, value: number }),
+  removed: { type: 'array', items: record({ index: { type: 'integer', minimum: 0 }, text: string, tts: nullable('number') }) },
+  answer: string,
+  tokens: record({ before: { type: 'integer', minimum: 0 }, after: { type: 'integer', minimum: 0 } }),
+  before: readout,
+  after: readout,
+});
+
+const v1Properties = {
   ...commonProperties,
   steps: { type: 'array', items: step },
   turns: {
@@ -106,7 +117,10 @@ export const TRACE_SCHEMA_V1 = record({
       items: { type: 'array', items: [{ type: 'integer', minimum: -1 }, { type: 'integer', minimum: -1 }], minItems: 2, maxItems: 2 },
     },
   }),
-});
+};
+
+/** `pruning` is optional: only a pruned trace has it. */
+export const TRACE_SCHEMA_V1 = record({ ...v1Properties, pruning }, Object.keys(v1Properties));
 
 /** v0: a step carried `range: {start, end}`; there were no persona turns and no comparisons. */
 const { index, start: _start, end: _end, ...stepV0Rest } = stepProperties;

@@ -29,6 +29,7 @@ export function newTraceFile(input: NewTraceFileInput): TraceFile {
     steering: rest.steering ?? [],
     generation: rest.generation ?? null,
     comparison: rest.comparison ?? null,
+    ...(rest.pruning ? { pruning: rest.pruning } : {}),
   };
 }
 
