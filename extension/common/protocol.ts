@@ -4,10 +4,11 @@
 // notifications that carry complete snapshots, so a client that missed one loses nothing.
 
 import type { DirectionMetadata } from './direction';
-import type { ModelFingerprint, TraceFile } from './bundle/trace-file';
+import type { ModelFingerprint, PruneRecord, PruneRule, TraceFile } from './bundle/trace-file';
 import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
 import type { Precision } from './precision';
+import type { Counterfactual } from './analysis/counterfactual';
 
 /** Bumped when requests change incompatibly: `initialize` refuses a client that speaks another. */
 export const PROTOCOL_VERSION = 2;
@@ -119,6 +120,40 @@ export interface SteeredStep {
   control: StepScores;
 }
 
+/** An edited trace against the analysed one: the answer's readout from the first changed token on. */
+export interface CounterfactualParams {
+  /** The text that was analysed (its run is kept between edits). */
+  baseline: string;
+  /** The same document, edited. */
+  text: string;
+  fileName: string;
+  conversation?: number;
+  segmentation: SegmentationPolicy;
+  cue?: string;
+  answer?: string;
+}
+
+export interface PruneParams {
+  text: string;
+  fileName: string;
+  conversation?: number;
+  segmentation: SegmentationPolicy;
+  rule: PruneRule;
+  /** Each step's TTS from an analysis of this text; computed when absent. */
+  scores?: (number | null)[];
+  cue?: string;
+  answer?: string;
+  seed?: number;
+}
+
+export interface PruneResultMessage {
+  /** The pruned source text, and the pruned trace file (it records what was removed). */
+  text: string;
+  file: TraceFile;
+  record: PruneRecord;
+  stepCount: number;
+}
+
 export interface BuildDirectionParams {
   kind: 'seal' | 'truethinking' | 'assistant-axis' | 'selective';
   /** Trace files/folders (seal, truethinking), or two prompt files (selective: [positive, negative]). */
@@ -138,6 +173,8 @@ export interface EngineRequests {
   steerStep: [SteerStepParams, SteeredStep];
   buildDirection: [BuildDirectionParams, DirectionMetadata & { path: string }];
   describeDirection: [{ path: string }, DirectionMetadata & { path: string }];
+  counterfactual: [CounterfactualParams, Counterfactual];
+  prune: [PruneParams, PruneResultMessage];
 }
 
 /** Notifications the engine sends while a request runs. */

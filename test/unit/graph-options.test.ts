@@ -63,9 +63,12 @@ test('the graph copies no hook output and splits no projection', () => {
       assert.ok(!ops.has('Identity') && !ops.has('Split'), `${precision}, steering ${steering}: ${[...ops].join(', ')}`);
       const inputs = new Set(graph.inputs.map((i) => i.name));
       assert.equal(steerableHooks(steerable.spec.numLayers).every((h) => inputs.has(steeringInputs(h).w)), steering);
-      // q, k, v, o, gate, up, down per layer and the output layer, each one product over its own weight.
+      // q, k, v, o, gate, up, down per layer, each one product over its own weight, and the output
+      // layer twice (the logits and the logit lens) over one stored weight.
       const projections = graph.nodes.filter((n) => /\/(Q|K|V|O|Gate|Up|Down|LmHead)(_\d+)?$/.test(n.name));
-      assert.equal(projections.length, 7 * steerable.spec.numLayers + 1);
+      assert.equal(projections.length, 7 * steerable.spec.numLayers + 2);
+      const heads = projections.filter((n) => n.name.includes('LmHead'));
+      assert.equal(new Set(heads.map((n) => n.inputs[1])).size, 1);
       assert.ok(projections.every((n) => n.opType === (precision === 'fp32' ? 'MatMul' : 'MatMulNBits')));
     }
   }

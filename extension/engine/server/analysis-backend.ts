@@ -15,7 +15,31 @@ import { loadDirectionFor, saveDirection } from '../directions/store';
 import { InputError, readPrompts, readTraceResults, readTraces } from '../inputs';
 import type { Model } from '../model';
 import { requestProgress } from '../runtime/progress';
+import type { EngineRequests } from '../../common/protocol';
 import type { AnalysisBackend } from './engine-service';
+import { CounterfactualBaseline } from '../analysis/counterfactual';
+import { pruneTrace } from '../analysis/prune';
+import { throwIfCancelled } from '../runtime/progress';
+
+/** The last analysed traces' runs, so that each edit recomputes only from its first changed token. */
+const BASELINES_KEPT = 2;
+const baselines = new WeakMap<Model, Map<string, Promise<CounterfactualBaseline>>>();
+
+/** The analysed trace's run; made once, not cancelled with the edit that asked first (the next edit needs it too). */
+function baselineFor(model: Model, params: EngineRequests['counterfactual'][0]): Promise<CounterfactualBaseline> {
+  const kept = baselines.get(model) ?? new Map<string, Promise<CounterfactualBaseline>>();
+  baselines.set(model, kept);
+  const key = JSON.stringify([params.baseline, params.fileName, params.conversation ?? 0, params.segmentation, params.cue ?? null, params.answer ?? null]);
+  let baseline = kept.get(key);
+  if (!baseline) {
+    baseline = CounterfactualBaseline.prepare(model, parseTrace(params.baseline, { fileName: params.fileName }), params);
+    // A failed run is not kept: the next edit tries again.
+    baseline.catch(() => kept.delete(key));
+    kept.set(key, baseline);
+    while (kept.size > BASELINES_KEPT) kept.delete(kept.keys().next().value!);
+  }
+  return baseline;
+}
 
 async function directionFor(model: Model, path: string | undefined): Promise<Direction | undefined> {
   return path === undefined ? undefined : (await loadDirectionFor(path, model.fingerprint)).direction;
@@ -49,6 +73,29 @@ export const analysisBackend: AnalysisBackend = {
       direction,
       ...requestProgress(context),
     });
+  },
+
+  async counterfactual(model, params, context) {
+    const baseline = await baselineFor(model, params);
+    throwIfCancelled(context.signal);
+    return baseline.edit(parseTrace(params.text, { fileName: params.fileName }), context.signal);
+  },
+
+  async prune(model, params, context) {
+    const { steps, pruned } = await pruneTrace(model, parseTrace(params.text, { fileName: params.fileName }), {
+      name: basename(params.fileName),
+      fileName: params.fileName,
+      toolVersion: version,
+      segmentation: params.segmentation,
+      conversation: params.conversation,
+      cue: params.cue,
+      answer: params.answer,
+      seed: params.seed,
+      rules: [params.rule],
+      scores: params.scores,
+      ...requestProgress(context),
+    });
+    return { text: pruned[0].text, file: pruned[0].file, record: pruned[0].record, stepCount: steps.length };
   },
 
   async buildDirection(model, params, context) {

@@ -21,6 +21,8 @@ export interface AnalysisBackend {
   analyzeTrace(model: Model, params: EngineRequests['analyzeTrace'][0], context: RequestContext): Promise<EngineRequests['analyzeTrace'][1]>;
   buildDirection(model: Model, params: EngineRequests['buildDirection'][0], context: RequestContext): Promise<EngineRequests['buildDirection'][1]>;
   steerStep(model: Model, params: EngineRequests['steerStep'][0], context: RequestContext): Promise<EngineRequests['steerStep'][1]>;
+  counterfactual(model: Model, params: EngineRequests['counterfactual'][0], context: RequestContext): Promise<EngineRequests['counterfactual'][1]>;
+  prune(model: Model, params: EngineRequests['prune'][0], context: RequestContext): Promise<EngineRequests['prune'][1]>;
 }
 
 export class EngineService {
@@ -97,6 +99,10 @@ export class EngineService {
     buildDirection: async (params, context) => this.analysis.buildDirection(this.requireModel(), params, context),
 
     steerStep: async (params, context) => this.analysis.steerStep(this.requireModel(), params, context),
+
+    counterfactual: async (params, context) => this.analysis.counterfactual(this.requireModel(), params, context),
+
+    prune: async (params, context) => this.analysis.prune(this.requireModel(), params, context),
 
     describeDirection: async (params) => ({ ...(await loadDirection(params.path)).meta, path: params.path }),
 
