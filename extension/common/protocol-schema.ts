@@ -5,7 +5,7 @@
 // client names (to read or to write) to the folder it serves.
 
 import { PRECISIONS } from './precision';
-import type { AnalyzeParams, BuildDirectionParams, EngineRequests, GenerateParams, RequestMethod, SteeringChoice, SteerStepParams } from './protocol';
+import type { AnalyzeParams, BuildDirectionParams, CounterfactualParams, EngineRequests, GenerateParams, PruneParams, RequestMethod, SteeringChoice, SteerStepParams } from './protocol';
 
 /** The schema keyword marking a path: the engine checks it against the folder it serves. */
 export const PATH_KEYWORD = 'fsPath';
@@ -48,6 +48,7 @@ const analyzeParams = record<AnalyzeParams>(
     tts: boolean,
     seal: boolean,
     persona: boolean,
+    lens: boolean,
     cue: string,
     answer: string,
     seed: integer,
@@ -110,6 +111,26 @@ const buildDirectionParams = record<BuildDirectionParams>(
   ['kind', 'inputs', 'out'],
 );
 
+const counterfactualParams = record<CounterfactualParams>(
+  { baseline: string, text: string, fileName: string, conversation: count, segmentation, cue: string, answer: string },
+  ['baseline', 'text', 'fileName', 'segmentation'],
+);
+
+const pruneParams = record<PruneParams>(
+  {
+    text: string,
+    fileName: string,
+    conversation: count,
+    segmentation,
+    rule: { type: 'object', properties: { kind: { enum: ['threshold', 'fraction'] }, value: { type: 'number', minimum: 0 } }, required: ['kind', 'value'], additionalProperties: false },
+    scores: { type: 'array', items: { type: ['number', 'null'] } },
+    cue: string,
+    answer: string,
+    seed: integer,
+  },
+  ['text', 'fileName', 'segmentation', 'rule'],
+);
+
 /** The params schema of every request method. */
 export const REQUEST_PARAMS_SCHEMAS: { [M in RequestMethod]: Schema } = {
   initialize: record<Params<'initialize'>>({ client: string, protocol: integer, token: string }, ['client']),
@@ -119,4 +140,6 @@ export const REQUEST_PARAMS_SCHEMAS: { [M in RequestMethod]: Schema } = {
   steerStep: steerStepParams,
   buildDirection: buildDirectionParams,
   describeDirection: record<Params<'describeDirection'>>({ path: path }, ['path']),
+  counterfactual: counterfactualParams,
+  prune: pruneParams,
 };
