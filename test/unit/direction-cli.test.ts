@@ -78,7 +78,8 @@ test('direction seal, selective and assistant-axis build direction folders from 
   await direction('assistant-axis', '--model', modelDir, '--out', join(dir, 'axis'), '--fast', '--questions', '1');
   const axis = await loadDirection(join(dir, 'axis'));
   assert.equal(axis.meta.method, 'assistant-axis');
-  assert.equal(axis.meta.details.mode, 'prompt');
+  assert.equal(axis.meta.details.averagedOver, 'reply tokens of generated replies', '--fast still measures replies');
+  assert.equal(axis.meta.details.maxTokens, 24);
   assert.ok((axis.meta.counts.roles as number) >= 40);
 });
 

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import {
-  buildAssistantAxis, cappingInterventions, defaultCapLayers, defaultPersonaLayer, loadRoleSet, parseJudgeScore, personaProjections, type RoleSet,
+  buildAssistantAxis, cappingInterventions, FAST_AXIS, defaultCapLayers, defaultPersonaLayer, loadRoleSet, parseJudgeScore, personaProjections, type RoleSet,
 } from '../../extension/engine/analysis/persona';
 import { chatPromptIds } from '../../extension/engine/chat-prompt';
+import { generate } from '../../extension/engine/runtime/generate';
 import { CancelledError } from '../../extension/engine/runtime/progress';
-import { dot, normalize, percentile } from '../../extension/common/analysis/stats';
+import { dot, normalize } from '../../extension/common/analysis/stats';
 import { parseTrace } from '../../extension/common/trace/parse';
 import type { Direction } from '../../extension/common/direction';
 
@@ -30,7 +31,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'persona-'));
   await makeModel({ preset: 'tiny', outDir: join(dir, 'model'), seed: 11 });
   model = await Model.open(join(dir, 'model'), { cacheRoot: join(dir, 'cache'), threads: 1 });
-  fast = await buildAssistantAxis(model, { roleSet: SMALL, questions: 2, mode: 'prompt' });
+  fast = await buildAssistantAxis(model, { roleSet: SMALL, ...FAST_AXIS, maxTokens: 12 });
 });
 after(async () => {
   await model?.close();
@@ -66,40 +67,39 @@ test('default layers follow the paper: L/2 for drift, about 70%..87% of the dept
   assert.equal(parseJudgeScore('nine'), null);
 });
 
-test('fast mode: the axis is mean(default) − mean over roles of each role\'s mean over the prompt, and says so', async () => {
-  const H = model.spec.hiddenSize;
-  const layer = 2;
-  const hook = `blocks.${layer}.hook_resid_post`;
-  const promptMean = async (system: string, question: string) => {
-    const ids = chatPromptIds(model.tokenizer, [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: question }], { enable_thinking: false });
-    const rows = (await model.session.forward({ ids, capture: [hook], logits: 'none' })).captures.get(hook)!;
-    return Float64Array.from({ length: H }, (_, k) => ids.reduce((s, _, t) => s + rows[t * H + k], 0) / ids.length);
-  };
-  const questions = SMALL.questions.slice(0, 2);
-  const all = async (systems: string[]) => Promise.all(systems.flatMap((s) => questions.map((q) => promptMean(s, q))));
-  const mean = (vs: Float64Array[]) => Float64Array.from({ length: H }, (_, k) => vs.reduce((s, v) => s + v[k], 0) / vs.length);
-  const defaults = await all(['', `You are ${model.fingerprint.name}.`]);
-  const pirate = await all(SMALL.roles[0].systemPrompts);
-  const poet = await all(SMALL.roles[1].systemPrompts);
-  const defaultMean = mean(defaults);
-  const rolesMean = mean([mean(pirate), mean(poet)]);
-  const expected = defaultMean.map((x, k) => x - rolesMean[k]);
-  const got = fast.vectors[layer];
-  const scale = Math.max(...expected.map(Math.abs));
-  expected.forEach((x, k) => assert.ok(Math.abs(got[k] - x) < 1e-4 * scale, `component ${k}`));
+test('τ is the chosen percentile of the default assistant\'s replies: about that share of held-out default replies is flagged below it', async () => {
+  const questions = Array.from({ length: 24 }, (_, i) => `Question ${i + 1}: what would you tell a friend about topic number ${i + 1}?`);
+  const defaults = ['', 'You are an AI assistant.', 'You are a large language model.', 'Respond as yourself.'];
+  const roleSet: RoleSet = { roles: SMALL.roles, questions: questions.slice(0, 12), defaultPrompts: defaults };
+  const percentileRank = 25;
+  const axis = await buildAssistantAxis(model, { roleSet, questions: 12, maxTokens: 12, percentile: percentileRank, seed: 3 });
+  assert.match(String(axis.meta.details.floorPopulation), /^default-assistant replies/);
+  const layer = axis.meta.details.targetLayer as number;
 
-  const unit = normalize(Float32Array.from(expected));
-  const projections = [...defaults, ...pirate, ...poet].map((v) => dot(v, unit));
-  const floors = fast.meta.details.floors as number[];
-  assert.ok(Math.abs(floors[layer] - percentile(projections, 25)) < 1e-3);
-  assert.deepEqual(fast.meta.counts, { roles: 2, roleReplies: 6, defaultReplies: 4 });
-  assert.match(String(fast.meta.details.averagedOver), /prompt tokens \(fast mode/);
-  assert.equal(fast.meta.details.keptAllReplies, true);
+  // Held out: other questions, other sampling seeds, the same default prompts; each reply read back as drift reads a conversation.
+  let below = 0;
+  let total = 0;
+  for (const [q, question] of questions.slice(12).entries()) {
+    for (const [d, system] of defaults.entries()) {
+      const messages = [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: question }];
+      const ids = chatPromptIds(model.tokenizer, messages, { enable_thinking: false });
+      const reply: number[] = [];
+      for await (const token of generate(model.session, ids, { maxTokens: 12, temperature: 0.7, topP: 0.9, seed: 1000 + 10 * q + d, stopTokens: model.tokenizer.eosIds })) if (token.stop !== 'token') reply.push(token.id);
+      const content = model.tokenizer.decode(reply, { skipSpecialTokens: true });
+      if (content.trim() === '') continue;
+      const drift = await personaProjections(model, parseTrace(JSON.stringify({ messages: [...messages, { role: 'assistant', content }] }), { fileName: 'chat.json' }), axis, { layer });
+      if (drift.turns.length !== 1) continue;
+      total++;
+      if (drift.turns[0].belowFloor) below++;
+    }
+  }
+  assert.ok(total >= 40, `${total} held-out replies`);
+  const share = below / total;
+  assert.ok(share >= 0.1 && share <= 0.45, `${below} of ${total} held-out default replies below τ (${(100 * share).toFixed(0)}%), expected about ${percentileRank}%`);
 });
 
 test('reply mode averages over generated replies, keeps every role reply without a judge, and can be cancelled', async () => {
   const axis = await buildAssistantAxis(model, { roleSet: SMALL, questions: 1, maxTokens: 5, seed: 1 });
-  assert.equal(axis.meta.details.mode, 'responses');
   assert.match(String(axis.meta.details.averagedOver), /reply tokens/);
   assert.equal(axis.meta.details.judged, false);
   const replies = axis.meta.details.replies as Record<string, { total: number; kept: number; empty: number }>;

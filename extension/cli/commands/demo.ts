@@ -11,7 +11,7 @@ import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { parseTrace } from '../../common/trace/parse';
 import type { TraceFile } from '../../common/bundle/trace-file';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
-import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
+import { buildAssistantAxis, FAST_AXIS, loadRoleSet } from '../../engine/analysis/persona';
 import { buildSealDirection } from '../../engine/analysis/seal';
 import { saveDirection } from '../../engine/directions/store';
 import { exportTrace } from '../../engine/export/export-trace';
@@ -65,7 +65,7 @@ export const demoCommand: Command = {
 
       const seal = await buildSealDirection(model, [{ name: 'sample-trace.md', trace }], { signal, report: bar.report });
       await saveDirection(join(out, 'directions', 'seal'), seal);
-      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), mode: 'prompt', questions: 2, signal, report: bar.report });
+      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), ...FAST_AXIS, signal, report: bar.report });
       await saveDirection(join(out, 'directions', 'assistant-axis'), axis);
 
       for (const [name, parsed, persona] of [

@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { validateSealKeywords } from '../../common/analysis/seal';
-import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
+import { buildAssistantAxis, FAST_AXIS, loadRoleSet } from '../../engine/analysis/persona';
 import { buildSealDirection } from '../../engine/analysis/seal';
 import { buildSelectiveDirection } from '../../engine/analysis/selective';
 import { exportControlVector, importControlVector } from '../../engine/directions/controlvector';
@@ -85,9 +85,9 @@ const axisCommand: Command = {
     roles: { type: 'string', multiple: true, description: 'a folder with roles.json / questions.json / default.json adding to the bundled role set (repeatable)', valueName: 'DIR' },
     questions: { type: 'string', description: 'questions asked under each system prompt', valueName: 'N', default: '5' },
     'max-tokens': { type: 'string', description: 'length of each generated reply', valueName: 'N', default: '96' },
-    fast: { type: 'boolean', description: 'average over the prompt instead of generating replies (recorded in the metadata)' },
+    fast: { type: 'boolean', description: 'short replies to at most 2 questions (still replies: the floor is measured on the population it is applied to)' },
     judge: { type: 'string', description: 'a model that scores role replies 0–3; only replies fully in role (3) are kept', valueName: 'DIR' },
-    percentile: { type: 'string', description: 'capping floor τ: this percentile of the reply projections per layer', valueName: 'P', default: '25' },
+    percentile: { type: 'string', description: 'capping floor τ: this percentile of the default assistant\'s reply projections per layer', valueName: 'P', default: '25' },
     temperature: { type: 'string', description: 'sampling temperature of the replies', valueName: 'T', default: '0.7' },
     'top-p': { type: 'string', description: 'nucleus sampling threshold of the replies', valueName: 'P', default: '0.9' },
     seed: { type: 'string', description: 'sampling seed', valueName: 'N', default: '0' },
@@ -103,9 +103,8 @@ const axisCommand: Command = {
       await build(values, () => openModelWithProgress(required(values, 'model'), loadSettings), (model, report) =>
         buildAssistantAxis(model, {
           roleSet,
-          questions: integerOption(values, 'questions'),
-          maxTokens: integerOption(values, 'max-tokens'),
-          mode: values.fast ? 'prompt' : 'responses',
+          questions: values.fast ? Math.min(integerOption(values, 'questions'), FAST_AXIS.questions) : integerOption(values, 'questions'),
+          maxTokens: values.fast ? FAST_AXIS.maxTokens : integerOption(values, 'max-tokens'),
           judge,
           percentile: numberOption(values, 'percentile'),
           temperature: numberOption(values, 'temperature'),

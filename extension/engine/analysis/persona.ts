@@ -1,6 +1,7 @@
 // The Assistant Axis (algorithms.md §3): the role set, the axis = mean(default) − mean(roles) of
 // hook_resid_post averaged over reply tokens, per layer; capping floors τ_l (a percentile of the
-// per-reply projections); persona drift (each assistant turn's projection on the unit axis).
+// default assistant's per-reply projections: the population the floor is applied to, an assistant's
+// replies); persona drift (each assistant turn's projection on the unit axis, flagged below τ).
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -160,14 +161,15 @@ async function judgeReply(judge: Model, role: Role, systemPrompt: string, questi
 
 // ---- the axis ----
 
+/** A quick axis: fewer questions and shorter replies, still measured on replies. */
+export const FAST_AXIS = { questions: 2, maxTokens: 24 } as const;
+
 export interface AxisOptions extends Progress {
   roleSet: RoleSet;
   /** Questions asked under each system prompt (default 5; at most the set's). */
   questions?: number;
   /** Reply length in tokens (default 96). */
   maxTokens?: number;
-  /** 'responses' (the paper) generates replies; 'prompt' (fast) averages over the prompt tokens instead. */
-  mode?: 'responses' | 'prompt';
   temperature?: number;
   topP?: number;
   seed?: number;
@@ -186,7 +188,6 @@ interface Sample {
 export async function buildAssistantAxis(model: Model, options: AxisOptions): Promise<Direction> {
   const { spec, session, tokenizer } = model;
   const { roleSet } = options;
-  const mode = options.mode ?? 'responses';
   const questionCount = Math.min(options.questions ?? 5, roleSet.questions.length);
   const maxTokens = options.maxTokens ?? 96;
   const temperature = options.temperature ?? 0.7;
@@ -209,18 +210,13 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
   for (const { role, systemPrompt } of prompts) {
     for (const question of questions) {
       throwIfCancelled(options.signal);
-      options.report?.({ message: `${mode === 'prompt' ? 'reading' : 'generating'} ${role ? `as ${role.name}` : 'as the default assistant'}`, done, total });
+      options.report?.({ message: `generating ${role ? `as ${role.name}` : 'as the default assistant'}`, done, total });
       const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: question }];
       const promptIds = chatPromptIds(tokenizer, messages, { enable_thinking: false });
       const counts = tally.get(role?.name ?? '') ?? { total: 0, kept: 0, empty: 0 };
       tally.set(role?.name ?? '', counts);
       counts.total++;
       done++;
-      if (mode === 'prompt') {
-        samples.push({ role: role?.name ?? null, means: await meanActivations(session, promptIds, hooks, 0, promptIds.length, { signal: options.signal }) });
-        counts.kept++;
-        continue;
-      }
       const reply: number[] = [];
       const generation = generate(session, promptIds, { maxTokens, temperature, topP, seed: seed + done, stopTokens: tokenizer.eosIds, signal: options.signal });
       for await (const token of generation) if (token.stop !== 'token') reply.push(token.id);
@@ -248,10 +244,11 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
     const rolesMean = meanVector(roleNames.map((name) => meanVector(samples.filter((s) => s.role === name).map((s) => s.means[l]))));
     return defaultMean.map((x, i) => x - rolesMean[i]);
   });
-  // τ_l from every kept reply's projection (roles and default pooled), at each layer.
+  // τ_l from the default assistant's replies: the floor is applied to an assistant's turns (drift) and
+  // activations (capping), so "below τ" means below the given percentile of how the assistant normally replies.
   const units = axis.map((v) => (v.some((x) => x !== 0) ? normalize(v) : null));
   const floors = cappingFloors(
-    axis.map((_, l) => samples.map((s) => (units[l] ? dot(s.means[l], units[l]) : 0))),
+    axis.map((_, l) => defaults.map((s) => (units[l] ? dot(s.means[l], units[l]) : 0))),
     percentileRank,
   );
   return {
@@ -267,14 +264,17 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
       signConvention: 'axis = mean(default assistant) − mean(roles): a higher projection is more Assistant-like; adding it with a positive scale pushes toward the Assistant, a negative one into a persona',
       createdAt: new Date().toISOString(),
       details: {
-        mode,
-        averagedOver: mode === 'prompt' ? 'prompt tokens (fast mode: no replies were generated)' : 'reply tokens of generated replies',
+        averagedOver: 'reply tokens of generated replies',
         judged: options.judge ? `kept role replies the judge (${options.judge.fingerprint.name}) scored 3 of 0–3` : false,
         keptAllReplies: !options.judge,
         questionsPerPrompt: questionCount,
-        ...(mode === 'responses' ? { maxTokens, temperature, topP, seed } : {}),
+        maxTokens,
+        temperature,
+        topP,
+        seed,
         percentile: percentileRank,
         floors,
+        floorPopulation: 'default-assistant replies (each reply\'s mean over its tokens, projected on the unit axis)',
         targetLayer: defaultPersonaLayer(spec.numLayers),
         capLayers: defaultCapLayers(spec.numLayers),
         replies: Object.fromEntries([...tally].map(([name, counts]) => [name || 'default', counts])),

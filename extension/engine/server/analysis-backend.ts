@@ -7,7 +7,7 @@ import { parseTrace } from '../../common/trace/parse';
 import type { Direction } from '../../common/direction';
 import { analyzeDocument } from '../analysis/analyze-document';
 import { buildSealDirection } from '../analysis/seal';
-import { buildAssistantAxis, loadRoleSet } from '../analysis/persona';
+import { buildAssistantAxis, FAST_AXIS, loadRoleSet } from '../analysis/persona';
 import { buildSelectiveDirection } from '../analysis/selective';
 import { mineTrueThinking } from '../analysis/truethinking-direction';
 import { steerStep } from '../analysis/tts/steer-step';
@@ -113,7 +113,7 @@ export const analysisBackend: AnalysisBackend = {
         direction = await mineTrueThinking(model, await readTraceResults(params.inputs), progress);
         break;
       case 'assistant-axis':
-        direction = await buildAssistantAxis(model, { roleSet: await loadRoleSet(params.inputs), mode: options.fast ? 'prompt' : 'responses', ...progress });
+        direction = await buildAssistantAxis(model, { roleSet: await loadRoleSet(params.inputs), ...(options.fast ? FAST_AXIS : {}), ...progress });
         break;
       case 'selective': {
         if (params.inputs.length !== 2) throw new InputError('Selective Steering needs two prompt files: the positive set, then the negative set');
