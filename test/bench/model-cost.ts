@@ -3,7 +3,7 @@
 
 import type { ModelSpec } from '../../extension/common/model-spec';
 import { buildDecoderGraph, type Precision } from '../../extension/engine/graph/graph-builder';
-import { int4Bytes } from '../../extension/engine/graph/quantize-int4';
+import { quantizedBytes } from '../../extension/engine/graph/quantize-blocks';
 
 const EMBEDDING = 'model.embed_tokens.weight';
 
@@ -12,7 +12,7 @@ export function decodeWeightBytes(spec: ModelSpec, precision: Precision): number
   let bytes = 0;
   for (const plan of buildDecoderGraph(spec, { precision, steering: true }).weights) {
     if (plan.name === EMBEDDING) bytes += spec.hiddenSize * 4;
-    else if (plan.int4) bytes += int4Bytes(plan.dims[0], plan.dims[1]);
+    else if (plan.bits) bytes += quantizedBytes(plan.dims[0], plan.dims[1], plan.bits);
     else bytes += plan.dims.reduce((a, b) => a * b, 1) * 4;
   }
   return bytes;

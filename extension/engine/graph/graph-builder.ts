@@ -9,35 +9,47 @@ import type { ModelSpec } from '../../common/model-spec';
 import { FINAL_NORM_HOOK, hookName, type HookKind } from '../../common/hooks';
 import { DataType, type Dim, type GraphDef, type NodeDef, type TensorDef, type ValueInfo, type AttributeValue } from './onnx-proto';
 import { LINEAR_COLUMNS, RELU_COLUMNS } from '../../common/steering-plan';
-import { INT4_BLOCK_SIZE } from './quantize-int4';
+import { BLOCK_SIZE, type WeightBits } from './quantize-blocks';
 import type { Precision } from '../../common/precision';
 
 /** A weight of the built graph: HF tensors concatenated along their first axis, optionally transformed. */
 export interface WeightPlan {
   name: string;
-  /** Shape as stored (for int4, the float [N, K] the codes were quantized from). */
+  /** Shape as stored (for quantized weights, the float [N, K] the codes were quantized from). */
   dims: number[];
   sources: string[];
   /** gemma's RMSNorm gain is (1 + w): stored already added, rounded to float32 as transformers computes it. */
   addOne: boolean;
   /** Stored transposed, [K, N] for an HF [N, K]: a one-row MatMul then streams it without repacking. */
   transpose?: boolean;
-  /** Stored block-quantized: codes under `name`, scales under `int4ScalesName(name)`. */
-  int4?: boolean;
+  /** Stored block-quantized with this many bits: codes under `name`, scales under `scalesName(name)`. */
+  bits?: WeightBits;
+  /** Stored as the checkpoint stores it, in 16 bits (the embedding's rows are widened as they are gathered). */
+  stored16?: Float16Dtype;
 }
+
+export type Float16Dtype = 'F16' | 'BF16';
+
+/** Bits per weight of the projections and the output layer in each quantized precision. */
+export const PRECISION_BITS: Record<Exclude<Precision, 'fp32'>, WeightBits> = { int8: 8, int4: 4 };
 
 export type { Precision };
 
 export interface BuildOptions {
-  /** Weights of the projections and the output layer: float32, or int4 blocks for MatMulNBits. */
+  /** Weights of the projections and the output layer: float32, or 8- or 4-bit blocks for MatMulNBits. */
   precision: Precision;
   /** Steering blocks at every hook point; a graph without them only prices them (benchmark). */
   steering: boolean;
+  /**
+   * The checkpoint's embedding type: a 16-bit embedding is kept as stored (half the memory of float32,
+   * and exact, since widening is), which is also what lets a tensor over 2 GiB in float32 stay under it.
+   */
+  embeddingDtype?: 'F32' | Float16Dtype;
 }
 
 export const DEFAULT_BUILD_OPTIONS: BuildOptions = { precision: 'fp32', steering: true };
 
-export const int4ScalesName = (weight: string) => `${weight}.scales`;
+export const scalesName = (weight: string) => `${weight}.scales`;
 
 export interface BuiltGraph {
   graph: GraphDef;
@@ -193,8 +205,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
   /**
    * x [T, K] times the HF weight [N, K] transposed, plus an optional bias: one MatMul over the weight
-   * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 4-bit blocks
-   * in int4. One projection per HF weight: a fused QKV or gate-up would need a Split, which costs more
+   * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 8- or 4-bit
+   * blocks in int8 and int4. One projection per HF weight: a fused QKV or gate-up would need a Split, which costs more
    * than the extra MatMul.
    */
   const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
@@ -203,11 +215,12 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
       const product = b.op1('MatMul', [x, weight.name], undefined, { name });
       return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
     }
-    const codes = `${weight.name}.int4`;
-    b.addWeight({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, int4: true });
-    const attributes = { K: weight.columns, N: weight.rows, bits: 4, block_size: INT4_BLOCK_SIZE, accuracy_level: 4 };
+    const bits = PRECISION_BITS[options.precision];
+    const codes = `${weight.name}.int${bits}`;
+    b.addWeight({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, bits });
+    const attributes = { K: weight.columns, N: weight.rows, bits, block_size: BLOCK_SIZE, accuracy_level: 4 };
     // The bias is MatMulNBits' sixth input (after the absent zero points and group indices): one kernel, not two.
-    const inputs = bias ? [x, codes, int4ScalesName(codes), '', '', bias] : [x, codes, int4ScalesName(codes)];
+    const inputs = bias ? [x, codes, scalesName(codes), '', '', bias] : [x, codes, scalesName(codes)];
     return b.op1('MatMulNBits', inputs, attributes, { name, domain: 'com.microsoft' });
   };
   const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, source });
@@ -238,9 +251,11 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
   };
 
   // Embeddings.
-  const embedWeight = b.weight('model.embed_tokens.weight', [V, H], ['model.embed_tokens.weight']);
+  const embedding16 = options.embeddingDtype === 'F16' || options.embeddingDtype === 'BF16' ? options.embeddingDtype : undefined;
+  b.addWeight({ name: 'model.embed_tokens.weight', dims: [V, H], sources: ['model.embed_tokens.weight'], addOne: false, stored16: embedding16 });
   let resid = b.inScope('embed', () => {
-    const gathered = b.op1('Gather', [embedWeight, inputIds], { axis: 0 });
+    const rows = b.op1('Gather', ['model.embed_tokens.weight', inputIds], { axis: 0 });
+    const gathered = embedding16 ? b.op1('Cast', [rows], { to: DataType.FLOAT }) : rows;
     return spec.embeddingMultiplier === 1 ? gathered : b.op1('Mul', [gathered, b.scalar(Math.fround(spec.embeddingMultiplier))]);
   });
   resid = hook(resid, 0, 'hook_resid_pre');

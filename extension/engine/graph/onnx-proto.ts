@@ -8,6 +8,8 @@ export const enum DataType {
   INT32 = 6,
   INT64 = 7,
   BOOL = 9,
+  FLOAT16 = 10,
+  BFLOAT16 = 16,
 }
 
 export type Dim = number | string;

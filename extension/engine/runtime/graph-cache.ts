@@ -8,8 +8,8 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelSpec } from '../../common/model-spec';
-import { buildDecoderGraph, int4ScalesName, type BuildOptions, type Precision, type WeightPlan } from '../graph/graph-builder';
-import { INT4_BLOCK_SIZE, quantizeInt4 } from '../graph/quantize-int4';
+import { buildDecoderGraph, scalesName, type BuildOptions, type Precision, type WeightPlan } from '../graph/graph-builder';
+import { blockBytes, quantizeBlocks } from '../graph/quantize-blocks';
 import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
 import { throwIfCancelled, type Progress } from './progress';
 
@@ -20,9 +20,16 @@ const MODEL_FILE = 'model.onnx';
 /** External data offsets aligned so onnxruntime can map weights straight from the file. */
 const ALIGNMENT = 65536;
 
+/** A checkpoint's tensors (CheckpointWeights, or a test's transform of them). */
 export interface WeightSource {
+  readonly tensors: ReadonlyMap<string, { dtype: string }>;
   readFloat32(name: string): Promise<Float32Array>;
+  /** The tensor's bytes as stored. */
+  readBytes(name: string): Promise<Uint8Array>;
 }
+
+/** Writes are split so no single write call exceeds what Node accepts (2 GiB − 1). */
+const MAX_WRITE_BYTES = 1 << 30;
 
 export interface GraphOptions {
   precision: Precision;
@@ -80,17 +87,28 @@ function transpose(data: Float32Array, rows: number, columns: number): Float32Ar
   return out;
 }
 
-/** The stored tensors of one weight: itself in float32, or its int4 codes and scales. */
-function encodeWeight(plan: WeightPlan, data: Float32Array): { name: string; elemType: DataType; dims: number[]; bytes: Uint8Array }[] {
+type EncodedTensor = { name: string; elemType: DataType; dims: number[]; bytes: Uint8Array };
+
+/** The stored tensors of one weight: itself in float32 or as stored in 16 bits, or its block codes and scales. */
+async function encodeWeight(plan: WeightPlan, source: WeightSource): Promise<EncodedTensor[]> {
   const asBytes = (array: Float32Array | Uint8Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  if (plan.stored16) {
+    const [name] = plan.sources;
+    const dtype = source.tensors.get(name)?.dtype;
+    if (plan.sources.length !== 1 || plan.addOne || plan.transpose || dtype !== plan.stored16) throw new Error(`weight ${plan.name}: cannot be kept as a stored ${plan.stored16} tensor (${dtype})`);
+    return [{ name: plan.name, elemType: plan.stored16 === 'F16' ? DataType.FLOAT16 : DataType.BFLOAT16, dims: plan.dims, bytes: await source.readBytes(name) }];
+  }
+  const data = await readWeight(source, plan);
+  const expected = plan.dims.reduce((a, b) => a * b, 1);
+  if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
   if (plan.transpose) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(transpose(data, plan.dims[1], plan.dims[0])) }];
-  if (!plan.int4) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(data) }];
+  if (!plan.bits) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(data) }];
   const [rows, columns] = plan.dims;
-  const q = quantizeInt4(data, rows, columns);
+  const q = quantizeBlocks(data, rows, columns, plan.bits);
   const blocks = q.scales.length / rows;
   return [
-    { name: plan.name, elemType: DataType.UINT8, dims: [rows, blocks, INT4_BLOCK_SIZE / 2], bytes: q.codes },
-    { name: int4ScalesName(plan.name), elemType: DataType.FLOAT, dims: [rows, blocks], bytes: asBytes(q.scales) },
+    { name: plan.name, elemType: DataType.UINT8, dims: [rows, blocks, blockBytes(plan.bits)], bytes: q.codes },
+    { name: scalesName(plan.name), elemType: DataType.FLOAT, dims: [rows, blocks], bytes: asBytes(q.scales) },
   ];
 }
 
@@ -103,12 +121,11 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
     for (const [i, plan] of weights.entries()) {
       throwIfCancelled(progress.signal);
       progress.report?.({ message: 'building the model graph (first open only)', done: i, total: weights.length });
-      const data = await readWeight(source, plan);
-      const expected = plan.dims.reduce((a, b) => a * b, 1);
-      if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
-      for (const tensor of encodeWeight(plan, data)) {
+      for (const tensor of await encodeWeight(plan, source)) {
         offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
-        await file.write(tensor.bytes, 0, tensor.bytes.length, offset);
+        for (let done = 0; done < tensor.bytes.length; done += MAX_WRITE_BYTES) {
+          await file.write(tensor.bytes, done, Math.min(MAX_WRITE_BYTES, tensor.bytes.length - done), offset + done);
+        }
         tensors.push({ name: tensor.name, elemType: tensor.elemType, dims: tensor.dims, external: { location: WEIGHTS_FILE, offset, length: tensor.bytes.length } });
         offset += tensor.bytes.length;
       }
@@ -143,7 +160,8 @@ export async function ensureGraph(
   const workDir = join(cacheRoot, `.${fingerprint}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
   await mkdir(workDir);
   try {
-    const built = buildDecoderGraph(spec, buildOptions(options));
+    const embeddingDtype = source.tensors.get('model.embed_tokens.weight')?.dtype;
+    const built = buildDecoderGraph(spec, { ...buildOptions(options), embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' });
     const weightTensors = await writeWeights(workDir, built.weights, source, progress);
     const model = encodeModel({
       graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },

@@ -1,11 +1,11 @@
-// The int4 quantizer against its own definition and against onnxruntime's MatMulNBits, which must read
-// its codes and scales exactly as the dequantizer does.
+// The 4- and 8-bit block quantizer against its own definition and against onnxruntime's MatMulNBits,
+// which must read its codes and scales exactly as the dequantizer does.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { DataType, encodeModel } from '../../extension/engine/graph/onnx-proto';
-import { INT4_BLOCK_SIZE, blocksPerRow, dequantizeInt4, int4Bytes, quantizeInt4 } from '../../extension/engine/graph/quantize-int4';
+import { BLOCK_SIZE, blockBytes, blocksPerRow, dequantizeBlocks, quantizedBytes, quantizeBlocks, type WeightBits } from '../../extension/engine/graph/quantize-blocks';
 
 function gaussian(count: number, seed: number): Float32Array {
   let state = seed;
@@ -16,55 +16,57 @@ function gaussian(count: number, seed: number): Float32Array {
   return Float32Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
 }
 
-test('dequantized weights stay within one step of their block scale of the original', () => {
+for (const bits of [4, 8] as WeightBits[]) {
+  test(`${bits} bits: dequantized weights stay within one step of their block scale of the original`, () => {
   const rows = 5;
-  const columns = 3 * INT4_BLOCK_SIZE + 7; // a padded last block
+  const columns = 3 * BLOCK_SIZE + 7; // a padded last block
   const weight = gaussian(rows * columns, 1);
-  const q = quantizeInt4(weight, rows, columns);
-  const back = dequantizeInt4(q);
+  const q = quantizeBlocks(weight, rows, columns, bits);
+  const back = dequantizeBlocks(q);
   const blocks = blocksPerRow(columns);
   assert.equal(q.scales.length, rows * blocks);
-  assert.equal(q.codes.length, rows * blocks * (INT4_BLOCK_SIZE / 2));
+  assert.equal(q.codes.length, rows * blocks * blockBytes(bits));
   let sumSquaredError = 0;
   let sumSquared = 0;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < columns; c++) {
-      const scale = Math.abs(q.scales[r * blocks + Math.floor(c / INT4_BLOCK_SIZE)]);
+      const scale = Math.abs(q.scales[r * blocks + Math.floor(c / BLOCK_SIZE)]);
       const error = Math.abs(back[r * columns + c] - weight[r * columns + c]);
       assert.ok(error <= scale * (1 + 1e-6), `row ${r} column ${c}: error ${error} exceeds the block scale ${scale}`);
       sumSquaredError += error ** 2;
       sumSquared += weight[r * columns + c] ** 2;
     }
   }
-  // 16 levels over a block's range: the error is a small fraction of the signal.
-  assert.ok(Math.sqrt(sumSquaredError / sumSquared) < 0.15, `relative error ${Math.sqrt(sumSquaredError / sumSquared)}`);
+  // 2^bits levels over a block's range: the error is a small fraction of the signal (16× smaller at 8 bits).
+  const relative = Math.sqrt(sumSquaredError / sumSquared);
+  assert.ok(relative < (bits === 4 ? 0.15 : 0.01), `relative error ${relative}`);
 });
 
-test("each block's largest magnitude survives exactly and an all-zero block stays zero", () => {
-  const weight = new Float32Array(2 * INT4_BLOCK_SIZE);
-  weight.set(gaussian(INT4_BLOCK_SIZE, 2));
+  test(`${bits} bits: each block's largest magnitude survives exactly and an all-zero block stays zero`, () => {
+  const weight = new Float32Array(2 * BLOCK_SIZE);
+  weight.set(gaussian(BLOCK_SIZE, 2));
   weight[3] = -9.5;
-  const back = dequantizeInt4(quantizeInt4(weight, 1, weight.length));
+  const back = dequantizeBlocks(quantizeBlocks(weight, 1, weight.length, bits));
   assert.equal(back[3], -9.5);
-  assert.deepEqual(Array.from(back.subarray(INT4_BLOCK_SIZE)), new Array(INT4_BLOCK_SIZE).fill(0));
+  assert.deepEqual(Array.from(back.subarray(BLOCK_SIZE)), new Array(BLOCK_SIZE).fill(0));
 });
 
-test('bad shapes and non-finite weights get a clear message', () => {
-  assert.throws(() => quantizeInt4(new Float32Array(6), 2, 4), /6 values do not fill shape \[2, 4\]/);
-  assert.throws(() => quantizeInt4(new Float32Array(0), 0, 4), /positive integer shape/);
-  assert.throws(() => quantizeInt4(Float32Array.from([1, Number.NaN]), 1, 2), /column 1 is not a finite number/);
+  test(`${bits} bits: bad shapes and non-finite weights get a clear message`, () => {
+  assert.throws(() => quantizeBlocks(new Float32Array(6), 2, 4, bits), /6 values do not fill shape \[2, 4\]/);
+  assert.throws(() => quantizeBlocks(new Float32Array(0), 0, 4, bits), /positive integer shape/);
+  assert.throws(() => quantizeBlocks(Float32Array.from([1, Number.NaN]), 1, 2, bits), /column 1 is not a finite number/);
 });
 
-test('int4Bytes counts codes and scales', () => {
-  assert.equal(int4Bytes(3, 64), 3 * 2 * (16 + 4));
-  assert.equal(int4Bytes(1, 33), 2 * (16 + 4));
+  test(`${bits} bits: quantizedBytes counts codes and scales`, () => {
+  assert.equal(quantizedBytes(3, 64, bits), 3 * 2 * (BLOCK_SIZE * bits / 8 + 4));
+  assert.equal(quantizedBytes(1, 33, bits), 2 * (BLOCK_SIZE * bits / 8 + 4));
 });
 
-test("onnxruntime's MatMulNBits computes x · dequantize(W)ᵀ from the codes and scales", async () => {
-  const [M, N, K] = [3, 6, 2 * INT4_BLOCK_SIZE + 16];
+  test(`${bits} bits: onnxruntime's MatMulNBits computes x · dequantize(W)ᵀ from the codes and scales`, async () => {
+  const [M, N, K] = [3, 6, 2 * BLOCK_SIZE + 16];
   const weight = gaussian(N * K, 3);
   const x = gaussian(M * K, 4);
-  const q = quantizeInt4(weight, N, K);
+  const q = quantizeBlocks(weight, N, K, bits);
   const blocks = blocksPerRow(K);
   const model = encodeModel({
     graph: {
@@ -76,11 +78,11 @@ test("onnxruntime's MatMulNBits computes x · dequantize(W)ᵀ from the codes an
           name: 'mm',
           inputs: ['x', 'codes', 'scales'],
           outputs: ['y'],
-          attributes: { K, N, bits: 4, block_size: INT4_BLOCK_SIZE, accuracy_level: 0 },
+          attributes: { K, N, bits, block_size: BLOCK_SIZE, accuracy_level: 0 },
         },
       ],
       initializers: [
-        { name: 'codes', elemType: DataType.UINT8, dims: [N, blocks, INT4_BLOCK_SIZE / 2], raw: q.codes },
+        { name: 'codes', elemType: DataType.UINT8, dims: [N, blocks, blockBytes(bits)], raw: q.codes },
         { name: 'scales', elemType: DataType.FLOAT, dims: [N, blocks], raw: new Uint8Array(q.scales.buffer) },
       ],
       inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [M, K] }],
@@ -96,7 +98,7 @@ test("onnxruntime's MatMulNBits computes x · dequantize(W)ᵀ from the codes an
   const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
   try {
     const { y } = await session.run({ x: new ort.Tensor('float32', x, [M, K]) });
-    const w = dequantizeInt4(q);
+    const w = dequantizeBlocks(q);
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
         let expected = 0;
@@ -109,3 +111,4 @@ test("onnxruntime's MatMulNBits computes x · dequantize(W)ᵀ from the codes an
     await session.release();
   }
 });
+}

@@ -1,0 +1,93 @@
+// Block-wise symmetric 4- or 8-bit quantization in the layout of onnxruntime's com.microsoft
+// MatMulNBits: a weight [N, K] (Hugging Face's [out, in]) becomes, per row and per block of 32 inputs,
+// one float32 scale and 32 codes of `bits` bits each (for 4 bits, two per byte, low nibble first).
+// A code q stands for (q − z)·scale with z = 2^(bits−1) (8 or 128, what MatMulNBits assumes when the
+// graph gives no zero points); the block's value of largest magnitude maps to −z exactly, so no block
+// wastes a code.
+
+export const BLOCK_SIZE = 32;
+export type WeightBits = 4 | 8;
+
+export interface BlockQuantized {
+  bits: WeightBits;
+  /** Rows of the original weight (MatMulNBits' N). */
+  rows: number;
+  /** Columns of the original weight (MatMulNBits' K). */
+  columns: number;
+  /** [rows, blocksPerRow, blockBytes(bits)] packed codes. */
+  codes: Uint8Array;
+  /** [rows, blocksPerRow]. */
+  scales: Float32Array;
+}
+
+export function blocksPerRow(columns: number): number {
+  return Math.ceil(columns / BLOCK_SIZE);
+}
+
+/** Bytes of one block's codes. */
+export function blockBytes(bits: WeightBits): number {
+  return (BLOCK_SIZE * bits) / 8;
+}
+
+/** Bytes MatMulNBits reads for a [rows, columns] weight: codes and scales. */
+export function quantizedBytes(rows: number, columns: number, bits: WeightBits): number {
+  return rows * blocksPerRow(columns) * (blockBytes(bits) + 4);
+}
+
+/** Quantizes a row-major [rows, columns] float32 weight; a last partial block is padded with zeros. */
+export function quantizeBlocks(weight: Float32Array, rows: number, columns: number, bits: WeightBits): BlockQuantized {
+  if (!Number.isInteger(rows) || !Number.isInteger(columns) || rows <= 0 || columns <= 0) {
+    throw new Error(`${bits}-bit quantization needs a positive integer shape, got [${rows}, ${columns}]`);
+  }
+  if (weight.length !== rows * columns) throw new Error(`${bits}-bit quantization: ${weight.length} values do not fill shape [${rows}, ${columns}]`);
+  const zero = 2 ** (bits - 1);
+  const top = 2 * zero - 1;
+  const blocks = blocksPerRow(columns);
+  const bytes = blockBytes(bits);
+  const codes = new Uint8Array(rows * blocks * bytes);
+  const scales = new Float32Array(rows * blocks);
+  const code = (scaled: number) => Math.min(top, Math.max(0, Math.round(scaled) + zero));
+  for (let r = 0; r < rows; r++) {
+    const row = r * columns;
+    for (let blk = 0; blk < blocks; blk++) {
+      const start = blk * BLOCK_SIZE;
+      const end = Math.min(start + BLOCK_SIZE, columns);
+      let extreme = 0;
+      for (let c = start; c < end; c++) {
+        const v = weight[row + c];
+        if (!Number.isFinite(v)) throw new Error(`${bits}-bit quantization: weight row ${r}, column ${c} is not a finite number`);
+        if (Math.abs(v) > Math.abs(extreme)) extreme = v;
+      }
+      const scale = extreme === 0 ? 0 : Math.fround(extreme / -zero);
+      const inverse = scale === 0 ? 0 : 1 / scale;
+      scales[r * blocks + blk] = scale;
+      const out = (r * blocks + blk) * bytes;
+      const value = (i: number) => (start + i < end ? weight[row + start + i] * inverse : 0);
+      if (bits === 8) {
+        for (let i = 0; i < BLOCK_SIZE; i++) codes[out + i] = code(value(i));
+      } else {
+        for (let i = 0; i < BLOCK_SIZE; i += 2) codes[out + i / 2] = code(value(i)) | (code(value(i + 1)) << 4);
+      }
+    }
+  }
+  return { bits, rows, columns, codes, scales };
+}
+
+/** The float32 weight [rows, columns] the codes stand for. */
+export function dequantizeBlocks(q: BlockQuantized): Float32Array {
+  const { rows, columns, bits } = q;
+  const zero = 2 ** (bits - 1);
+  const blocks = blocksPerRow(columns);
+  const bytes = blockBytes(bits);
+  const out = new Float32Array(rows * columns);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < columns; c++) {
+      const blk = Math.floor(c / BLOCK_SIZE);
+      const within = c % BLOCK_SIZE;
+      const at = (r * blocks + blk) * bytes;
+      const value = bits === 8 ? q.codes[at + within] : within & 1 ? q.codes[at + (within >> 1)] >> 4 : q.codes[at + (within >> 1)] & 15;
+      out[r * columns + c] = (value - zero) * q.scales[r * blocks + blk];
+    }
+  }
+  return out;
+}
