@@ -10,7 +10,7 @@ import type { ServedRoot } from './served-root';
 export type RequestCheck = (method: string, params: unknown) => RemoteError | null;
 
 export function requestCheck(root: ServedRoot | null): RequestCheck {
-  const ajv = new Ajv({ allErrors: false, strict: true });
+  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
   const checkPath = (_: unknown, data: unknown): boolean => {
     const refusal = root && typeof data === 'string' ? root.refusal(data) : null;
     if (refusal) checkPath.errors = [{ keyword: PATH_KEYWORD, message: refusal, params: {}, instancePath: '', schemaPath: '' }];
