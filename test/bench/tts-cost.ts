@@ -4,31 +4,44 @@
 
 import type { Model } from '../../extension/engine/model';
 import { computeTts } from '../../extension/engine/analysis/tts/compute';
-import { DEFAULT_TTS_CUE, type TtsLayout } from '../../extension/engine/analysis/tts/layout';
+import { DEFAULT_TTS_CUE, type Question, type StepQuestions, type TraceKind, type TtsLayout } from '../../extension/engine/analysis/tts/layout';
 import type { Sample } from './stats';
 
 export const TTS_TRACE_TOKENS = 1000;
 export const TTS_STEPS = 50;
 const PROMPT_TOKENS = 50;
 
-/** A 1000-token trace: the prompt and 50 steps of 19 tokens, the tokens taken from `text` in order. */
+/**
+ * A 1000-token trace: the prompt and 50 steps of 19 tokens, the tokens taken from `text` in order. Each
+ * step's questions continue the trace from its last token (or, perturbed, from its changed token), as
+ * the questions of a tokenized trace do.
+ */
 export function benchTtsLayout(model: Model, text: (count: number) => number[]): TtsLayout {
   const stepTokens = (TTS_TRACE_TOKENS - PROMPT_TOKENS) / TTS_STEPS;
-  const ids = text(TTS_TRACE_TOKENS);
-  const intact = Array.from({ length: TTS_STEPS }, (_, i) => ids.slice(PROMPT_TOKENS + i * stepTokens, PROMPT_TOKENS + (i + 1) * stepTokens));
+  const intact = text(TTS_TRACE_TOKENS);
   // One token in the middle of each step changed, as a moved number changes one token.
   const middle = Math.floor(stepTokens / 2);
-  const perturbed = intact.map((step) => step.map((id, k) => (k === middle ? (id + 1) % model.spec.vocabSize : id)));
+  const changed = (step: number) => PROMPT_TOKENS + step * stepTokens + middle;
+  const perturbed = intact.map((id, p) => (p >= PROMPT_TOKENS && (p - PROMPT_TOKENS) % stepTokens === middle ? (id + 1) % model.spec.vocabSize : id));
   // The generated model's tokenizer splits text into more tokens than a trained one: keep the sizes a
   // trained tokenizer gives the default cue (8 tokens) and a boxed number answer (2).
   const cue = model.tokenizer.encode(DEFAULT_TTS_CUE).slice(0, 8);
   const answer = model.tokenizer.encode('100}').slice(0, 2);
-  return { prompt: ids.slice(0, PROMPT_TOKENS), intact, perturbed, perturbable: intact.map(() => true), cue, answer };
+  const question = (trace: TraceKind, ids: number[], from: number, to: number): Question => ({ trace, fork: from, tail: [...ids.slice(from, to), ...cue] });
+  const questions = Array.from({ length: TTS_STEPS }, (_, i): StepQuestions => {
+    const end = PROMPT_TOKENS + (i + 1) * stepTokens;
+    const s11 = question('intact', intact, end - 1, end);
+    const s01 = question('intact', perturbed, changed(i), end);
+    if (i === 0) return { s11, s01, s10: null, s00: null };
+    return { s11, s01, s10: question('perturbed', intact, changed(i), end), s00: question('perturbed', perturbed, end - 1, end) };
+  });
+  const none = { intact: [], perturbed: [] };
+  return { texts: { intact: '', perturbed: '' }, ranges: none, intact, perturbed, perturbable: questions.map(() => true), questions, cue: DEFAULT_TTS_CUE, answer };
 }
 
 /** Per run: seconds of computeTts over the layout divided by seconds of one forward over the trace's tokens. */
 export async function measureTtsCostRatio(model: Model, layout: TtsLayout, runs: number): Promise<{ ratio: Sample; forwardSeconds: Sample; ttsSeconds: Sample }> {
-  const trace = [...layout.prompt, ...layout.intact.flat()];
+  const trace = layout.intact;
   await model.session.forward({ ids: trace.slice(0, 64) }); // warm-up: first-run allocations
   const ratio: Sample = [];
   const forwardSeconds: Sample = [];

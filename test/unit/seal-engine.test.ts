@@ -50,7 +50,7 @@ after(async () => {
 async function boundaryStates(question: string, steps: readonly (readonly [string, string])[], l: number) {
   const tokenizer = model.tokenizer;
   const thinking = ['Let me think.', ...steps.map(([text]) => text)].join('\n\n');
-  const prompt = thinkingPrompt(tokenizer, question);
+  const prompt = thinkingPrompt(tokenizer, [{ role: 'user', content: question }]);
   const ids = tokenizer.encode(prompt + thinking);
   const promptLength = tokenizer.encode(prompt).length;
   const positions = ids.map((id, p) => (p >= promptLength && tokenizer.stepBoundaryIds.has(id) ? p : -1)).filter((p) => p >= 0);

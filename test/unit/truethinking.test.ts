@@ -53,9 +53,9 @@ describe('TTS and the TrueThinking direction on a model whose answer hangs on on
     await rm(root, { recursive: true, force: true });
   });
 
-  function layoutOf(trace: number): TtsLayout {
+  function layoutOf(trace: number): Promise<TtsLayout> {
     const thinking = segmentThinking(parseTrace(traceText(TRACES[trace].steps)), 'paragraph');
-    return ttsLayout(model.tokenizer, { question: thinking.question, thinking: thinking.thinking.text, steps: thinking.steps, answer: ANSWER, cue: DEFAULT_TTS_CUE, seed: 100 });
+    return ttsLayout(model.tokenizer, { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer: ANSWER, cue: DEFAULT_TTS_CUE, seed: 100 });
   }
 
   it('ranks the step the answer depends on first, by a wide margin', () => {
@@ -92,27 +92,27 @@ describe('TTS and the TrueThinking direction on a model whose answer hangs on on
 
   it('steering against the direction on that step makes the model ignore it', async () => {
     for (const [i, { target }] of TRACES.entries()) {
-      const layout = layoutOf(i);
+      const layout = await layoutOf(i);
       const variant = { step: target, stepIntact: true, contextIntact: true };
-      const plain = await variantConfidence(model.session, layout, variant);
-      const against = await steeredConfidence(model.session, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: -1 });
+      const plain = await variantConfidence(model.session, model.tokenizer, layout, variant);
+      const against = await steeredConfidence(model.session, model.tokenizer, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: -1 });
       assert.ok(plain > 0.9 && against < 0.1, `trace ${i}: P(answer) ${plain} → ${against} when steered against the direction`);
     }
   });
 
   it('steering along the direction on a perturbed step makes the model use what it ignored', async () => {
-    const layout = layoutOf(0);
+    const layout = await layoutOf(0);
     const variant = { step: 2, stepIntact: false, contextIntact: true };
-    const plain = await variantConfidence(model.session, layout, variant);
-    const along = await steeredConfidence(model.session, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: 1 });
+    const plain = await variantConfidence(model.session, model.tokenizer, layout, variant);
+    const along = await steeredConfidence(model.session, model.tokenizer, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: 1 });
     assert.ok(plain < 0.01 && along > 0.5, `P(answer) ${plain} → ${along} when steered along the direction`);
   });
 
   it('steering a decorative step leaves the answer alone', async () => {
-    const layout = layoutOf(0);
+    const layout = await layoutOf(0);
     const variant = { step: 3, stepIntact: true, contextIntact: true };
-    const plain = await variantConfidence(model.session, layout, variant);
-    const against = await steeredConfidence(model.session, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: -1 });
+    const plain = await variantConfidence(model.session, model.tokenizer, layout, variant);
+    const against = await steeredConfidence(model.session, model.tokenizer, layout, variant, { vector: vectorAt(direction, 1), layer: 1, scale: -1 });
     assert.ok(Math.abs(plain - against) < 0.01, `P(answer) ${plain} → ${against}`);
   });
 

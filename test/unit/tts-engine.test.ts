@@ -31,9 +31,9 @@ function chatTrace(reasoning: string, reply: string): string {
   return JSON.stringify({ messages: [{ role: 'user', content: 'How many are left in the basket?' }, { role: 'assistant', reasoning_content: reasoning, content: reply }] });
 }
 
-function layoutFor(model: Model, answer: string, policy: 'sentence' | 'paragraph' = 'sentence', reasoning = REASONING): TtsLayout {
+function layoutFor(model: Model, answer: string, policy: 'sentence' | 'paragraph' = 'sentence', reasoning = REASONING): Promise<TtsLayout> {
   const thinking = segmentThinking(parseTrace(chatTrace(reasoning, `\\boxed{${answer}}`)), policy);
-  return ttsLayout(model.tokenizer, { question: thinking.question, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue: DEFAULT_TTS_CUE, seed: 100 });
+  return ttsLayout(model.tokenizer, { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue: DEFAULT_TTS_CUE, seed: 100 });
 }
 
 async function assertForkedEqualsNaive(model: Model, layout: TtsLayout, scores: StepScore[]): Promise<number> {
@@ -41,7 +41,7 @@ async function assertForkedEqualsNaive(model: Model, layout: TtsLayout, scores: 
   for (const score of scores) {
     if (!score.perturbable) continue;
     for (const [key, stepIntact, contextIntact] of [['s11', true, true], ['s01', false, true], ['s10', true, false], ['s00', false, false]] as const) {
-      const naive = await variantConfidence(model.session, layout, { step: score.index, stepIntact, contextIntact });
+      const naive = await variantConfidence(model.session, model.tokenizer, layout, { step: score.index, stepIntact, contextIntact });
       const forked = score[key]!;
       assert.ok(Math.abs(forked - naive) <= 1e-5, `step ${score.index} ${key}: forked ${forked} vs naive ${naive}`);
       assert.ok(Math.abs(Math.log(forked) - Math.log(naive)) <= 1e-4, `step ${score.index} ${key}: log forked ${Math.log(forked)} vs log naive ${Math.log(naive)}`);
@@ -71,9 +71,9 @@ describe('True Thinking Score with a forked KV cache', () => {
   });
 
   it('equals naive recomputation of all four prompts on a random model (multi-token answer)', async () => {
-    const layout = layoutFor(random, '19 pears');
+    const layout = await layoutFor(random, '19 pears');
     assert.ok(layout.answer.length > 1, 'the answer spans several tokens');
-    assert.ok(layout.intact.some((piece, i) => piece.length !== layout.perturbed[i].length), 'a perturbed step changes its token count (12 → 9..15)');
+    assert.notEqual(layout.perturbed.length, layout.intact.length, 'a perturbed step changes its token count (12 → 9..15)');
     const scores = await computeTts(random.session, layout);
     assert.equal(scores.length, 8);
     assert.equal(await assertForkedEqualsNaive(random, layout, scores), 4 * 5);
@@ -83,14 +83,14 @@ describe('True Thinking Score with a forked KV cache', () => {
   });
 
   it('equals naive recomputation on a model whose answer hangs on one step', async () => {
-    const layout = layoutFor(oneStep, ANSWER);
+    const layout = await layoutFor(oneStep, ANSWER);
     const scores = await computeTts(oneStep.session, layout);
     assert.equal(await assertForkedEqualsNaive(oneStep, layout, scores), 4 * 5);
     assert.ok(scores[4].s11! > 0.9, `the intact prefix through "5 apples" makes the answer likely (${scores[4].s11})`);
   });
 
   it('marks steps without numbers as not perturbable, with no score instead of 0', async () => {
-    const scores = await computeTts(random.session, layoutFor(random, '19'));
+    const scores = await computeTts(random.session, await layoutFor(random, '19'));
     const blank = scores.filter((s) => !s.perturbable).map((s) => s.index);
     assert.deepEqual(blank, [0, 2, 6]);
     for (const index of blank) assert.deepEqual(scores[index], { index, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
@@ -100,7 +100,7 @@ describe('True Thinking Score with a forked KV cache', () => {
   });
 
   it('reports progress step by step and stops when cancelled', async () => {
-    const layout = layoutFor(random, '19');
+    const layout = await layoutFor(random, '19');
     const updates: ProgressUpdate[] = [];
     await computeTts(random.session, layout, { report: (u) => updates.push(u) });
     const stepUpdates = updates.filter((u) => u.message.startsWith('True Thinking Score: step'));
@@ -116,8 +116,8 @@ describe('True Thinking Score with a forked KV cache', () => {
   });
 
   it('reads a trace in chunks within a small memory budget: progress moves during the first pass, and the scores are the same', async () => {
-    const layout = layoutFor(random, '19 pears');
-    const tokens = layout.prompt.length + layout.intact.flat().length;
+    const layout = await layoutFor(random, '19 pears');
+    const tokens = layout.intact.length;
     const small = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache'), memoryBudget: 8 * bytesPerRow(random.spec, 2 * tokens) });
     try {
       assert.ok(small.session.rowsWithinBudget(2 * tokens) < tokens / 4, 'the trace takes several chunks');
@@ -141,7 +141,7 @@ describe('True Thinking Score with a forked KV cache', () => {
     }
   });
 
-  it('refuses an empty answer with a clear message', () => {
-    assert.throws(() => layoutFor(random, ''), /the answer is empty/);
+  it('refuses an empty answer with a clear message', async () => {
+    await assert.rejects(layoutFor(random, ''), /the answer is empty/);
   });
 });

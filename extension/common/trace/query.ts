@@ -1,7 +1,7 @@
 // What the analyses ask of a parsed trace: the thinking, the question and the final answer.
 
 import { textOf } from './parse';
-import type { Conversation, ParsedTrace, TextRange, Turn } from './types';
+import type { Conversation, ParsedTrace, Role, TextRange, Turn } from './types';
 
 /** The thinking range of the conversation's last assistant turn, or null when it has none. */
 export function thinkingOf(trace: ParsedTrace, conversationIndex = 0): TextRange | null {
@@ -16,6 +16,25 @@ export function questionOf(trace: ParsedTrace, conversationIndex = 0): string | 
   if (end === 0) end = turns.length; // no assistant turn: the last user message is the question
   for (let i = end - 1; i >= 0; i--) if (turns[i].role === 'user') return contentText(trace, turns[i]);
   return null;
+}
+
+/** A message as a chat template reads it: the role and the decoded visible text. */
+export interface PromptMessage {
+  role: Role;
+  content: string;
+}
+
+/**
+ * The conversation before its last assistant turn, decoded: the system prompt, earlier turns and the
+ * question, as the model read them before the reply (earlier replies without their thinking, which
+ * chat templates drop). The whole conversation when it has no assistant turn.
+ */
+export function promptMessagesOf(trace: ParsedTrace, conversationIndex = 0): PromptMessage[] {
+  const turns = conversationAt(trace, conversationIndex).turns;
+  let end = turns.length;
+  while (end > 0 && turns[end - 1].role !== 'assistant') end--;
+  const before = end === 0 ? turns : turns.slice(0, end - 1);
+  return before.map((turn) => ({ role: turn.role, content: contentText(trace, turn) }));
 }
 
 /** The visible reply of the last assistant turn (decoded, thinking excluded), or null when there is none. */

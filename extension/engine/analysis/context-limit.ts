@@ -3,8 +3,7 @@
 
 import { InputError } from '../inputs';
 import type { TextTokenizer } from '../checkpoint/tokenizer';
-import type { TtsLayout } from './tts/layout';
-import { stepPieces, type TraceThinking } from './trace-steps';
+import { tokenSpans, type TraceThinking } from './trace-steps';
 
 /** The trace does not fit the model's positions; `fits` is the most thinking tokens that would. */
 export class ContextLimitError extends InputError {
@@ -21,24 +20,35 @@ export class ContextLimitError extends InputError {
   }
 }
 
+/** Token counts of the longest TTS prompt: the prompt before the thinking, the (longer of intact and perturbed) thinking, the cue, the answer. */
+export interface TtsLength {
+  prompt: number;
+  thinking: number;
+  cue: number;
+  answer: number;
+}
+
 /** Throws ContextLimitError when the longest TTS prompt (question, every step, cue, answer) exceeds `limit` positions. */
-export function checkTtsContext(layout: TtsLayout, limit: number): void {
-  const thinking = Math.max(layout.intact.flat().length, layout.perturbed.flat().length);
-  const rest = layout.prompt.length + layout.cue.length + layout.answer.length;
-  if (rest + thinking > limit) throw new ContextLimitError(rest + thinking, limit, Math.max(0, limit - rest));
+export function checkTtsContext(length: TtsLength, limit: number): void {
+  const rest = length.prompt + length.cue + length.answer;
+  if (rest + length.thinking > limit) throw new ContextLimitError(rest + length.thinking, limit, Math.max(0, limit - rest));
 }
 
 /**
- * The thinking from the first step on which its steps hold at most `maxTokens` tokens (each step
- * with the text before it, as the model reads it): the steps renumbered from 0, their source ranges kept.
+ * The thinking from the first step on which its steps hold at most `maxTokens` tokens (the thinking
+ * tokenized as one text, each step counted with the text before it): the steps renumbered from 0,
+ * their source ranges kept.
  */
-export function lastThinkingTokens(thinking: TraceThinking, tokenizer: Pick<TextTokenizer, 'encode'>, maxTokens: number): TraceThinking {
+export function lastThinkingTokens(thinking: TraceThinking, tokenizer: Pick<TextTokenizer, 'encodeWithOffsets'>, maxTokens: number): TraceThinking {
   if (!Number.isInteger(maxTokens) || maxTokens <= 0) throw new InputError(`the number of thinking tokens to keep must be a positive integer; got ${maxTokens}`);
-  const lengths = stepPieces(thinking.thinking.text, thinking.steps).map((piece) => tokenizer.encode(piece).length);
-  let first = thinking.steps.length;
-  for (let kept = 0; first > 0 && kept + lengths[first - 1] <= maxTokens; first--) kept += lengths[first - 1];
+  const { ids, offsets } = tokenizer.encodeWithOffsets(thinking.thinking.text);
+  const steps = thinking.steps;
+  const pieces = steps.map((step, i) => ({ start: i === 0 ? 0 : steps[i - 1].at.end, end: step.at.end }));
+  const starts = tokenSpans(offsets, pieces).map((span) => span.start);
+  let first = steps.length;
+  while (first > 0 && ids.length - starts[first - 1] <= maxTokens) first--;
   if (first === 0) return thinking;
-  if (first === thinking.steps.length) throw new InputError(`the last step alone is ${lengths[first - 1]} tokens: keep at least that many tokens of thinking`);
+  if (first === steps.length) throw new InputError(`the last step alone is ${ids.length - starts[first - 1]} tokens: keep at least that many tokens of thinking`);
   const offset = thinking.steps[first].at.start;
   const { text, toSource } = thinking.thinking;
   return {

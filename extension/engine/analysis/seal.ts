@@ -29,7 +29,7 @@ interface ReadThinking {
 
 /** The prompt and thinking as one naturally tokenized text, and the token before each step. */
 function readThinking(model: Model, thinking: TraceThinking): ReadThinking {
-  const prompt = thinkingPrompt(model.tokenizer, thinking.question);
+  const prompt = thinkingPrompt(model.tokenizer, thinking.messages);
   const { ids, offsets } = model.tokenizer.encodeWithOffsets(prompt + thinking.thinking.text);
   const spans = tokenSpans(
     offsets,

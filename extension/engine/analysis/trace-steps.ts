@@ -1,20 +1,13 @@
-// From a parsed trace to what the model reads: the question, the thinking cut into steps, and the
-// tokens of every step under the model's tokenizer.
-//
-// Step tokens come from piecewise tokenization: the prompt, then piece i = the text between the end
-// of step i−1 and the end of step i (the step with the whitespace before it), each piece encoded on
-// its own. Every step then starts and ends on a token boundary, and two texts that differ only inside
-// one step (a perturbed copy) share every token before it, which is what lets a KV cache be forked
-// at step boundaries. The price: a merge across a boundary (".\n\n" as one token) is split in two.
-// Where the natural tokenization of the whole text is needed instead, `tokenSpans` maps character
-// ranges onto `encodeWithOffsets` tokens.
+// From a parsed trace to what the model reads: the conversation before the reply, the thinking cut
+// into steps, and the prompt text before the thinking. The text is always tokenized as one string;
+// `tokenSpans` maps a step's characters onto the tokens of that string (`encodeWithOffsets`).
 
 import { plainText, type MappedText } from '../../common/trace/mapped-text';
 import { textOf } from '../../common/trace/parse';
-import { answerOf, questionOf } from '../../common/trace/query';
+import { answerOf, promptMessagesOf, questionOf } from '../../common/trace/query';
 import { segmentMapped, type SegmentOptions } from '../../common/trace/segment';
 import type { ParsedTrace, SegmentationPolicy, Step, TextRange } from '../../common/trace/types';
-import type { TextTokenizer } from '../checkpoint/tokenizer';
+import type { ChatMessage, TextTokenizer } from '../checkpoint/tokenizer';
 
 export interface ThinkingStep extends Step {
   /** Where the step sits in the decoded thinking text (`range` is in the source). */
@@ -25,6 +18,8 @@ export interface TraceThinking {
   conversation: number;
   /** The user's question (decoded), null when the trace has none. */
   question: string | null;
+  /** Everything the model read before the reply: system prompt, earlier turns, the question. */
+  messages: ChatMessage[];
   /** The visible reply after the thinking (decoded), null when there is none. */
   reply: string | null;
   /** The decoded thinking, with the way back to the source. */
@@ -39,7 +34,7 @@ export function segmentThinking(trace: ParsedTrace, policy: SegmentationPolicy, 
   // Segmenting an identity-mapped copy yields decoded offsets; the real map turns them into source ranges.
   const decoded = segmentMapped(plainText(thinking.text, { start: 0, end: thinking.text.length }), policy, options);
   const steps = decoded.map((step) => ({ index: step.index, text: step.text, at: step.range, range: { start: thinking.toSource(step.range.start), end: thinking.toSource(step.range.end) } }));
-  return { conversation, question: questionOf(trace, conversation), reply: answerOf(trace, conversation), thinking, steps };
+  return { conversation, question: questionOf(trace, conversation), messages: promptMessagesOf(trace, conversation), reply: answerOf(trace, conversation), thinking, steps };
 }
 
 /**
@@ -62,52 +57,23 @@ export function thinkingWithSteps(trace: ParsedTrace, ranges: readonly TextRange
     }
     return { index, range, at: at as TextRange, text: thinking.text.slice(at.start, at.end) };
   });
-  return { conversation, question: questionOf(trace, conversation), reply: answerOf(trace, conversation), thinking, steps };
+  return { conversation, question: questionOf(trace, conversation), messages: promptMessagesOf(trace, conversation), reply: answerOf(trace, conversation), thinking, steps };
 }
 
 /**
- * Piece i is the thinking between the end of step i−1 and the end of step i: the step with the
- * text before it (the first piece also holds whatever precedes the first step). `replace(i)` gives
- * another text for step i itself (a perturbed step); undefined keeps it.
+ * The text the model reads before its thinking: the conversation through the checkpoint's chat
+ * template with the generation prompt, then "<think>\n" when the template does not open the thinking
+ * itself and the tokenizer has that token. Without a chat template (a base model): the beginning-of-
+ * sequence token when the tokenizer adds one, and the messages' texts, each followed by a blank line
+ * as a plain prompt joins them, the last by a newline.
  */
-export function stepPieces(thinking: string, steps: readonly { at: TextRange }[], replace: (index: number) => string | undefined = () => undefined): string[] {
-  let from = 0;
-  return steps.map((step, i) => {
-    if (step.at.start < from || step.at.end < step.at.start || step.at.end > thinking.length) throw new RangeError(`step ${i} (${step.at.start}..${step.at.end}) overlaps the one before it or lies outside the thinking`);
-    const piece = thinking.slice(from, step.at.start) + (replace(i) ?? thinking.slice(step.at.start, step.at.end));
-    from = step.at.end;
-    return piece;
-  });
-}
-
-export interface PieceTokens {
-  ids: number[];
-  /** One past the last token of each piece, as an index into `ids`. */
-  ends: number[];
-}
-
-/** Encodes each piece on its own (no special tokens added) and concatenates. */
-export function tokenizePieces(tokenizer: Pick<TextTokenizer, 'encode'>, pieces: readonly string[]): PieceTokens {
-  const ids: number[] = [];
-  const ends: number[] = [];
-  for (const piece of pieces) {
-    for (const id of tokenizer.encode(piece)) ids.push(id);
-    ends.push(ids.length);
-  }
-  return { ids, ends };
-}
-
-/**
- * The text the model reads before its thinking: the question through the checkpoint's chat template
- * with the generation prompt, then "<think>\n" when the template does not open the thinking itself
- * and the tokenizer has that token. Without a chat template: the question and a newline.
- */
-export function thinkingPrompt(tokenizer: Pick<TextTokenizer, 'hasChatTemplate' | 'applyChatTemplate' | 'thinkStartId'>, question: string | null): string {
+export function thinkingPrompt(
+  tokenizer: Pick<TextTokenizer, 'hasChatTemplate' | 'applyChatTemplate' | 'thinkStartId' | 'bosText'>,
+  messages: readonly ChatMessage[],
+): string {
   const prompt = tokenizer.hasChatTemplate
-    ? tokenizer.applyChatTemplate([{ role: 'user', content: question ?? '' }], { addGenerationPrompt: true })
-    : question
-      ? `${question}\n`
-      : '';
+    ? tokenizer.applyChatTemplate(messages.length ? messages : [{ role: 'user', content: '' }], { addGenerationPrompt: true })
+    : tokenizer.bosText + messages.map((m) => m.content).filter((text) => text !== '').map((text, i, all) => text + (i === all.length - 1 ? '\n' : '\n\n')).join('');
   const opensThinking = /<think(?:ing)?>\s*$/.test(prompt);
   return tokenizer.thinkStartId !== null && !opensThinking ? `${prompt}<think>\n` : prompt;
 }

@@ -13,7 +13,7 @@ import type { TraceFormat } from '../../common/trace/types';
 import { DEFAULT_CHUNK_TOKENS, layerHooks } from '../directions/activations';
 import type { Model } from '../model';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
-import { stepPieces, thinkingPrompt, thinkingWithSteps, tokenizePieces } from './trace-steps';
+import { thinkingPrompt, thinkingWithSteps, tokenSpans } from './trace-steps';
 
 export const DEFAULT_HIGH_TTS = 0.9;
 export const DEFAULT_LOW_TTS = DECORATIVE_MAX;
@@ -136,8 +136,9 @@ const FILE_NAME_OF_FORMAT: Record<TraceFormat, string> = { 'chat-json': 'trace.j
 
 /**
  * hook_resid_pre at every layer at the last token of each wanted step, read with the same prompt
- * and tokenization as the step's True Thinking Score (the prefix through the step, intact). The
- * trace is run in chunks of whole steps, so the capture stays small however long the trace is.
+ * and tokenization as the step's True Thinking Score (the prompt and the thinking as one string; a
+ * step's last token is the last one holding a character of it). The trace is run in chunks of whole
+ * steps, so the capture stays small however long the trace is.
  */
 async function lastTokenActivations(
   model: Pick<Model, 'session' | 'tokenizer' | 'spec'>,
@@ -148,24 +149,26 @@ async function lastTokenActivations(
 ): Promise<Map<number, Float32Array[]>> {
   const trace = parseTrace(file.source.text, { fileName: FILE_NAME_OF_FORMAT[file.source.format] });
   const thinking = thinkingWithSteps(trace, file.steps);
-  const prompt = model.tokenizer.encode(thinkingPrompt(model.tokenizer, thinking.question));
-  const pieces = tokenizePieces(model.tokenizer, stepPieces(thinking.thinking.text, thinking.steps));
+  const prompt = thinkingPrompt(model.tokenizer, thinking.messages);
+  const { ids, offsets } = model.tokenizer.encodeWithOffsets(prompt + thinking.thinking.text);
+  const ends = tokenSpans(offsets, thinking.steps.map((s) => ({ start: prompt.length + s.at.start, end: prompt.length + s.at.end }))).map((span) => span.end);
   const lastWanted = Math.max(...wanted);
   const H = model.spec.hiddenSize;
   const found = new Map<number, Float32Array[]>();
-  let cache = prompt.length > 0 ? (await model.session.forward({ ids: prompt, logits: 'none' })).cache : model.session.emptyCache;
-  for (let first = 0; first <= lastWanted; ) {
+  let cache = model.session.emptyCache;
+  for (let from = 0, first = 0; first <= lastWanted; ) {
     throwIfCancelled(signal);
-    const from = first === 0 ? 0 : pieces.ends[first - 1];
     let last = first;
-    while (last < lastWanted && pieces.ends[last] - from < DEFAULT_CHUNK_TOKENS) last++;
-    const result = await model.session.forward({ ids: pieces.ids.slice(from, pieces.ends[last]), cache, capture: hooks, logits: 'none' });
+    while (last < lastWanted && (ends[last] === from || ends[last + 1] - from < DEFAULT_CHUNK_TOKENS)) last++;
+    if (ends[last] === from) throw new Error(`step ${last} ends inside the last token of the step before it, so it has no token of its own to read`);
+    const result = await model.session.forward({ ids: ids.slice(from, ends[last]), cache, capture: hooks, logits: 'none' });
     for (let step = first; step <= last; step++) {
       if (!wanted.has(step)) continue;
-      const row = pieces.ends[step] - 1 - from;
+      const row = ends[step] - 1 - from;
       found.set(step, hooks.map((hook) => result.captures.get(hook)!.slice(row * H, (row + 1) * H)));
     }
     cache = result.cache;
+    from = ends[last];
     first = last + 1;
   }
   return found;

@@ -24,6 +24,11 @@ export class TextTokenizer {
   /** One past the highest token id the tokenizer knows (added tokens included). */
   readonly size: number;
   readonly bosId: number | null;
+  /**
+   * The beginning-of-sequence token's text when this tokenizer starts every encoded text with it
+   * (through its post-processor, or `add_bos_token` as transformers reads it); '' otherwise.
+   */
+  readonly bosText: string;
   readonly eosIds: readonly number[];
   readonly thinkStartId: number | null;
   readonly thinkEndId: number | null;
@@ -33,6 +38,8 @@ export class TextTokenizer {
   private readonly config: Json;
   private readonly template: Template | null;
   private boundaryIds: ReadonlySet<number> | undefined;
+  /** Whether `add_bos_token` asks for a BOS that the post-processor does not add (transformers adds it). */
+  private readonly prependsBos: boolean;
 
   /**
    * @param tokenizerJson decoded tokenizer.json
@@ -61,6 +68,9 @@ export class TextTokenizer {
     this.size = highest + 1;
     this.specialIds = new Set([...this.tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
     this.bosId = this.specialTokenId('bos_token');
+    const postProcessed = this.bosId !== null && this.tokenizer.encode('a', { add_special_tokens: true }).ids[0] === this.bosId;
+    this.prependsBos = this.bosId !== null && !postProcessed && tokenizerConfig.add_bos_token === true;
+    this.bosText = postProcessed || this.prependsBos ? this.specialTokenText('bos_token') : '';
     const eos = this.specialTokenId('eos_token');
     this.eosIds = [...new Set([...(eos === null ? [] : [eos]), ...(options.extraEosIds ?? [])])];
     this.thinkStartId = vocab.get('<think>') ?? null;
@@ -82,7 +92,8 @@ export class TextTokenizer {
 
   /** Token ids of `text`. Special tokens are added only on request: chat-templated text carries its own. */
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+    const ids = this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+    return options.addSpecialTokens && this.prependsBos && ids[0] !== this.bosId ? [this.bosId!, ...ids] : ids;
   }
 
   /**

@@ -1,10 +1,11 @@
 // Writes a complete Hugging Face model folder with random weights: config.json, generation_config.json,
 // model.safetensors, tokenizer.json and tokenizer_config.json. Weights are generated and written one
 // chunk at a time, so even the billion-parameter presets never sit in memory whole.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUPPORTED_ARCHITECTURES, expectedTensors, type Architecture, type ModelSpec } from '../../common/model-spec';
 import { parseConfig } from '../checkpoint/config';
+import { TextTokenizer } from '../checkpoint/tokenizer';
 import { writeSafetensors, type TensorToWrite } from '../checkpoint/safetensors';
 import { trainedTokenizer } from './bpe-tokenizer';
 import { tokenizerConfig } from './chat-template';
@@ -24,6 +25,12 @@ export interface MakeModelOptions extends Progress {
   dtype?: GeneratedDtype;
   /** Overrides whether the chat template opens the assistant turn with "<think>\n". */
   reasoning?: boolean;
+  /**
+   * A checkpoint folder whose tokenizer (tokenizer.json, tokenizer_config.json, chat_template.jinja
+   * when present) the model gets instead of the generated one; the embedding then has a row for every
+   * id of that vocabulary, as the real model's does.
+   */
+  tokenizerDir?: string;
 }
 
 export interface MadeModel {
@@ -40,15 +47,16 @@ const TORCH_DTYPES = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as con
 export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
   if (!Number.isInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}.`);
   const dtype = storedDtype(options);
-  const config = presetConfig({ ...options, dtype });
+  const real = options.tokenizerDir === undefined ? null : await TextTokenizer.fromFolder(options.tokenizerDir);
+  const config = presetConfig({ ...options, dtype }, real ?? undefined);
   const spec = parseConfig(config);
   const tokenizer = trainedTokenizer();
   const ids = tokenizer.specialIds;
   const reasoning = options.reasoning ?? PRESETS[options.preset].shape.reasoning;
   const generationConfig = {
-    bos_token_id: ids.endOfText,
-    eos_token_id: [ids.imEnd, ids.endOfText],
-    pad_token_id: ids.endOfText,
+    bos_token_id: real ? real.bosId : ids.endOfText,
+    eos_token_id: real ? [...real.eosIds] : [ids.imEnd, ids.endOfText],
+    pad_token_id: real ? real.eosIds[0] : ids.endOfText,
     transformers_version: TRANSFORMERS_VERSION,
   };
 
@@ -58,15 +66,25 @@ export async function makeModel(options: MakeModelOptions): Promise<MadeModel> {
   // config.json is complete, and a cancelled run leaves none.
   await writeSafetensors(join(options.outDir, 'model.safetensors'), randomWeights(spec, options.seed, dtype, options), { format: 'pt' });
   await writeJson('generation_config.json', generationConfig);
-  await writeJson('tokenizer.json', tokenizer.tokenizerJson);
-  await writeJson('tokenizer_config.json', tokenizerConfig(tokenizer, reasoning, spec.maxPositions));
-  await writeJson('config.json', config);
   const files = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
-  return { outDir: options.outDir, spec, tokenizerSize: tokenizer.size, files };
+  if (options.tokenizerDir !== undefined) {
+    for (const name of ['tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja']) {
+      const copied = await copyFile(join(options.tokenizerDir, name), join(options.outDir, name)).then(() => true, (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' && name !== 'tokenizer.json') return false;
+        throw error;
+      });
+      if (copied && !files.includes(name)) files.push(name);
+    }
+  } else {
+    await writeJson('tokenizer.json', tokenizer.tokenizerJson);
+    await writeJson('tokenizer_config.json', tokenizerConfig(tokenizer, reasoning, spec.maxPositions));
+  }
+  await writeJson('config.json', config);
+  return { outDir: options.outDir, spec, tokenizerSize: real ? real.size : tokenizer.size, files };
 }
 
 /** The config.json a generated model of this preset gets (also useful on its own, to plan for a shape). */
-export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' | 'dtype'>): Record<string, unknown> {
+export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' | 'dtype'>, realTokenizer?: Pick<TextTokenizer, 'size' | 'bosId' | 'eosIds'>): Record<string, unknown> {
   const { arch, shape } = resolvePreset(options);
   const dtype = storedDtype(options);
   if (!(dtype in TORCH_DTYPES)) throw new Error(`dtype "${dtype}" is not supported; choose F32, F16 or BF16.`);
@@ -77,10 +95,10 @@ export function presetConfig(options: Pick<MakeModelOptions, 'arch' | 'preset' |
     preset: options.preset,
     // Gemma 2 always ties its output layer to the embeddings.
     shape: { ...shape, tied: shape.tied || arch === 'gemma2' },
-    vocabSize: shape.vocabSize ?? Math.ceil(tokenizer.size / 64) * 64,
-    bosTokenId: ids.endOfText,
-    eosTokenId: ids.imEnd,
-    padTokenId: ids.endOfText,
+    vocabSize: realTokenizer ? Math.max(shape.vocabSize ?? 0, Math.ceil(realTokenizer.size / 64) * 64) : (shape.vocabSize ?? Math.ceil(tokenizer.size / 64) * 64),
+    bosTokenId: realTokenizer ? (realTokenizer.bosId ?? realTokenizer.eosIds[0]) : ids.endOfText,
+    eosTokenId: realTokenizer ? realTokenizer.eosIds[0] : ids.imEnd,
+    padTokenId: realTokenizer ? realTokenizer.eosIds[0] : ids.endOfText,
     torchDtype: TORCH_DTYPES[dtype],
   });
 }

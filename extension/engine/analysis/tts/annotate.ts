@@ -10,7 +10,7 @@ import type { Model } from '../../model';
 import type { Progress } from '../../runtime/progress';
 import { segmentThinking, type TraceThinking } from '../trace-steps';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
-import { checkTtsContext, lastThinkingTokens } from '../context-limit';
+import { lastThinkingTokens } from '../context-limit';
 import { computeTts } from './compute';
 import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
 
@@ -36,7 +36,7 @@ export interface AnnotateOptions extends Progress {
   /** A complete trace file after every scored step (steps not yet scored have null scores). */
   onSnapshot?: (file: TraceFile) => void;
   /** Only the steps within the last `tokens` tokens of thinking, when the whole trace is longer than the model's positions. */
-  lastTokens?: { tokens: number; tokenizer: Pick<TextTokenizer, 'encode'> };
+  lastTokens?: { tokens: number; tokenizer: Pick<TextTokenizer, 'encodeWithOffsets'> };
 }
 
 export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions): Promise<TraceFile> {
@@ -67,8 +67,11 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
   options.onSnapshot?.(file());
   if (options.model) {
     if (answer === null) throw new Error(`${options.name}: the trace has no \\boxed{} answer and no final reply: give the answer to score`);
-    const layout = ttsLayout(options.model.tokenizer, { question: thinking.question, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed });
-    checkTtsContext(layout, options.model.session.spec.maxPositions);
+    const layout = await ttsLayout(
+      options.model.tokenizer,
+      { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed, maxPositions: options.model.session.spec.maxPositions },
+      options,
+    );
     await computeTts(options.model.session, layout, {
       ...options,
       onScore: (score) => {

@@ -7,9 +7,9 @@
 //   S_0(0) = the same after the perturbed prefix through step i;
 //   S_0(1) = the perturbed step i after the intact steps before it, then cue and answer;
 //   S_1(0) = the intact step i after the perturbed steps before it, then cue and answer.
-// Both versions of a step agree up to its first changed token, so S_0(1) and S_1(0) compute only from
-// there. All these continuations are independent: they are packed, many steps at a time, into single
-// forwards in which every token sees only its own branch's part of the caches (DecoderSession
+// Each question is tokenized as one string (layout.ts) and continues the trace it shares the longest
+// token prefix with, so it computes only the tokens after that prefix. All these continuations are
+// independent: they are packed, many steps at a time, into single forwards in which every token sees only its own branch's part of the caches (DecoderSession
 // .forwardBranches), so the weights are read once per pack, not once per question. Steps without
 // numbers get no score; until the first scored step both prefixes are the same (then S_1(0) = S_1(1)
 // and S_0(0) = S_0(1)).
@@ -20,7 +20,8 @@ import type { Branch } from '../../runtime/positions';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
 import { cachePrefix, concatCaches } from '../../runtime/kv-cache';
-import { stepPositions, variantPrefix, type TtsLayout, type Variant } from './layout';
+import type { TextTokenizer } from '../../checkpoint/tokenizer';
+import { stepPositions, variantPrefix, type Question as LayoutQuestion, type TtsLayout, type Variant } from './layout';
 import { stepSpanIntervention } from '../../directions/steering-methods';
 
 /** A step's True Thinking Score and its four confidences (all null for a step that is not perturbable). */
@@ -32,13 +33,13 @@ export interface TtsProgress extends Progress {
 }
 
 export async function computeTts(session: DecoderSession, layout: TtsLayout, progress: TtsProgress = {}): Promise<StepScore[]> {
-  const total = layout.intact.length;
+  const total = layout.perturbable.length;
   const report = (done: number) => progress.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
   throwIfCancelled(progress.signal);
   report(0);
   const pair = await tracePair(session, layout, progress);
   throwIfCancelled(progress.signal);
-  const questions = layout.perturbable.map((perturbable, i) => (perturbable ? stepQuestions(layout, pair, i) : null));
+  const questions = layout.perturbable.map((_, i) => stepQuestions(layout, pair, i));
   const scores: StepScore[] = [];
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
   const emit = (upTo: number) => {
@@ -89,29 +90,16 @@ interface TracePair {
   /** The intact trace's positions, then the perturbed trace's. */
   cache: KvCache;
   intactLength: number;
-  /** Where each step starts in each trace. */
-  intactStarts: number[];
-  perturbedStarts: number[];
 }
 
 /** The two passes over the whole trace; progress reports the tokens read, in words (no step is scored yet). */
 async function tracePair(session: DecoderSession, layout: TtsLayout, progress: TtsProgress): Promise<TracePair> {
-  const intact = [...layout.prompt, ...layout.intact.flat()];
-  const perturbed = [...layout.prompt, ...layout.perturbed.flat()];
-  const starts = (pieces: number[][]) => {
-    const out: number[] = [];
-    let at = layout.prompt.length;
-    for (const piece of pieces) {
-      out.push(at);
-      at += piece.length;
-    }
-    return out;
-  };
+  const { intact, perturbed } = layout;
   // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
   const identical = intact.length === perturbed.length && intact.every((token, i) => token === perturbed[i]);
   const shared = sharedPrefix(intact, perturbed);
   const toRead = intact.length + (identical ? 0 : perturbed.length - shared);
-  const total = layout.intact.length;
+  const total = layout.perturbable.length;
   const reading = (before: number): Progress => ({
     signal: progress.signal,
     report: (update) => progress.report?.({ message: `True Thinking Score: reading the trace, ${before + update.done} of ${toRead} tokens`, done: 0, total }),
@@ -120,36 +108,24 @@ async function tracePair(session: DecoderSession, layout: TtsLayout, progress: T
   const perturbedCache = identical
     ? intactCache
     : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
-  return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length, intactStarts: starts(layout.intact), perturbedStarts: starts(layout.perturbed) };
+  return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length };
 }
 
-/**
- * The four questions of step i over the trace pair. Each continues from the last context token it
- * needs to recompute, so even an empty cue leaves a row that predicts the first answer token.
- */
-function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Question; s01: Question; s10: Question | null; s00: Question | null } {
-  const tail = [...layout.cue, ...layout.answer.slice(0, -1)];
-  const question = (offset: number, start: number, tokens: number[]): Question => ({
-    tokens: [...tokens, ...tail],
-    branch: { length: tokens.length + tail.length, position: start, context: start > 0 ? [{ start: offset, end: offset + start, position: 0 }] : [] },
-    firstAnswerRow: tokens.length + layout.cue.length - 1,
-    confidence: null,
-  });
-  const intactStep = layout.intact[i];
-  const perturbedStep = layout.perturbed[i];
-  const k = sharedPrefix(intactStep, perturbedStep);
-  const ends = (starts: number[], piece: number[]) => starts[i] + piece.length - 1;
-  const s11 = question(0, ends(pair.intactStarts, intactStep), intactStep.slice(-1));
-  const s01 = question(0, pair.intactStarts[i] + k, perturbedStep.slice(k));
-  const contextPerturbed = layout.perturbable.slice(0, i).some(Boolean);
-  if (!contextPerturbed) return { s11, s01, s10: null, s00: null };
-  const p = pair.intactLength;
-  return {
-    s11,
-    s01,
-    s10: question(p, pair.perturbedStarts[i] + k, intactStep.slice(k)),
-    s00: question(p, ends(pair.perturbedStarts, perturbedStep), perturbedStep.slice(-1)),
+/** The four questions of step i over the trace pair, each continuing its whole text from where its tokens part from it. */
+function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Question; s01: Question; s10: Question | null; s00: Question | null } | null {
+  const step = layout.questions[i];
+  if (!step) return null;
+  const tail = layout.answer.slice(0, -1);
+  const question = (q: LayoutQuestion): Question => {
+    const offset = q.trace === 'intact' ? 0 : pair.intactLength;
+    return {
+      tokens: [...q.tail, ...tail],
+      branch: { length: q.tail.length + tail.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] },
+      firstAnswerRow: q.tail.length - 1,
+      confidence: null,
+    };
   };
+  return { s11: question(step.s11), s01: question(step.s01), s10: step.s10 && question(step.s10), s00: step.s00 && question(step.s00) };
 }
 
 /**
@@ -181,7 +157,7 @@ function confidenceOfRows(logits: Float32Array, rowCount: number, first: number,
   return confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(logits.subarray((first + k) * vocab, (first + k + 1) * vocab), token)));
 }
 
-/** How many leading tokens two versions of a step share; at least one token of each is left to compute. */
+/** How many leading tokens two traces share; at least one token of each is left to compute. */
 function sharedPrefix(a: readonly number[], b: readonly number[]): number {
   const limit = Math.min(a.length, b.length) - 1;
   let k = 0;
@@ -193,8 +169,8 @@ function sharedPrefix(a: readonly number[], b: readonly number[]): number {
  * S_x(c) of one variant, recomputed from scratch in a single forward (no cache), optionally steered.
  * The reference the forked computation must match, and how a steered prompt is re-scored.
  */
-export async function variantConfidence(session: DecoderSession, layout: TtsLayout, variant: Variant, steering?: Steering): Promise<number> {
-  return answerConfidence(session, layout, variantPrefix(layout, variant), steering);
+export async function variantConfidence(session: DecoderSession, tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, variant: Variant, steering?: Steering): Promise<number> {
+  return answerConfidence(session, layout, variantPrefix(tokenizer, layout, variant), steering);
 }
 
 export interface StepSteering {
@@ -206,21 +182,21 @@ export interface StepSteering {
 }
 
 /** S_x(c) with the vector added on the step's tokens at one layer during the prompt pass. */
-export async function steeredConfidence(session: DecoderSession, layout: TtsLayout, variant: Variant, steer: StepSteering): Promise<number> {
-  const { start, end } = stepPositions(layout, variant);
+export async function steeredConfidence(session: DecoderSession, tokenizer: Pick<TextTokenizer, 'encode' | 'encodeWithOffsets'>, layout: TtsLayout, variant: Variant, steer: StepSteering): Promise<number> {
+  const { start, end } = stepPositions(tokenizer, layout, variant);
   const positions = Array.from({ length: end - start }, (_, k) => start + k);
   const steering = session.compileSteering([stepSpanIntervention(steer.vector, steer.layer, steer.scale, positions)]);
-  return variantConfidence(session, layout, variant, steering);
+  return variantConfidence(session, tokenizer, layout, variant, steering);
 }
 
 /**
- * Teacher-forced confidence in the answer after `ids` and the cue. The last answer token is never an
- * input: only the rows predicting answer tokens are computed.
+ * Teacher-forced confidence in the answer after `prefix` (which ends with the cue). The last answer
+ * token is never an input: only the rows predicting answer tokens are computed.
  */
-async function answerConfidence(session: DecoderSession, layout: TtsLayout, ids: readonly number[], steering?: Steering): Promise<number> {
-  const { cue, answer } = layout;
-  const input = [...ids, ...cue, ...answer.slice(0, -1)];
-  const firstRow = ids.length + cue.length - 1;
+async function answerConfidence(session: DecoderSession, layout: TtsLayout, prefix: readonly number[], steering?: Steering): Promise<number> {
+  const { answer } = layout;
+  const input = [...prefix, ...answer.slice(0, -1)];
+  const firstRow = prefix.length - 1;
   if (firstRow < 0) throw new Error('nothing precedes the answer: the prompt, the steps and the cue are all empty');
   const rows = answer.map((_, k) => firstRow + k);
   const { logits } = await session.forward({ ids: input, logits: rows, steering });

@@ -58,14 +58,14 @@ export async function steerStep(model: Model, trace: ParsedTrace, options: Steer
   if (!step) throw new Error(`step ${options.step} does not exist: the thinking has ${thinking.steps.length} steps (0..${thinking.steps.length - 1})`);
   const answer = traceAnswer(thinking, options.answer);
   if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer to score');
-  const layout = ttsLayout(model.tokenizer, {
-    question: thinking.question,
+  const layout = await ttsLayout(model.tokenizer, {
+    messages: thinking.messages,
     thinking: thinking.thinking.text,
     steps: thinking.steps,
     answer,
     cue: options.cue ?? DEFAULT_TTS_CUE,
     seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
-  });
+  }, options);
   if (!layout.perturbable[options.step]) throw new Error(`step ${options.step} has no number to perturb, so it has no True Thinking Score to move`);
   const layer = options.layer ?? defaultTrueThinkingLayer(model.spec.numLayers);
   const vector = vectorAt(options.direction, layer);
@@ -78,9 +78,9 @@ export async function steerStep(model: Model, trace: ParsedTrace, options: Steer
     throwIfCancelled(options.signal);
     options.report?.({ message: `scoring step ${options.step} with and without steering`, done: i, total: VARIANTS.length });
     const variant = { step: options.step, stepIntact, contextIntact };
-    before[key] = await variantConfidence(model.session, layout, variant);
-    after[key] = await steeredConfidence(model.session, layout, variant, push);
-    control[key] = await steeredConfidence(model.session, layout, variant, controlPush);
+    before[key] = await variantConfidence(model.session, model.tokenizer, layout, variant);
+    after[key] = await steeredConfidence(model.session, model.tokenizer, layout, variant, push);
+    control[key] = await steeredConfidence(model.session, model.tokenizer, layout, variant, controlPush);
   }
   const scores = (s: Partial<StepScores>): StepScores => {
     const values = { s11: s.s11!, s01: s.s01!, s10: s.s10!, s00: s.s00! };
