@@ -27,9 +27,9 @@ function chatTrace(answer: string): string {
   return JSON.stringify({ messages: [{ role: 'user', content: 'How many are left?' }, { role: 'assistant', reasoning_content: REASONING, content: `\\boxed{${answer}}` }] });
 }
 
-function layoutFor(model: Model, answer: string): TtsLayout {
+function layoutFor(model: Model, answer: string): Promise<TtsLayout> {
   const thinking = segmentThinking(parseTrace(chatTrace(answer)), 'sentence');
-  return ttsLayout(model.tokenizer, { question: thinking.question, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue: DEFAULT_TTS_CUE, seed: 100 });
+  return ttsLayout(model.tokenizer, { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue: DEFAULT_TTS_CUE, seed: 100 });
 }
 
 /** p(token) from a residual row through RMSNorm(gain) and the output matrix [V, H], in float64. */
@@ -69,33 +69,33 @@ describe('logit lens', () => {
   });
 
   it("reads each layer's residual through the checkpoint's final norm and output layer", async () => {
-    const layout = layoutFor(random, '9 items');
-    const lens = await computeLogitLens(random.session, layout);
-    assert.equal(lens.length, layout.intact.length);
+    const layout = await layoutFor(random, '9 items');
+    const lens = await computeLogitLens(random.session, random.tokenizer, layout);
+    assert.equal(lens.length, layout.perturbable.length);
     const weights = await openCheckpointWeights(join(root, 'random'));
     const gain = await weights.readFloat32('model.norm.weight');
     const head = await weights.readFloat32(weights.tensors.has('lm_head.weight') ? 'lm_head.weight' : 'model.embed_tokens.weight');
     await weights.close();
     const layers = random.spec.numLayers;
     for (const step of [0, 2, 4]) {
-      const prefix = variantPrefix(layout, { step, stepIntact: true, contextIntact: true });
+      const prefix = variantPrefix(random.tokenizer, layout, { step, stepIntact: true, contextIntact: true });
       const hooks = Array.from({ length: layers }, (_, l) => `blocks.${l}.hook_resid_post`);
-      const { captures } = await random.session.forward({ ids: [...prefix, ...layout.cue], capture: hooks });
-      const row = prefix.length + layout.cue.length - 1;
+      const { captures } = await random.session.forward({ ids: prefix, capture: hooks });
+      const row = prefix.length - 1;
       const H = random.spec.hiddenSize;
       for (let l = 0; l < layers; l++) {
         const residual = captures.get(hooks[l])!.slice(row * H, (row + 1) * H);
         const expected = lensByHand(residual, gain, head, random.spec.rmsNormEps, layout.answer[0]);
         assert.ok(Math.abs(lens[step].firstToken[l] - expected) <= 1e-5 * Math.max(1, expected), `step ${step} layer ${l}: lens ${lens[step].firstToken[l]} vs by hand ${expected}`);
       }
-      const s11 = await variantConfidence(random.session, layout, { step, stepIntact: true, contextIntact: true });
+      const s11 = await variantConfidence(random.session, random.tokenizer, layout, { step, stepIntact: true, contextIntact: true });
       assert.ok(Math.abs(Math.log(lens[step].answer[layers - 1]) - Math.log(s11)) < 1e-4, `step ${step}: the last layer reads S₁₁ (${lens[step].answer[layers - 1]} vs ${s11})`);
     }
   });
 
   it('finds where the answer becomes readable on a model that reads it from one step', async () => {
-    const layout = layoutFor(oneStep, ANSWER);
-    const lens = await computeLogitLens(oneStep.session, layout);
+    const layout = await layoutFor(oneStep, ANSWER);
+    const lens = await computeLogitLens(oneStep.session, oneStep.tokenizer, layout);
     // Step 2 writes "5 apples"; layer 1's content head copies the digit to the answer position.
     for (const step of [0, 1]) assert.ok(lens[step].firstToken.every((p) => p < 0.5), `nothing to read before the step (step ${step}: ${lens[step].firstToken})`);
     for (const step of [2, 3, 4]) {

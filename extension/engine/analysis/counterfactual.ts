@@ -15,10 +15,9 @@ import type { KvCache } from '../runtime/decoder-session';
 import { cachePrefix } from '../runtime/kv-cache';
 import { throwIfCancelled } from '../runtime/progress';
 import { argmax } from '../runtime/sampling';
-import { segmentThinking, type TraceThinking } from './trace-steps';
+import { segmentThinking, thinkingPrompt, tokenSpans, type TraceThinking } from './trace-steps';
 import { traceAnswer } from './tts/annotate';
-import { DEFAULT_TTS_CUE, ttsLayout } from './tts/layout';
-import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
+import { answerTokens as ttsAnswerTokens, DEFAULT_TTS_CUE } from './tts/layout';
 
 /** Greedy answer tokens decoded at most, as the TTS paper reads its answers (≤ 20 tokens, stop at `}`). */
 const MAX_ANSWER_TOKENS = 20;
@@ -33,11 +32,11 @@ export interface CounterfactualSettings {
 
 interface TraceTokens {
   thinking: TraceThinking;
-  /** Question and thinking, as the model reads them. */
+  /** Question, thinking and cue, as the model reads them: one string, tokenized as one. */
   ids: number[];
-  /** Tokens of the question (the chat-templated prompt) at the start of `ids`. */
+  /** Tokens before the first step's first token. */
   promptLength: number;
-  /** One past the last token of each step's piece, as an index into `ids`. */
+  /** One past the last token holding a character of each step, as an index into `ids`. */
   stepEnds: number[];
 }
 
@@ -46,7 +45,6 @@ export class CounterfactualBaseline {
   private constructor(
     private readonly model: Pick<Model, 'session' | 'tokenizer'>,
     private readonly settings: CounterfactualSettings,
-    private readonly cue: number[],
     private readonly answerTokens: number[],
     readonly answer: string,
     private readonly tokens: TraceTokens,
@@ -58,21 +56,19 @@ export class CounterfactualBaseline {
     const thinking = segmentThinking(trace, settings.segmentation, { conversation: settings.conversation });
     const answer = traceAnswer(thinking, settings.answer);
     if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer whose confidence to follow');
-    const cue = model.tokenizer.encode(settings.cue ?? DEFAULT_TTS_CUE);
-    const answerTokens = model.tokenizer.encode(answer);
-    if (answerTokens.length === 0) throw new Error('the answer is empty: give the text the model should be confident in');
-    const tokens = traceTokens(model, thinking, answer, settings);
+    const answerTokens = ttsAnswerTokens(model.tokenizer, settings.cue ?? DEFAULT_TTS_CUE, answer);
+    const tokens = traceTokens(model, thinking, settings);
     throwIfCancelled(signal);
     const { cache } = await model.session.forward({ ids: tokens.ids, logits: 'none' });
-    const baseline = new CounterfactualBaseline(model, settings, cue, answerTokens, answer, tokens, cache, { confidence: 0, greedy: '' });
+    const baseline = new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, { confidence: 0, greedy: '' });
     const { readout } = await baseline.readout(tokens.ids, signal);
-    return new CounterfactualBaseline(model, settings, cue, answerTokens, answer, tokens, cache, readout);
+    return new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, readout);
   }
 
   /** The readout after `edited` (the same document, changed), computed from its first changed token. */
   async edit(edited: ParsedTrace, signal?: AbortSignal): Promise<Counterfactual> {
     const started = performance.now();
-    const tokens = traceTokens(this.model, segmentThinking(edited, this.settings.segmentation, { conversation: this.settings.conversation }), this.answer, this.settings);
+    const tokens = traceTokens(this.model, segmentThinking(edited, this.settings.segmentation, { conversation: this.settings.conversation }), this.settings);
     const { readout, forkedAt, recomputed } = await this.readout(tokens.ids, signal);
     const base = this.tokens.ids;
     const same = tokens.ids.length === base.length && tokens.ids.every((token, i) => token === base[i]);
@@ -97,7 +93,7 @@ export class CounterfactualBaseline {
     let forkedAt = 0;
     while (forkedAt < ids.length - 1 && forkedAt < base.length && ids[forkedAt] === base[forkedAt]) forkedAt++;
     throwIfCancelled(signal);
-    const prompt = await session.forward({ ids: [...ids.slice(forkedAt), ...this.cue], cache: cachePrefix(this.cache, forkedAt), logits: 'last' });
+    const prompt = await session.forward({ ids: ids.slice(forkedAt), cache: cachePrefix(this.cache, forkedAt), logits: 'last' });
     throwIfCancelled(signal);
     const answer = this.answerTokens;
     // Rows: the one after the cue predicts answer[0]; answer[k]'s row predicts answer[k+1], the last one what follows the answer.
@@ -105,7 +101,7 @@ export class CounterfactualBaseline {
     const V = session.spec.vocabSize;
     const row = (k: number) => (k === 0 ? prompt.logits : forced.logits.subarray((k - 1) * V, k * V));
     const confidence = confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(row(k), token)));
-    let recomputed = ids.length - forkedAt + this.cue.length + answer.length;
+    let recomputed = ids.length - forkedAt + answer.length;
 
     const greedy: number[] = [];
     const stops = new Set(tokenizer.eosIds);
@@ -133,18 +129,10 @@ export class CounterfactualBaseline {
   }
 }
 
-function traceTokens(model: Pick<Model, 'tokenizer'>, thinking: TraceThinking, answer: string, settings: CounterfactualSettings): TraceTokens {
-  // The same tokens as the True Thinking Score's intact prompts (ttsLayout), so S here is S there.
-  const layout = ttsLayout(model.tokenizer, {
-    question: thinking.question,
-    thinking: thinking.thinking.text,
-    steps: thinking.steps,
-    answer,
-    cue: settings.cue ?? DEFAULT_TTS_CUE,
-    seed: DEFAULT_PERTURBATION_SEED,
-  });
-  const stepEnds: number[] = [];
-  let end = layout.prompt.length;
-  for (const piece of layout.intact) stepEnds.push((end += piece.length));
-  return { thinking, ids: [...layout.prompt, ...layout.intact.flat()], promptLength: layout.prompt.length, stepEnds };
+function traceTokens(model: Pick<Model, 'tokenizer'>, thinking: TraceThinking, settings: CounterfactualSettings): TraceTokens {
+  // The string of the True Thinking Score's intact question after the last step (tts/layout.ts), so S here is S there.
+  const prompt = thinkingPrompt(model.tokenizer, thinking.messages);
+  const { ids, offsets } = model.tokenizer.encodeWithOffsets(prompt + thinking.thinking.text + (settings.cue ?? DEFAULT_TTS_CUE));
+  const spans = tokenSpans(offsets, thinking.steps.map((step) => ({ start: prompt.length + step.at.start, end: prompt.length + step.at.end })));
+  return { thinking, ids, promptLength: spans[0]?.start ?? ids.length, stepEnds: spans.map((span) => span.end) };
 }

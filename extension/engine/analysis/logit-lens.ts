@@ -13,7 +13,8 @@ import { throwIfCancelled, type Progress } from '../runtime/progress';
 import type { Model } from '../model';
 import { segmentThinking } from './trace-steps';
 import { traceAnswer, type TtsSettings } from './tts/annotate';
-import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from './tts/layout';
+import { DEFAULT_TTS_CUE, ttsLayout, variantQuestion, type TtsLayout } from './tts/layout';
+import type { TextTokenizer } from '../checkpoint/tokenizer';
 import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
 
 export interface StepLens {
@@ -34,25 +35,22 @@ interface LensQuestion {
   firstAnswerRow: number;
 }
 
-export async function computeLogitLens(session: DecoderSession, layout: TtsLayout, progress: Progress = {}): Promise<StepLens[]> {
-  const total = layout.intact.length;
+export async function computeLogitLens(session: DecoderSession, tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, progress: Progress = {}): Promise<StepLens[]> {
+  const total = layout.perturbable.length;
   const layers = session.spec.numLayers;
   const report = (done: number) => progress.report?.({ message: `Logit lens: step ${done} of ${total}`, done, total });
   throwIfCancelled(progress.signal);
   report(0);
-  const trace = [...layout.prompt, ...layout.intact.flat()];
-  const { cache } = await session.forward({ ids: trace, logits: 'none' });
-  const tail = [...layout.cue, ...layout.answer.slice(0, -1)];
-  let end = layout.prompt.length;
-  const questions: LensQuestion[] = layout.intact.map((piece, step) => {
-    end += piece.length;
-    // Continue from the step's last token so that even an empty cue leaves a row predicting the answer.
-    const start = end - 1;
+  const { cache } = await session.forward({ ids: layout.intact, logits: 'none' });
+  const tail = layout.answer.slice(0, -1);
+  // Each step's intact TTS question (the whole string through the step and the cue), continuing the trace where its tokens part from it.
+  const questions: LensQuestion[] = layout.perturbable.map((_, step) => {
+    const q = variantQuestion(tokenizer, layout, { step, stepIntact: true, contextIntact: true });
     return {
       step,
-      tokens: [trace[start], ...tail],
-      branch: { length: 1 + tail.length, position: start, context: start > 0 ? [{ start: 0, end: start, position: 0 }] : [] },
-      firstAnswerRow: layout.cue.length,
+      tokens: [...q.tail, ...tail],
+      branch: { length: q.tail.length + tail.length, position: q.fork, context: q.fork > 0 ? [{ start: 0, end: q.fork, position: 0 }] : [] },
+      firstAnswerRow: q.tail.length - 1,
     };
   });
   const tokens = [...new Set(layout.answer)];
@@ -60,7 +58,7 @@ export async function computeLogitLens(session: DecoderSession, layout: TtsLayou
   const width = tokens.length + 1;
   const out: StepLens[] = [];
   // New tokens per pack: as many as the memory budget allows beside the trace's cache (the pack's tokens are keys too).
-  const largest = 1 + tail.length;
+  const largest = Math.max(...questions.map((q) => q.tokens.length));
   let budget = session.rowsWithinBudget(cache.length + largest);
   while (budget > largest && budget > session.rowsWithinBudget(cache.length + budget)) budget = session.rowsWithinBudget(cache.length + budget);
   budget = Math.max(largest, budget);
@@ -109,14 +107,14 @@ export async function lensProjections(model: Pick<Model, 'session' | 'tokenizer'
   const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
   const answer = traceAnswer(thinking, options.answer);
   if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer the logit lens should look for');
-  const layout = ttsLayout(model.tokenizer, {
-    question: thinking.question,
+  const layout = await ttsLayout(model.tokenizer, {
+    messages: thinking.messages,
     thinking: thinking.thinking.text,
     steps: thinking.steps,
     answer,
     cue: options.cue ?? DEFAULT_TTS_CUE,
     seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
-  });
-  const steps = await computeLogitLens(model.session, layout, options);
+  }, options);
+  const steps = await computeLogitLens(model.session, model.tokenizer, layout, options);
   return steps.map((step) => ({ [LENS_FIRST_TOKEN]: step.firstToken, [LENS_ANSWER]: step.answer }));
 }

@@ -133,13 +133,16 @@ export function stepPositions(tokenizer: Pick<TextTokenizer, 'encodeWithOffsets'
   return tokenSpans(tokenizer.encodeWithOffsets(text).offsets, [step])[0];
 }
 
+/** A variant's question: tokenized as one string, stored as the prefix it shares with its context's whole trace and the rest. */
+export function variantQuestion(tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, variant: Variant): Question {
+  const trace: TraceKind = variant.contextIntact ? 'intact' : 'perturbed';
+  const ids = variantPrefix(tokenizer, layout, variant);
+  const fork = sharedPrefix(layout[trace], ids);
+  return { trace, fork, tail: ids.slice(fork) };
+}
+
 function stepQuestions(tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, i: number): StepQuestions {
-  const question = (stepIntact: boolean, contextIntact: boolean): Question => {
-    const trace: TraceKind = contextIntact ? 'intact' : 'perturbed';
-    const ids = variantPrefix(tokenizer, layout, { step: i, stepIntact, contextIntact });
-    const fork = sharedPrefix(layout[trace], ids);
-    return { trace, fork, tail: ids.slice(fork) };
-  };
+  const question = (stepIntact: boolean, contextIntact: boolean) => variantQuestion(tokenizer, layout, { step: i, stepIntact, contextIntact });
   const contextPerturbed = layout.perturbable.slice(0, i).some(Boolean);
   return { s11: question(true, true), s01: question(false, true), s10: contextPerturbed ? question(true, false) : null, s00: contextPerturbed ? question(false, false) : null };
 }
@@ -164,7 +167,7 @@ function wholeText(prompt: string, thinking: string, steps: readonly ThinkingSte
  * Refused when the answer's first token would merge with the cue's last one, since the answer
  * would then have no tokens of its own to score.
  */
-function answerTokens(tokenizer: Pick<TextTokenizer, 'encode'>, cue: string, answer: string): number[] {
+export function answerTokens(tokenizer: Pick<TextTokenizer, 'encode'>, cue: string, answer: string): number[] {
   if (answer.length === 0) throw new Error('the answer is empty: give the text the model should be confident in (e.g. the \\boxed{} answer)');
   const cueIds = tokenizer.encode(cue);
   const both = tokenizer.encode(cue + answer);
