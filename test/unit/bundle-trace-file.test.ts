@@ -108,7 +108,7 @@ test('something that is not a trace file says so', () => {
 
 test('an oversized file is refused before parsing', () => {
   const huge = `{"schema": "thinkscope.trace/1", "x": "${'a'.repeat(MAX_TRACE_FILE_CHARS)}"}`;
-  assert.throws(() => parseTraceFile(huge), /trace file is too large: 50\.0 MB, at most 50\.0 MB/);
+  assert.throws(() => parseTraceFile(huge), /trace file is too large: 192\.0 MB, at most 192\.0 MB/);
 });
 
 test('deep nesting is refused before parsing; brackets inside strings do not count', () => {

@@ -1,12 +1,13 @@
 // `thinkscope analyze`: cut traces into steps and, with --tts, score every step's True Thinking
 // Score; writes one trace file per trace (JSON for one trace, JSONL for several or a folder).
 
-import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
 import type { TraceFile } from '../../common/bundle/trace-file';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
+import { MAX_TRACE_FILE_CHARS } from '../../common/bundle/trace-load';
 import { parseTrace } from '../../common/trace/parse';
 import { SEGMENTATION_POLICIES, type ParsedTrace, type SegmentationPolicy } from '../../common/trace/types';
 import { segmentThinking } from '../../engine/analysis/trace-steps';
@@ -15,6 +16,7 @@ import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
 import type { Model } from '../../engine/model';
+import { refuseOverwritingInputs, writeFileAtomically } from '../../engine/atomic-write';
 import { integerOption, optionalInteger, UsageError, required, type Command } from '../command';
 import { ContextLimitError } from '../../engine/analysis/context-limit';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
@@ -64,6 +66,7 @@ export const analyzeCommand: Command = {
     if (values['seal-direction'] !== undefined && values.model === undefined) throw new UsageError('--seal-direction needs --model DIR: the latent view runs the model');
     if (positionals.length === 0) throw new UsageError('give at least one trace file or folder (see --help)');
 
+    await refuseOverwritingInputs(out, positionals, '--out');
     const { documents, fromFolder } = await readDocuments(positionals, out);
     const asLines = fromFolder || documents.length > 1 || /\.(jsonl|ndjson)$/i.test(out);
     if (asLines && /\.json$/i.test(out)) throw new UsageError(`${documents.length} traces${fromFolder ? ' from a folder' : ''} make one trace file each: write them to a .jsonl file, not ${basename(out)}`);
@@ -118,7 +121,11 @@ export const analyzeCommand: Command = {
       bar.done();
       await model?.close();
     }
-    await writeAtomically(out, asLines ? files.map((file) => JSON.stringify(file)).join('\n') + '\n' : serializeTraceFile(files[0]));
+    const texts = asLines ? files.map((file) => JSON.stringify(file)) : [serializeTraceFile(files[0])];
+    texts.forEach((text, i) => {
+      if (text.length > MAX_TRACE_FILE_CHARS) throw new Error(`${documents[i].name}: its trace file would have ${text.length} characters, more than the ${MAX_TRACE_FILE_CHARS} a trace file may have; nothing was written`);
+    });
+    await writeFileAtomically(out, asLines ? texts.join('\n') + '\n' : texts[0]);
     const scored = files.reduce((n, file) => n + file.steps.filter((step) => step.tts !== null).length, 0);
     console.error(`wrote ${out}: ${files.length} trace${files.length === 1 ? '' : 's'}, ${total} steps${model ? `, ${scored} scored` : ''}`);
   },
@@ -154,17 +161,6 @@ function documentsOf(path: string, text: string): TraceDocument[] {
   }
   if (trace.conversations.length === 1) return [{ name: path, trace, conversation: 0 }];
   return trace.conversations.map((_, c) => ({ name: `${path}#${c + 1}`, trace, conversation: c }));
-}
-
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.partial-${process.pid}`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
 }
 
 function optionalString(value: unknown): string | undefined {

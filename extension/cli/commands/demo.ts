@@ -4,10 +4,11 @@
 // The model's weights are random, so the scores show the machinery, not a finding.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
+import { writeFileAtomically } from '../../engine/atomic-write';
 import { parseTrace } from '../../common/trace/parse';
 import type { TraceFile } from '../../common/bundle/trace-file';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
@@ -85,7 +86,7 @@ export const demoCommand: Command = {
         });
         bar.done();
         const tracePath = join(out, `${name}.thinktrace.json`);
-        await writeFile(tracePath, serializeTraceFile(file));
+        await writeFileAtomically(tracePath, serializeTraceFile(file));
         const written = await exportTrace(tracePath, { html: join(out, `${name}.html`), md: join(out, `${name}.md`) });
         console.log(`\n${name}: ${file.steps.length} steps\n${summary(file)}\n  wrote ${[tracePath, ...written].join(', ')}`);
       }

@@ -6,16 +6,18 @@ import { makeModel, type GeneratedDtype } from '../../engine/make-model/make-mod
 import { PRESET_NAMES, type PresetName } from '../../engine/make-model/presets';
 import { integerOption, required, UsageError, type Command } from '../command';
 import { progressBar } from '../progress-bar';
+import { writeFolderAtomically } from '../../engine/atomic-write';
 
 export const makeModelCommand: Command = {
   name: 'make-model',
   summary: 'Write a Hugging Face model folder with random weights (tiny, or the real shapes of a known model).',
-  usage: `make-model [--arch ${SUPPORTED_ARCHITECTURES.join('|')}] --preset ${PRESET_NAMES.join('|')} --out DIR [--seed N] [--dtype F32|F16|BF16]`,
+  usage: `make-model [--arch ${SUPPORTED_ARCHITECTURES.join('|')}] --preset ${PRESET_NAMES.join('|')} --out DIR [--force] [--seed N] [--dtype F32|F16|BF16]`,
   options: {
     arch: { type: 'string', description: 'architecture family of the tiny preset (named presets imply theirs)', valueName: 'ARCH' },
     preset: { type: 'string', description: `shape: ${PRESET_NAMES.join(', ')}`, valueName: 'PRESET' },
     out: { type: 'string', description: 'folder to write', valueName: 'DIR' },
     seed: { type: 'string', description: 'random seed', valueName: 'N', default: '0' },
+    force: { type: 'boolean', description: 'replace the folder --out names when it is not empty (its files are lost)' },
     dtype: { type: 'string', description: "stored weight type (default: the preset's, BF16 for the r1-distill and qwen3-8b shapes, else F32)", valueName: 'TYPE' },
   },
   async run(values, _positionals, { signal }) {
@@ -25,17 +27,18 @@ export const makeModelCommand: Command = {
     if (arch !== undefined && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) throw new UsageError(`--arch must be one of ${SUPPORTED_ARCHITECTURES.join(', ')}`);
     const dtype = values.dtype as string | undefined;
     if (dtype !== undefined && !['F32', 'F16', 'BF16'].includes(dtype)) throw new UsageError('--dtype must be F32, F16 or BF16');
+    const out = required(values, 'out');
     const bar = progressBar();
-    const made = await makeModel({
-      preset: preset as PresetName,
-      arch: arch as Architecture | undefined,
-      outDir: required(values, 'out'),
-      seed: integerOption(values, 'seed'),
-      dtype: dtype as GeneratedDtype | undefined,
-      report: bar.report,
-      signal,
-    }).finally(bar.done);
-    const { spec } = made;
-    console.error(`wrote ${made.outDir}: ${spec.architecture}, ${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize} (tokenizer ${made.tokenizerSize} tokens)`);
+    let made: Awaited<ReturnType<typeof makeModel>> | undefined;
+    // Written beside --out and moved there when complete: a cancelled run leaves what was there before.
+    await writeFolderAtomically(
+      out,
+      async (outDir) => {
+        made = await makeModel({ preset: preset as PresetName, arch: arch as Architecture | undefined, outDir, seed: integerOption(values, 'seed'), dtype: dtype as GeneratedDtype | undefined, report: bar.report, signal });
+      },
+      () => values.force === true,
+    ).finally(bar.done);
+    const { spec } = made!;
+    console.error(`wrote ${out}: ${spec.architecture}, ${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize} (tokenizer ${made!.tokenizerSize} tokens)`);
   },
 };

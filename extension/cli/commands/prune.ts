@@ -14,7 +14,8 @@ import { pruneTrace } from '../../engine/analysis/prune';
 import { integerOption, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
-import { readDocuments, writeAtomically } from './analyze';
+import { readDocuments } from './analyze';
+import { writeFileAtomically } from '../../engine/atomic-write';
 
 const DEFAULT_RULES = '0.005,0.01,0.05,25%,50%';
 
@@ -68,8 +69,8 @@ export const pruneCommand: Command = {
         }
         if (!fromFolder) {
           const [pruned] = result.pruned;
-          await writeAtomically(out, pruned.text);
-          await writeAtomically(prunedTraceFilePath(out), serializeTraceFile(pruned.file));
+          await writeFileAtomically(out, pruned.text);
+          await writeFileAtomically(prunedTraceFilePath(out), serializeTraceFile(pruned.file));
           console.error(`wrote ${out} and ${basename(prunedTraceFilePath(out))}`);
         }
       }
@@ -81,9 +82,9 @@ export const pruneCommand: Command = {
       await mkdir(out, { recursive: true });
       const points = prunePoints(records);
       const table = pruneTable(points);
-      await writeAtomically(join(out, 'prune-table.md'), `# Pruning ${documents.length} traces\n\n${table}\n![tokens saved vs answers kept](prune-chart.svg)\n`);
-      await writeAtomically(join(out, 'prune-chart.svg'), pruneChartSvg(points));
-      await writeAtomically(join(out, 'prune-results.jsonl'), records.map((record) => JSON.stringify(record)).join('\n') + '\n');
+      await writeFileAtomically(join(out, 'prune-table.md'), `# Pruning ${documents.length} traces\n\n${table}\n![tokens saved vs answers kept](prune-chart.svg)\n`);
+      await writeFileAtomically(join(out, 'prune-chart.svg'), pruneChartSvg(points));
+      await writeFileAtomically(join(out, 'prune-results.jsonl'), records.map((record) => JSON.stringify(record)).join('\n') + '\n');
       console.log(table);
       console.error(`wrote ${join(out, 'prune-table.md')}, prune-chart.svg and prune-results.jsonl`);
     }

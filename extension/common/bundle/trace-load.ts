@@ -5,9 +5,14 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { TRACE_SCHEMA_ID, TRACE_SCHEMA_VERSION, type StepAnnotation, type TraceFile } from './trace-file';
 import { TRACE_SCHEMA_V0, TRACE_SCHEMA_V1 } from './trace-schema';
+import { MAX_TRACE_CHARS } from '../trace/parse';
 
-/** Larger files are refused: a trace of a long reasoning run is a few MB. */
-export const MAX_TRACE_FILE_CHARS = 50 * 1024 * 1024;
+/**
+ * Larger files are refused. A trace file holds its source text and every step's text again, so this
+ * is twice the longest trace the parser reads plus room for the scores: what `analyze` accepts, it
+ * can write, and what it writes opens again (it refuses to write a larger file).
+ */
+export const MAX_TRACE_FILE_CHARS = 2 * MAX_TRACE_CHARS + 64 * 1024 * 1024;
 /** The schema is at most 6 levels deep; anything far deeper is hostile, not a trace. */
 export const MAX_TRACE_FILE_DEPTH = 32;
 /** How many schema problems one error message lists. */

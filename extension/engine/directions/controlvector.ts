@@ -2,7 +2,8 @@
 // and EasySteer). GGUF `direction.k` is added to the output of block k, i.e. blocks.{k}.hook_resid_post;
 // a ThinkScope vector at blocks.{l}.hook_resid_pre is the same edit as one at block l−1's output.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../atomic-write';
 import { basename } from 'node:path';
 import { DIRECTION_SCHEMA_ID, DirectionError, type Direction } from '../../common/direction';
 import { controlVectorBytes, parseControlVector } from './gguf';
@@ -73,6 +74,6 @@ export async function exportControlVector(direction: Direction, path: string, op
   }
   if (blocks.length === 0) throw new DirectionError(`direction "${meta.name}": nothing to export; llama.cpp cannot steer block 0's output, and that is all the chosen layers reach`);
   const hint = meta.model?.architecture ?? (typeof meta.details.modelHint === 'string' ? meta.details.modelHint : null);
-  await writeFile(path, controlVectorBytes({ modelHint: hint, layers: blocks, vectors }));
+  await writeFileAtomically(path, controlVectorBytes({ modelHint: hint, layers: blocks, vectors }));
   return { blocks, skipped };
 }

@@ -1,7 +1,8 @@
 // Directions on disk: DIR/direction.safetensors (tensor "direction" [n, H], companions "companion.NAME")
 // and DIR/direction.json (the metadata).
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { writeFolderAtomically } from '../atomic-write';
 import { join } from 'node:path';
 import { checkDirectionFits, DIRECTION_SCHEMA_ID, DirectionError, madeForModel, type Direction, type DirectionMetadata } from '../../common/direction';
 import type { ModelFingerprint } from '../../common/bundle/trace-file';
@@ -22,15 +23,20 @@ export async function saveDirection(dir: string, direction: Direction): Promise<
   for (const v of [...direction.vectors, ...Object.values(direction.companions).flat()]) {
     if (v.length !== H) throw new DirectionError(`direction "${meta.name}": a vector has ${v.length} values, expected ${H}`);
   }
-  await mkdir(dir, { recursive: true });
   const n = meta.layers.length;
-  await writeSafetensors(join(dir, TENSORS), [
-    { name: 'direction', dtype: 'F32', shape: [n, H], data: stack(direction.vectors, H) },
-    ...Object.entries(direction.companions).map(([name, vectors]) => ({ name: `companion.${name}`, dtype: 'F32' as const, shape: [n, H], data: stack(vectors, H) })),
-  ]);
-  const temp = join(dir, `.${METADATA}.partial`);
-  await writeFile(temp, JSON.stringify(meta, null, 2) + '\n');
-  await rename(temp, join(dir, METADATA));
+  // The folder is written whole and moved into place: its two files always belong together. An
+  // earlier direction there is replaced; any other folder with files is refused.
+  await writeFolderAtomically(
+    dir,
+    async (temp) => {
+      await writeSafetensors(join(temp, TENSORS), [
+        { name: 'direction', dtype: 'F32', shape: [n, H], data: stack(direction.vectors, H) },
+        ...Object.entries(direction.companions).map(([name, vectors]) => ({ name: `companion.${name}`, dtype: 'F32' as const, shape: [n, H], data: stack(vectors, H) })),
+      ]);
+      await writeFile(join(temp, METADATA), JSON.stringify(meta, null, 2) + '\n');
+    },
+    (existing) => existing.includes(METADATA) && existing.every((name) => name === METADATA || name === TENSORS),
+  );
 }
 
 export async function loadDirection(dir: string): Promise<Direction> {

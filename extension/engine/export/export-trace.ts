@@ -1,11 +1,13 @@
 // `thinkscope export FILE.thinktrace.json --html OUT.html --md OUT.md`: loads and validates a trace
 // file, then writes the self-contained HTML and/or the Markdown export.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { parseTraceFile } from '../../common/bundle/trace-load';
 import { exportHtml } from '../../common/export/html';
 import { exportMarkdown } from '../../common/export/markdown';
+import { OutputError, refuseOverwritingInputs, writeFileAtomically } from '../atomic-write';
 
 /** The page script of the HTML export (webview/charts/export-page.ts with d3), built next to the CLI. */
 const CHART_SCRIPT_FILE = 'trace-export.js';
@@ -22,6 +24,8 @@ export interface ExportTraceOptions {
 /** Writes the requested exports of a trace file; returns the paths written. */
 export async function exportTrace(tracePath: string, options: ExportTraceOptions): Promise<string[]> {
   if (!options.html && !options.md) throw new Error('nothing to export: give an HTML path (--html OUT.html) and/or a Markdown path (--md OUT.md)');
+  if (options.html && options.md && resolve(options.html) === resolve(options.md)) throw new OutputError(`the HTML and the Markdown export cannot both be written to ${options.html}`);
+  for (const output of [options.html, options.md]) if (output) await refuseOverwritingInputs(output, [tracePath], 'the export');
   let text: string;
   try {
     text = await readFile(tracePath, 'utf8');
@@ -37,11 +41,11 @@ export async function exportTrace(tracePath: string, options: ExportTraceOptions
   const written: string[] = [];
   if (options.html) {
     const chartScript = options.chartScript ?? (await readChartScript());
-    await writeFile(options.html, exportHtml(file, { chartScript }), 'utf8');
+    await writeFileAtomically(options.html, exportHtml(file, { chartScript }));
     written.push(options.html);
   }
   if (options.md) {
-    await writeFile(options.md, exportMarkdown(file), 'utf8');
+    await writeFileAtomically(options.md, exportMarkdown(file));
     written.push(options.md);
   }
   return written;
