@@ -10,7 +10,7 @@ export const modelLoadOptions: Record<'threads' | 'precision' | 'memory-budget',
   threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
   'memory-budget': {
     type: 'string',
-    description: 'MiB one forward may use beyond the weights and KV caches: long inputs are read in chunks, TTS packs sized to fit (0 = an eighth of free memory, 128 MiB to 1 GiB)',
+    description: 'MiB one forward may use beyond the weights and KV caches: long inputs are read in chunks, TTS packs sized to fit (0 = an eighth of free memory, 128 MiB to 512 MiB)',
     valueName: 'MIB',
     default: '0',
   },

@@ -1,10 +1,10 @@
 // `npm run bench`: the engine's speed against this machine's roofline, measured in one run and written
 // to BENCHMARKS.md (or printed as JSON with --json). Each model measurement runs in its own process.
 //   npm run bench -- [--json] [--runs N] [--preset qwen2.5-0.5b|qwen2.5-1.5b] [--threads N]
+//   npm run bench -- --long | --large [--json]   (memory-bench.ts; not in CI)
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
@@ -13,6 +13,8 @@ import type { PresetName } from '../../extension/engine/make-model/presets';
 import { measureRoofline } from './roofline';
 import { runWorker, type AccuracyResult, type LoadResult, type OverheadResult, type SpeedResult, type TtsResult, type WorkerRequest } from './workers';
 import { decodeWeightBytes, prefillFlops } from './model-cost';
+import { runMemoryBench } from './memory-bench';
+import { writeBenchmarkMain } from './sections';
 import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
 
 interface Args {
@@ -61,6 +63,7 @@ function inWorker<T>(request: WorkerRequest, log: (line: string) => void): Promi
 }
 
 async function main(): Promise<void> {
+  if (await runMemoryBench(process.argv.slice(2))) return;
   const workerIndex = process.argv.indexOf('--worker');
   if (workerIndex >= 0) {
     const result = await runWorker(JSON.parse(process.argv[workerIndex + 1]) as WorkerRequest);
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
   };
   inputs.seconds = (performance.now() - started) / 1000;
   const summary = summarizeBench(inputs);
-  await writeFile(resolve('BENCHMARKS.md'), renderMarkdown(inputs, summary));
+  await writeBenchmarkMain(renderMarkdown(inputs, summary));
   if (args.json) process.stdout.write(`${JSON.stringify(summary.json, null, 2)}\n`);
   else process.stdout.write(`${renderTable(summary)}\nwritten to BENCHMARKS.md (${inputs.seconds.toFixed(0)} s)\n`);
 }

@@ -12,13 +12,13 @@ export const TTS_STEPS = 50;
 const PROMPT_TOKENS = 50;
 
 /**
- * A 1000-token trace: the prompt and 50 steps of 19 tokens, the tokens taken from `text` in order. Each
- * step's questions continue the trace from its last token (or, perturbed, from its changed token), as
- * the questions of a tokenized trace do.
+ * A 1000-token trace (or `size.traceTokens`): the prompt and 50 steps (or `size.steps`) of equal length,
+ * the tokens taken from `text` in order. Each step's questions continue the trace from its last token
+ * (or, perturbed, from its changed token), as the questions of a tokenized trace do.
  */
-export function benchTtsLayout(model: Model, text: (count: number) => number[]): TtsLayout {
-  const stepTokens = (TTS_TRACE_TOKENS - PROMPT_TOKENS) / TTS_STEPS;
-  const intact = text(TTS_TRACE_TOKENS);
+export function benchTtsLayout(model: Model, text: (count: number) => number[], size = { traceTokens: TTS_TRACE_TOKENS, steps: TTS_STEPS }): TtsLayout {
+  const stepTokens = Math.floor((size.traceTokens - PROMPT_TOKENS) / size.steps);
+  const intact = text(PROMPT_TOKENS + size.steps * stepTokens);
   // One token in the middle of each step changed, as a moved number changes one token.
   const middle = Math.floor(stepTokens / 2);
   const changed = (step: number) => PROMPT_TOKENS + step * stepTokens + middle;
@@ -28,7 +28,7 @@ export function benchTtsLayout(model: Model, text: (count: number) => number[]):
   const cue = model.tokenizer.encode(DEFAULT_TTS_CUE).slice(0, 8);
   const answer = model.tokenizer.encode('100}').slice(0, 2);
   const question = (trace: TraceKind, ids: number[], from: number, to: number): Question => ({ trace, fork: from, tail: [...ids.slice(from, to), ...cue] });
-  const questions = Array.from({ length: TTS_STEPS }, (_, i): StepQuestions => {
+  const questions = Array.from({ length: size.steps }, (_, i): StepQuestions => {
     const end = PROMPT_TOKENS + (i + 1) * stepTokens;
     const s11 = question('intact', intact, end - 1, end);
     const s01 = question('intact', perturbed, changed(i), end);

@@ -10,11 +10,11 @@ const MIB = 1024 * 1024;
 const FREE_MEMORY_SHARE = 1 / 8;
 /** ...kept between these bounds: enough rows to keep the weights busy, and never the whole machine. */
 const MIN_BUDGET = 128 * MIB;
-const MAX_BUDGET = 1024 * MIB;
+const MAX_BUDGET = 512 * MIB;
 /** Live [heads, rows, keys] float32 tensors of one attention: scores, masked scores, probabilities. */
 const SCORE_COPIES = 3;
 
-/** The budget in bytes when none is set: an eighth of free memory, between 128 MiB and 1 GiB. */
+/** The budget in bytes when none is set: an eighth of free memory, between 128 MiB and 512 MiB. */
 export function defaultMemoryBudget(free = freemem()): number {
   return Math.round(Math.min(MAX_BUDGET, Math.max(MIN_BUDGET, free * FREE_MEMORY_SHARE)));
 }
