@@ -1,8 +1,8 @@
 // `npm run bench -- --long` and `--large`: memory and time at real lengths and real sizes, each
 // measurement in its own process (its peak resident memory is its own), written to the long/large
 // sections of BENCHMARKS.md. Not part of CI: they take minutes to hours and gigabytes of disk.
-//   --long   True Thinking Score of 1,000-, 4,000- and 16,000-token traces on the qwen2.5-0.5b shape (fp32):
-//            seconds per 1,000 tokens, peak memory against weights + 2 GiB.
+//   --long   True Thinking Score of 1,000-, 4,000- and 16,000-token traces (or --lengths N,N,...) on the
+//            qwen2.5-0.5b shape (fp32): seconds per 1,000 tokens, peak memory against weights + 2 GiB.
 //   --large  the R1-Distill-Qwen-7B shape (bfloat16 on disk): graph build streamed from the checkpoint,
 //            then a 2,000-token trace analysed (TTS), at int8 and int4, peak memory against 16 / 8 GiB;
 //            and a float32 checkpoint whose embedding alone is over 2 GiB builds, loads and runs.
@@ -163,7 +163,7 @@ const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
 const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function longBench(log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
+async function longBench(lengths: readonly number[], log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
   const modelDir = join(benchRoot, LONG_PRESET);
   if (!existsSync(join(modelDir, 'config.json'))) {
     log(`generating ${LONG_PRESET} into ${modelDir}…`);
@@ -171,7 +171,7 @@ async function longBench(log: (line: string) => void): Promise<{ markdown: strin
   }
   const cacheRoot = join(benchRoot, 'graphs-long');
   const runs: TraceRun[] = [];
-  for (const tokens of LONG_LENGTHS) {
+  for (const tokens of lengths) {
     runs.push(await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision: 'fp32', tokens, steps: tokens / 20 }, log));
   }
   const rows = runs.map((r) => {
@@ -193,7 +193,8 @@ async function longBench(log: (line: string) => void): Promise<{ markdown: strin
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Time per token relative to the 1,000-token trace: ${growth} (linear cost would stay at 1×; the attention part grows`,
+    ...(lengths.length < LONG_LENGTHS.length || lengths.some((n, i) => n !== LONG_LENGTHS[i]) ? [`Lengths measured: ${lengths.join(', ')} (\`--lengths\`; the full run is ${LONG_LENGTHS.join(', ')}).`, ''] : []),
+    `Time per token relative to the ${first.tokens.toLocaleString('en-US')}-token trace: ${growth} (linear cost would stay at 1×; the attention part grows`,
     'with the trace, so the total per token grows about linearly in its length: quadratic in total, in attention only).',
   ].join('\n');
   return { markdown, json: { long: runs } };
@@ -251,7 +252,10 @@ export async function runMemoryBench(argv: readonly string[]): Promise<boolean> 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`free memory ${gib(freemem())} of ${gib(totalmem())}`);
   for (const kind of kinds) {
-    const { markdown, json } = kind === '--long' ? await longBench(log) : await largeBench(log);
+    const lengthsIndex = argv.indexOf('--lengths');
+    const lengths = lengthsIndex >= 0 ? argv[lengthsIndex + 1].split(',').map(Number) : LONG_LENGTHS;
+    if (!lengths.every((n) => Number.isInteger(n) && n >= 100)) throw new Error(`--lengths takes token counts of at least 100, separated by commas; got ${argv[lengthsIndex + 1]}`);
+    const { markdown, json } = kind === '--long' ? await longBench(lengths, log) : await largeBench(log);
     await writeBenchmarkSection(kind.slice(2), markdown);
     process.stdout.write(argv.includes('--json') ? `${JSON.stringify(json, null, 2)}\n` : `${markdown}\n\nwritten to BENCHMARKS.md\n`);
   }

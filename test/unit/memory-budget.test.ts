@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../extension/engine/checkpoint/config';
 import { presetConfig } from '../../extension/engine/make-model/make-model';
-import { bytesPerRow, defaultMemoryBudget, memoryBudgetFromMib, rowsWithinBudget } from '../../extension/engine/runtime/memory-budget';
+import { bytesPerRow, defaultMemoryBudget, logitRowsWithinBudget, memoryBudgetFromMib, rowsWithinBudget } from '../../extension/engine/runtime/memory-budget';
 
 const MIB = 2 ** 20;
 
@@ -29,4 +29,11 @@ test("rows per forward shrink as the keys grow, so a forward's attention stays w
   // Three [heads, rows, keys] float32 copies of the scores at 16k keys for every row allowed: under the budget.
   assert.ok(3 * spec.numHeads * rows[2] * 16000 * 4 <= budget);
   assert.equal(rowsWithinBudget(spec, 10_000_000, 1), 1, 'at least one row, however small the budget');
+});
+
+test('logits rows (the whole vocabulary each, held twice) fit the budget', () => {
+  const spec = parseConfig(presetConfig({ preset: 'qwen2.5-0.5b' }));
+  const rows = logitRowsWithinBudget(spec, 512 * MIB);
+  assert.ok(rows * 2 * 4 * spec.vocabSize <= 512 * MIB && (rows + 1) * 2 * 4 * spec.vocabSize > 512 * MIB);
+  assert.equal(logitRowsWithinBudget(spec, 1), 1);
 });

@@ -22,7 +22,7 @@ import {
   steeringInputs,
 } from '../graph/graph-builder';
 import { branchMask, branchPositions, continuation, ropeInverseFrequencies, ropeTables, type Branch } from './positions';
-import { defaultMemoryBudget, rowsWithinBudget } from './memory-budget';
+import { defaultMemoryBudget, logitRowsWithinBudget, rowsWithinBudget } from './memory-budget';
 import { throwIfCancelled, type Progress } from './progress';
 
 export interface KvCache {
@@ -149,6 +149,11 @@ export class DecoderSession {
   /** New tokens one forward over `keys` keys (cache and new tokens) may take within the memory budget. */
   rowsWithinBudget(keys: number): number {
     return rowsWithinBudget(this.spec, keys, this.memoryBudget);
+  }
+
+  /** Rows of logits one forward may return within the memory budget (a row is the whole vocabulary). */
+  logitRowsWithinBudget(): number {
+    return logitRowsWithinBudget(this.spec, this.memoryBudget);
   }
 
   async release(): Promise<void> {

@@ -40,3 +40,8 @@ export function bytesPerRow(spec: ModelSpec, keys: number): number {
 export function rowsWithinBudget(spec: ModelSpec, keys: number, budget: number): number {
   return Math.max(1, Math.floor(budget / bytesPerRow(spec, keys)));
 }
+
+/** Rows of logits one forward may return within `budget` bytes: [rows, vocabulary] float32, held by onnxruntime and copied out. */
+export function logitRowsWithinBudget(spec: ModelSpec, budget: number): number {
+  return Math.max(1, Math.floor(budget / (2 * 4 * spec.vocabSize)));
+}

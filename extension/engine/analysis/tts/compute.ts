@@ -56,6 +56,8 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
     }
   };
   const budget = packBudget(session, pair.cache.length, questions);
+  // Each question returns a logits row per answer token: whole-vocabulary rows, bounded by the budget too.
+  const logitRows = session.logitRowsWithinBudget();
   let pack: Question[] = [];
   let packed = 0;
   const flush = async (upTo: number) => {
@@ -69,7 +71,8 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
     const q = questions[i];
     const branches = q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : [];
     const size = branches.reduce((n, b) => n + b.tokens.length, 0);
-    if (packed > 0 && packed + size > budget) await flush(i);
+    const rows = (pack.length + branches.length) * layout.answer.length;
+    if (packed > 0 && (packed + size > budget || rows > logitRows)) await flush(i);
     pack.push(...branches);
     packed += size;
   }
