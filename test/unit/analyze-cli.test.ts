@@ -67,7 +67,7 @@ describe('thinkscope analyze', () => {
     assert.deepEqual(files.map((f) => f.source.format), ['markdown', 'chat-json', 'chat-json']);
     assert.deepEqual(files[0].steps.map((s) => s.text), ['We keep 5 apples.', 'Then 8 plums arrive.']);
     assert.equal(files[2].source.text, chat(['We keep 5 apples', 'Then 3 go bad']), 'a JSONL line is its own source');
-    assert.deepEqual(files[1].steps.map((s) => s.text), ['There are 12 pears\\n\\nIn the end we keep 5 apples'], 'one sentence, stored as written in the JSON source');
+    assert.deepEqual(files[1].steps.map((s) => s.text), ['There are 12 pears', 'In the end we keep 5 apples'], 'a blank line starts a step');
     for (const file of files) {
       assert.equal(file.model, null);
       assert.ok(file.steps.every((s) => s.tts === null && s.s11 === null));

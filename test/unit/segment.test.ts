@@ -4,6 +4,7 @@ import { parseTrace } from '../../extension/common/trace/parse';
 import { thinkingOf } from '../../extension/common/trace/query';
 import { jsonStringText } from '../../extension/common/trace/mapped-text';
 import { segmentSteps, stepsOf } from '../../extension/common/trace/segment';
+import { classifyStep, DEFAULT_SEAL_KEYWORDS } from '../../extension/common/analysis/seal';
 import type { SegmentationPolicy, Step } from '../../extension/common/trace/types';
 
 const whole = (text: string) => ({ start: 0, end: text.length });
@@ -92,3 +93,28 @@ for (const policy of ['sentence', 'paragraph', 'markers'] as const) {
     assert.ok(source.slice(quoted.range.start, quoted.range.end).startsWith('So \\"x\\"'));
   });
 }
+
+test('sentence: ? and ! end a sentence, a blank line always starts a step, i.e. / e.g. / decimals do not split (real R1 text)', () => {
+  const source = [
+    'Okay, so the question is 2.5 * 4, i.e. ten quarters? Let me see, e.g. 2 * 4 = 8 and 0.5 * 4 = 2',
+    'So 8 + 2 = 10. That is the answer!',
+    'Wait, is that right?! Let me verify: 10 / 4 = 2.5, yes',
+  ].join('\n\n');
+  const steps = segmentSteps(source, whole(source), 'sentence');
+  assert.deepEqual(texts(steps), [
+    'Okay, so the question is 2.5 * 4, i.e. ten quarters?',
+    'Let me see, e.g. 2 * 4 = 8 and 0.5 * 4 = 2',
+    'So 8 + 2 = 10.',
+    'That is the answer!',
+    'Wait, is that right?!',
+    'Let me verify: 10 / 4 = 2.5, yes',
+  ]);
+  assertExact(source, steps);
+});
+
+test('sentence: "…answer!" then a blank line and "Wait, …" are two steps, the second a reflection', () => {
+  const source = 'So the answer is 12!\n\nWait, I should double-check the units';
+  const steps = segmentSteps(source, whole(source), 'sentence');
+  assert.deepEqual(texts(steps), ['So the answer is 12!', 'Wait, I should double-check the units']);
+  assert.deepEqual(steps.map((step) => classifyStep(step.text, DEFAULT_SEAL_KEYWORDS).cls), ['execution', 'reflection']);
+});

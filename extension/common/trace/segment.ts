@@ -1,7 +1,9 @@
 // Splitting the thinking into steps. Steps are found on the decoded text (what the model reads)
 // and mapped back to the source, so a step inside a JSON string decorates exactly its characters.
-//  - sentence: split after '.', as the TTS paper splits its CoT, except inside decimals (3.14),
-//    after a list number at a line start ("1. "), and at an ellipsis ("Hmm... so" stays one step).
+//  - sentence: split after '.', '?' and '!' (a run such as "?!" ends once), as the TTS paper splits
+//    its CoT, and at every blank line; a dot does not end a sentence inside decimals (3.14), after a
+//    list number at a line start ("1. "), in "i.e." / "e.g." and similar abbreviations, or in an
+//    ellipsis ("Hmm... so" stays one step).
 //  - paragraph: split at blank lines, as SEAL splits at "\n\n" tokens. SEAL does not score the
 //    text before its first split token (there is no boundary token before it to read); here that
 //    text is the first step by default so all of the thinking is decorated, and
@@ -62,16 +64,31 @@ function between(cuts: number[], length: number): [number, number][] {
   return bounds.slice(1).map((end, i) => [bounds[i], end]);
 }
 
+/** Abbreviations whose dots end no sentence (matched case-insensitively, as a whole word before the dot). */
+const ABBREVIATIONS = /(?:^|[^\p{L}])(?:i\.e|e\.g|i|e|vs|cf|approx|etc)$/iu;
+
 function sentenceCuts(text: string): number[] {
   const cuts: number[] = [];
-  for (let i = text.indexOf('.'); i !== -1; i = text.indexOf('.', i + 1)) {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n') {
+      // A blank line always starts a step: cut where the line after it begins.
+      const blank = /^\n[ \t]*\r?\n/.exec(text.slice(i, i + 64));
+      if (blank) cuts.push(i + 1);
+      continue;
+    }
+    if (ch !== '.' && ch !== '?' && ch !== '!') continue;
     const next = text[i + 1];
-    if (next === '.' || text[i - 1] === '.') continue; // an ellipsis
-    if (isDigit(text[i - 1]) && isDigit(next)) continue; // 3.14
-    if (isListNumber(text, i) && (next === undefined || /\s/.test(next))) continue; // "1. " at a line start
+    if (next === '.' || next === '?' || next === '!') continue; // the run ends at its last mark
+    if (ch === '.') {
+      if (text[i - 1] === '.') continue; // an ellipsis
+      if (isDigit(text[i - 1]) && isDigit(next)) continue; // 3.14
+      if (isListNumber(text, i) && (next === undefined || /\s/.test(next))) continue; // "1. " at a line start
+      if (ABBREVIATIONS.test(text.slice(Math.max(0, i - 8), i))) continue; // "i.e.", "e.g."
+    }
     cuts.push(i + 1);
   }
-  return cuts;
+  return [...new Set(cuts)].sort((a, b) => a - b);
 }
 
 /** Whether the text from the start of the line up to the dot at `dot` is only a number. */

@@ -155,7 +155,11 @@ export class TextTokenizer {
     return this.boundaryIds;
   }
 
-  /** Renders the checkpoint's chat template; `variables` adds template inputs such as enable_thinking. */
+  /**
+   * Renders the checkpoint's chat template; `variables` adds template inputs such as enable_thinking.
+   * A template that refuses a system message (Gemma 2, Mistral v0.1) gets the system text at the start
+   * of the first user turn instead, as those models' users write it.
+   */
   applyChatTemplate(
     messages: readonly ChatMessage[],
     options: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> } = {},
@@ -164,18 +168,30 @@ export class TextTokenizer {
       throw new CheckpointError(`${this.source}: tokenizer_config.json has no chat_template, so chat prompts cannot be built.`);
     }
     try {
-      return this.template.render({
-        ...options.variables,
-        messages: messages.map((m) => ({ role: m.role, content: m.content })),
-        add_generation_prompt: options.addGenerationPrompt ?? false,
-        bos_token: this.specialTokenText('bos_token'),
-        eos_token: this.specialTokenText('eos_token'),
-        pad_token: this.specialTokenText('pad_token'),
-        unk_token: this.specialTokenText('unk_token'),
-      });
+      return this.render(messages, options);
     } catch (error) {
+      const folded = foldSystemIntoFirstUser(messages);
+      if (folded) {
+        try {
+          return this.render(folded, options);
+        } catch {
+          // The template fails for another reason: report the first failure.
+        }
+      }
       throw new CheckpointError(`${this.source}: the chat template failed to render (${(error as Error).message}).`);
     }
+  }
+
+  private render(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> }): string {
+    return this.template!.render({
+      ...options.variables,
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      add_generation_prompt: options.addGenerationPrompt ?? false,
+      bos_token: this.specialTokenText('bos_token'),
+      eos_token: this.specialTokenText('eos_token'),
+      pad_token: this.specialTokenText('pad_token'),
+      unk_token: this.specialTokenText('unk_token'),
+    });
   }
 
   /** Decoding exactly as stored: no special-token skipping, no clean-up of spaces before punctuation. */
@@ -194,6 +210,15 @@ export class TextTokenizer {
     const text = this.specialTokenText(key);
     return text ? (this.tokenizer.token_to_id(text) ?? null) : null;
   }
+}
+
+/** The messages with the system messages' text put before the first user message's, or null when there is no system message to fold. */
+function foldSystemIntoFirstUser(messages: readonly ChatMessage[]): ChatMessage[] | null {
+  const system = messages.filter((m) => m.role === 'system').map((m) => m.content);
+  const rest = messages.filter((m) => m.role !== 'system');
+  const first = rest.findIndex((m) => m.role === 'user');
+  if (system.length === 0 || first < 0) return null;
+  return rest.map((m, i) => (i === first ? { role: m.role, content: [...system, m.content].join('\n\n') } : m));
 }
 
 /** Span of `piece` at or after `cursor`: exact when the text matches, otherwise the nearest occurrence. */
