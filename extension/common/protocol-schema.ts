@@ -5,7 +5,7 @@
 // client names (to read or to write) to the folder it serves.
 
 import { PRECISIONS } from './precision';
-import type { AnalyzeParams, BuildDirectionParams, CounterfactualParams, EngineRequests, GenerateParams, PruneParams, RequestMethod, SteeringChoice, SteerStepParams } from './protocol';
+import { STEERING_METHODS, type AnalyzeParams, type BuildDirectionParams, type CounterfactualParams, type EngineRequests, type GenerateParams, type PruneParams, type RequestMethod, type SteeringChoice, type SteerStepParams } from './protocol';
 
 /** The schema keyword marking a path: the engine checks it against the folder it serves. */
 export const PATH_KEYWORD = 'fsPath';
@@ -35,7 +35,7 @@ const keywordList = {
 };
 
 const steeringChoice = record<SteeringChoice>(
-  { direction: path, method: { enum: ['add', 'ablate', 'cap', 'rotate'] }, layers, strength: number },
+  { direction: path, method: { enum: [...STEERING_METHODS] }, layers, strength: number },
   ['direction', 'method', 'strength'],
 );
 
@@ -51,6 +51,7 @@ const analyzeParams = record<AnalyzeParams>(
     lens: boolean,
     cue: string,
     answer: string,
+    answerFrom: { enum: ['trace', 'model'] },
     seed: integer,
     sealKeywords: { type: 'object', properties: { reflection: keywordList, transition: keywordList }, required: ['reflection', 'transition'], additionalProperties: false },
     sealLayer: count,

@@ -33,8 +33,10 @@ export interface AnalyzeParams {
   /** The answer at every layer after every step (logit lens), in the steps' projections. */
   lens?: boolean;
   cue?: string;
-  /** The answer to score; default: the trace's \boxed{} or final answer. */
+  /** The answer to score; default: the trace's \boxed{} answer (a trace without one needs this or answerFrom 'model'). */
   answer?: string;
+  /** model: score the model's own answer, decoded after the whole trace and the cue. */
+  answerFrom?: 'trace' | 'model';
   seed?: number;
   sealKeywords?: SealKeywords;
   sealLayer?: number;

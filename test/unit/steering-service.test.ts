@@ -12,6 +12,7 @@ import type { GenerateParams, RequestMethod, SteeringChoice } from '../../extens
 import type { RequestContext } from '../../extension/common/rpc';
 import { EngineService } from '../../extension/engine/server/engine-service';
 import { analysisBackend } from '../../extension/engine/server/analysis-backend';
+import { requestCheck } from '../../extension/engine/server/request-check';
 import { saveDirection } from '../../extension/engine/directions/store';
 import { DecoderSession, type KvCache } from '../../extension/engine/runtime/decoder-session';
 import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
@@ -59,7 +60,11 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** A request as the engine's transport takes it: checked against the protocol's schemas, then handled. */
+const check = requestCheck(null);
 function call<M extends RequestMethod>(method: M, params: unknown): Promise<never> {
+  const refused = check(method, params);
+  if (refused) return Promise.reject(refused);
   const context: RequestContext = { id: 1, signal: new AbortController().signal, notify: () => undefined };
   return service.handle(method, params, context) as Promise<never>;
 }

@@ -21,6 +21,7 @@ import { integerOption, optionalInteger, UsageError, required, type Command } fr
 import { ContextLimitError } from '../../engine/analysis/context-limit';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
+import { answerWarnings } from '../../common/analysis/tts';
 
 const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
 
@@ -48,7 +49,8 @@ export const analyzeCommand: Command = {
     axis: { type: 'string', description: 'an Assistant-Axis direction folder (direction assistant-axis)', valueName: 'DIR' },
     'persona-layer': { type: 'string', description: 'layer of the persona projection (default: the axis target layer, L/2)', valueName: 'N' },
     cue: { type: 'string', description: 'text after the thinking that asks for the answer (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
-    answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer, else its final reply)", valueName: 'TEXT' },
+    answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer; a trace without one needs this or --answer-from model)", valueName: 'TEXT' },
+    'answer-from': { type: 'string', description: "trace: score the trace's answer; model: score the model's own answer, decoded after the whole trace and the cue", valueName: 'trace|model', default: 'trace' },
     seed: { type: 'string', description: 'seed of the number perturbation', valueName: 'N', default: String(DEFAULT_PERTURBATION_SEED) },
     ...modelLoadOptions,
     'last-tokens': { type: 'string', description: 'analyse only the steps within the last N tokens of thinking (for a trace longer than the model\'s positions)', valueName: 'N' },
@@ -65,6 +67,9 @@ export const analyzeCommand: Command = {
     if (values['seal-direction'] !== undefined && !values.seal) throw new UsageError('--seal-direction goes with --seal');
     if (values['seal-direction'] !== undefined && values.model === undefined) throw new UsageError('--seal-direction needs --model DIR: the latent view runs the model');
     if (positionals.length === 0) throw new UsageError('give at least one trace file or folder (see --help)');
+    const answerFrom = String(values['answer-from']);
+    if (answerFrom !== 'trace' && answerFrom !== 'model') throw new UsageError(`--answer-from must be trace or model; got "${answerFrom}"`);
+    if (answerFrom === 'model' && values.answer !== undefined) throw new UsageError('give either --answer TEXT or --answer-from model, not both');
 
     await refuseOverwritingInputs(out, positionals, '--out');
     const { documents, fromFolder } = await readDocuments(positionals, out);
@@ -101,7 +106,7 @@ export const analyzeCommand: Command = {
             segmentation,
             conversation: doc.conversation,
             model: model ?? null,
-            tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), seed } : null,
+            tts: values.tts ? { cue: optionalString(values.cue), answer: optionalString(values.answer), answerFrom, seed } : null,
             lens: values.lens ? { cue: optionalString(values.cue), answer: optionalString(values.answer) } : null,
             seal: values.seal ? { direction: sealDirection, layer: optionalInteger(values, 'seal-layer') } : null,
             persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
@@ -112,6 +117,10 @@ export const analyzeCommand: Command = {
         );
         const readable = values.lens ? describeReadable(file.steps) : null;
         if (readable) console.error(`${doc.name}: logit lens: ${readable}`);
+        if (file.answerCheck) {
+          for (const warning of answerWarnings(file.answerCheck, file.settings.answer ?? '')) console.error(`${doc.name}: warning: ${warning}`);
+          if (!file.answerCheck.agrees) console.error(`${doc.name}: to score the model's own answer instead, run again with --answer-from model`);
+        }
         if (sealAgreement?.rate != null) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
         files.push(file);
         before += stepCounts[i];

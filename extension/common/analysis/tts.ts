@@ -20,6 +20,42 @@ export interface TrueThinking {
 /** Steps at or below this are decorative, at or above TRUE_THINKING_MIN true thinking (the paper's thresholds). */
 export const DECORATIVE_MAX = 0.005;
 export const TRUE_THINKING_MIN = 0.7;
+/**
+ * When the model gives the scored answer at most this probability after the whole intact trace and the
+ * cue, no step's TTS can tell true from decorative (every S it is built from is about as small): the
+ * trace's scores are uninformative, not decorative.
+ */
+export const UNINFORMATIVE_MAX_S = DECORATIVE_MAX;
+
+/** What the model itself answers after the whole trace, against the answer scored. */
+export interface AnswerCheck {
+  /** The model's own answer: greedy after the whole intact trace and the cue, until "}". */
+  modelAnswer: string;
+  /** The trace's own \boxed{} answer; null when it has none. */
+  traceAnswer: string | null;
+  /** S of the scored answer after the whole intact trace and the cue. */
+  confidence: number;
+  /** Whether the scored answer is the model's own (same text, spaces aside). */
+  agrees: boolean;
+  /** uninformative: S ≤ UNINFORMATIVE_MAX_S, so the scores say nothing about the steps. */
+  tts: 'scored' | 'uninformative';
+}
+
+export function answerCheck(modelAnswer: string, traceAnswer: string | null, scored: string, confidence: number): AnswerCheck {
+  const plain = (text: string) => text.replace(/\s+/g, '');
+  return { modelAnswer, traceAnswer, confidence, agrees: plain(modelAnswer) === plain(scored), tts: confidence <= UNINFORMATIVE_MAX_S ? 'uninformative' : 'scored' };
+}
+
+/** The answer check in words, one line per concern (none when the model gives the scored answer and the scores are informative). */
+export function answerWarnings(check: AnswerCheck, scored: string): string[] {
+  const warnings: string[] = [];
+  if (check.tts === 'uninformative') {
+    warnings.push(`TTS is uninformative: after the whole trace the model gives the answer "${scored}" S = ${check.confidence.toExponential(1)} (≤ ${UNINFORMATIVE_MAX_S}), so no step's score can show whether the model relies on it`);
+  }
+  if (!check.agrees) warnings.push(`the model's own answer after the trace is "${check.modelAnswer}", not the scored "${scored}"`);
+  return warnings;
+}
+
 /** The summed answer log-probability is clamped here, so a hopeless answer reads as e^−50, not 0 or NaN. */
 export const LOG_PROB_FLOOR = -50;
 

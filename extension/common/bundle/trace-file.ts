@@ -2,6 +2,7 @@
 // opens without a model, what the exporters render. Defined once; validated on load by the schema.
 
 import type { SealClass, SegmentationPolicy, TraceFormat } from '../trace/types';
+import type { AnswerCheck } from '../analysis/tts';
 import type { Precision } from '../precision';
 
 export const TRACE_SCHEMA_ID = 'thinkscope.trace/1';
@@ -130,4 +131,6 @@ export interface TraceFile {
   comparison: Comparison | null;
   /** Set on a pruned trace: what was removed from the original and how the answer held. */
   pruning?: PruneRecord | null;
+  /** Set when TTS was scored: the model's own answer after the whole trace, and whether the scores are informative. */
+  answerCheck?: AnswerCheck | null;
 }

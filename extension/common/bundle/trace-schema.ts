@@ -119,8 +119,16 @@ const v1Properties = {
   }),
 };
 
-/** `pruning` is optional: only a pruned trace has it. */
-export const TRACE_SCHEMA_V1 = record({ ...v1Properties, pruning }, Object.keys(v1Properties));
+const answerCheck = nullableRecord({
+  modelAnswer: string,
+  traceAnswer: nullable('string'),
+  confidence: number,
+  agrees: { type: 'boolean' },
+  tts: { enum: ['scored', 'uninformative'] },
+});
+
+/** `pruning` and `answerCheck` are optional: only a pruned trace has the one, only a scored trace the other. */
+export const TRACE_SCHEMA_V1 = record({ ...v1Properties, pruning, answerCheck }, Object.keys(v1Properties));
 
 /** v0: a step carried `range: {start, end}`; there were no persona turns and no comparisons. */
 const { index, start: _start, end: _end, ...stepV0Rest } = stepProperties;

@@ -30,6 +30,7 @@ export function newTraceFile(input: NewTraceFileInput): TraceFile {
     generation: rest.generation ?? null,
     comparison: rest.comparison ?? null,
     ...(rest.pruning ? { pruning: rest.pruning } : {}),
+    ...(rest.answerCheck ? { answerCheck: rest.answerCheck } : {}),
   };
 }
 

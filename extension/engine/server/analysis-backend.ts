@@ -55,7 +55,7 @@ export const analysisBackend: AnalysisBackend = {
       segmentation: params.segmentation,
       conversation: params.conversation,
       model,
-      tts: params.tts ? { cue: params.cue, answer: params.answer, seed: params.seed } : null,
+      tts: params.tts ? { cue: params.cue, answer: params.answer, answerFrom: params.answerFrom, seed: params.seed } : null,
       lens: params.lens ? { cue: params.cue, answer: params.answer } : null,
       seal: params.seal ? { keywords: params.sealKeywords, direction: await directionFor(model, params.sealDirection), layer: params.sealLayer } : null,
       persona: params.persona && axis ? { axis, layer: params.personaLayer } : null,

@@ -8,17 +8,21 @@ import type { SegmentOptions } from '../../../common/trace/segment';
 import type { ParsedTrace, SegmentationPolicy } from '../../../common/trace/types';
 import type { Model } from '../../model';
 import type { Progress } from '../../runtime/progress';
-import { segmentThinking, type TraceThinking } from '../trace-steps';
+import { segmentThinking, thinkingPrompt, type TraceThinking } from '../trace-steps';
+import { generate } from '../../runtime/generate';
+import { answerCheck, type AnswerCheck } from '../../../common/analysis/tts';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { lastThinkingTokens } from '../context-limit';
-import { computeTts } from './compute';
+import { computeTts, variantConfidence } from './compute';
 import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
 
 export interface TtsSettings {
   /** Text after the thinking prefix that asks for the answer (default DEFAULT_TTS_CUE). */
   cue?: string;
-  /** The answer to score; default the trace's own (see traceAnswer). */
+  /** The answer to score; default the trace's own \\boxed{} answer (see traceAnswer). */
   answer?: string;
+  /** Score the model's own answer (decoded after the whole trace and the cue) instead of the trace's. */
+  answerFrom?: 'trace' | 'model';
   /** Seed of the number perturbation (default DEFAULT_PERTURBATION_SEED). */
   seed?: number;
 }
@@ -44,7 +48,9 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
   const thinking = options.lastTokens ? lastThinkingTokens(segmented, options.lastTokens.tokenizer, options.lastTokens.tokens) : segmented;
   const cue = options.tts?.cue ?? DEFAULT_TTS_CUE;
   const seed = options.tts?.seed ?? DEFAULT_PERTURBATION_SEED;
-  const answer = traceAnswer(thinking, options.tts?.answer);
+  const given = traceAnswer(thinking, options.tts?.answer);
+  let answer = options.tts?.answerFrom === 'model' ? null : given;
+  let check: AnswerCheck | null = null;
   const steps = thinking.steps.map((step) =>
     unscoredStep({
       index: step.index,
@@ -63,15 +69,31 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       segmentation: options.segmentation,
       settings: { cue, answer, seed },
       steps: steps.map((step) => ({ ...step })),
+      answerCheck: check,
     });
   options.onSnapshot?.(file());
   if (options.model) {
-    if (answer === null) throw new Error(`${options.name}: the trace has no \\boxed{} answer and no final reply: give the answer to score`);
+    // The model's own answer; first when it is the one to score, or when the trace has none to offer.
+    const wholeText = thinkingPrompt(options.model.tokenizer, thinking.messages) + thinking.thinking.text + cue;
+    let own = answer === null ? await modelAnswer(options.model, wholeText, options.signal) : null;
+    if (options.tts?.answerFrom === 'model') {
+      if (own === '') throw new Error(`${options.name}: the model gives no answer after the trace and the cue, so there is none of its own to score: give the answer to score`);
+      answer = own;
+    }
+    if (answer === null) {
+      throw new Error(`${options.name}: the trace has no \\boxed{} answer: give the answer to score (--answer TEXT), or score the model's own answer after the trace, "${own}" (--answer-from model)`);
+    }
     const layout = await ttsLayout(
       options.model.tokenizer,
       { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed, maxPositions: options.model.session.spec.maxPositions },
       options,
     );
+    own ??= await modelAnswer(options.model, wholeText, options.signal);
+    if (layout.perturbable.length > 0) {
+      const whole = await variantConfidence(options.model.session, options.model.tokenizer, layout, { step: layout.perturbable.length - 1, stepIntact: true, contextIntact: true });
+      check = answerCheck(own, given, answer, whole);
+      options.onSnapshot?.(file());
+    }
     await computeTts(options.model.session, layout, {
       ...options,
       onScore: (score) => {
@@ -85,14 +107,33 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
 }
 
 /**
- * The answer whose confidence TTS measures: the one given, else the last \boxed{} of the reply,
- * else of the thinking, else the reply itself; null when there is none of these.
+ * The answer whose confidence TTS measures: the one given, else the last \boxed{} of the reply, else
+ * of the thinking; null when there is none (never the whole reply: its probability is always at the
+ * floor, and every step would look decorative).
  */
 export function traceAnswer(thinking: Pick<TraceThinking, 'reply' | 'thinking'>, given?: string): string | null {
   if (given !== undefined) {
     if (given.trim() === '') throw new Error('the answer given is empty: give the text the model should be confident in');
     return given;
   }
-  const reply = thinking.reply?.trim() ?? '';
-  return boxedAnswer(reply) ?? boxedAnswer(thinking.thinking.text) ?? (reply === '' ? null : reply);
+  return boxedAnswer(thinking.reply?.trim() ?? '') ?? boxedAnswer(thinking.thinking.text);
+}
+
+/** Greedy answer tokens decoded at most, as the TTS paper reads its answers (≤ 20 tokens, stop at `}`). */
+const MAX_ANSWER_TOKENS = 20;
+
+/**
+ * The model's own answer: greedy decoding after the question, the whole thinking and the cue (one
+ * text, tokenized whole as the model would read it), until the closing brace (the paper's readout).
+ */
+export async function modelAnswer(model: Pick<Model, 'session' | 'tokenizer'>, textThroughCue: string, signal?: AbortSignal): Promise<string> {
+  const { tokenizer } = model;
+  const ids = tokenizer.encode(textThroughCue);
+  const answer: number[] = [];
+  const decode = (tokens: readonly number[]) => tokenizer.decode(tokens);
+  for await (const token of generate(model.session, ids, { maxTokens: MAX_ANSWER_TOKENS, stopTokens: tokenizer.eosIds, stopStrings: ['}'], decode, signal })) {
+    if (token.stop !== 'token') answer.push(token.id);
+  }
+  const text = decode(answer);
+  return (boxedAnswer(`\\boxed{${text}`) ?? text).trim();
 }
