@@ -7,7 +7,7 @@ import type { ModelFingerprint } from '../common/bundle/trace-file';
 import { inspectModelFolder } from './checkpoint/load';
 import { TextTokenizer } from './checkpoint/tokenizer';
 import { DecoderSession } from './runtime/decoder-session';
-import { ensureGraph, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
+import { defaultCacheRoot, ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
 import type { Progress } from './runtime/progress';
 
 export interface OpenModelOptions extends Progress {
@@ -41,10 +41,11 @@ export class Model {
     const folder = await inspectModelFolder(resolve(dir), { requireTokenizer: options.requireTokenizer });
     try {
       const precision = options.precision ?? 'fp32';
-      const weightsHash = folder.weights.weightsFingerprint();
+      const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
+      const weightsHash = await folder.weights.contentHash(fileHashFolder(cacheRoot), options);
       const key = graphFingerprint(folder.configText, weightsHash, { precision });
       options.report?.({ message: 'preparing the model graph', done: 0, total: 1 });
-      const graph = await ensureGraph(folder.spec, key, folder.weights, options, options.cacheRoot, { precision });
+      const graph = await ensureGraph(folder.spec, key, folder.weights, options, cacheRoot, { precision });
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
       const tokenizer = folder.tokenizerFiles ? await TextTokenizer.fromFolder(folder.dir) : null;
       const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads, memoryBudget: options.memoryBudget });

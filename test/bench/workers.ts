@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { ensureGraph, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
+import { ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession, type Steering } from '../../extension/engine/runtime/decoder-session';
 import { generate } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/engine/graph/graph-builder';
@@ -105,7 +105,7 @@ async function overhead(request: WorkerRequest) {
   const model = await open(request);
   const folder = await inspectModelFolder(request.modelDir);
   const options: GraphOptions = { precision: request.precision, steering: false };
-  const key = graphFingerprint(folder.configText, folder.weights.weightsFingerprint(), options);
+  const key = graphFingerprint(folder.configText, await folder.weights.contentHash(fileHashFolder(request.cacheRoot)), options);
   const graph = await ensureGraph(folder.spec, key, folder.weights, {}, join(request.cacheRoot, `${request.precision}-no-steering`), options);
   await folder.weights.close();
   const bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: request.threads });

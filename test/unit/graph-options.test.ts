@@ -11,7 +11,7 @@ import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
 import { buildDecoderGraph, steerableHooks, steeringInputs } from '../../extension/engine/graph/graph-builder';
-import { ensureGraph, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
+import { ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession } from '../../extension/engine/runtime/decoder-session';
 
 const root = mkdtempSync(join(tmpdir(), 'thinkscope-graph-options-'));
@@ -26,8 +26,8 @@ before(async () => {
   steerable = await Model.open(modelDir, { cacheRoot, threads: 1 });
   const folder = await inspectModelFolder(modelDir);
   const options: GraphOptions = { precision: 'fp32', steering: false };
-  const key = graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), folder.weights.weightsFingerprint(), options);
-  assert.notEqual(key, graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), folder.weights.weightsFingerprint(), { precision: 'fp32' }));
+  const key = graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), (await folder.weights.contentHash(fileHashFolder(cacheRoot))), options);
+  assert.notEqual(key, graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), (await folder.weights.contentHash(fileHashFolder(cacheRoot))), { precision: 'fp32' }));
   const graph = await ensureGraph(folder.spec, key, folder.weights, {}, cacheRoot, options);
   await folder.weights.close();
   bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: 1 });

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { ensureGraph, graphFingerprint } from '../../extension/engine/runtime/graph-cache';
+import { ensureGraph, fileHashFolder, graphFingerprint } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession } from '../../extension/engine/runtime/decoder-session';
 import { dequantizeBlocks, quantizeBlocks } from '../../extension/engine/graph/quantize-blocks';
 import { PRECISION_BITS } from '../../extension/engine/graph/graph-builder';
@@ -66,7 +66,7 @@ for (const precision of ['int8', 'int4'] as const) {
           return dequantizeBlocks(quantizeBlocks(data, rows, columns, PRECISION_BITS[precision]));
         },
       };
-      const fingerprint = graphFingerprint(`dequantized ${precision}`, folder.weights.weightsFingerprint(), { precision: 'fp32' });
+      const fingerprint = graphFingerprint(`dequantized ${precision}`, await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' });
       const graph = await ensureGraph(folder.spec, fingerprint, source, {}, cacheRoot);
       await folder.weights.close();
       const reference = await DecoderSession.create(folder.spec, graph.modelPath, { threads: 1 });
@@ -108,10 +108,10 @@ test('a 16-bit embedding is kept as stored (half the bytes) and gives the logits
   const { spec } = folder;
   try {
     const embeddingBytes = spec.vocabSize * spec.hiddenSize * 2;
-    const asStored = await ensureGraph(spec, graphFingerprint('bf16 as stored', folder.weights.weightsFingerprint(), { precision: 'fp32' }), folder.weights, {}, cacheRoot);
+    const asStored = await ensureGraph(spec, graphFingerprint('bf16 as stored', await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' }), folder.weights, {}, cacheRoot);
     // The same weights, presented as float32: the embedding is then stored widened.
     const widened = { ...folder.weights, tensors: new Map([...folder.weights.tensors].map(([name, info]) => [name, { ...info, dtype: 'F32' }])), readFloat32: (n: string) => folder.weights.readFloat32(n), readBytes: (n: string) => folder.weights.readBytes(n) };
-    const asFloat = await ensureGraph(spec, graphFingerprint('bf16 widened', folder.weights.weightsFingerprint(), { precision: 'fp32' }), widened, {}, cacheRoot);
+    const asFloat = await ensureGraph(spec, graphFingerprint('bf16 widened', await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' }), widened, {}, cacheRoot);
     const weightsSize = (graph: { modelPath: string }) => statSync(join(dirname(graph.modelPath), 'weights.bin')).size;
     assert.ok(Math.abs(weightsSize(asFloat) - weightsSize(asStored) - embeddingBytes) < 65536 * 2, `${weightsSize(asFloat)} − ${weightsSize(asStored)} bytes: the embedding takes 2 bytes a value, not 4`);
     const [a, b] = await Promise.all([DecoderSession.create(spec, asStored.modelPath, { threads: 1 }), DecoderSession.create(spec, asFloat.modelPath, { threads: 1 })]);

@@ -24,6 +24,27 @@ const FAMILY_DEFAULTS: Record<Architecture, FamilyDefaults> = {
 
 const SUPPORTED_LIST = SUPPORTED_ARCHITECTURES.join(', ');
 
+/**
+ * Far beyond any published model: a config.json with larger values is damaged or hostile, and is
+ * refused before anything is sized by it (10 million layers would exhaust memory just listing tensors).
+ */
+const SIZE_LIMITS: Partial<Record<keyof ModelSpec, [number, string]>> = {
+  numLayers: [1024, 'num_hidden_layers'],
+  hiddenSize: [131072, 'hidden_size'],
+  intermediateSize: [1 << 20, 'intermediate_size'],
+  vocabSize: [1 << 23, 'vocab_size'],
+  numHeads: [4096, 'num_attention_heads'],
+  headDim: [8192, 'head_dim'],
+  maxPositions: [1 << 24, 'max_position_embeddings'],
+};
+
+function refuseAbsurdSizes(spec: ModelSpec, source: string): void {
+  for (const [key, [limit, field]] of Object.entries(SIZE_LIMITS) as [keyof ModelSpec, [number, string]][]) {
+    const value = spec[key] as number;
+    if (value > limit) throw new CheckpointError(`${source}: ${field} is ${value}, more than any model has (at most ${limit} is accepted); the file is damaged or not a model's configuration.`);
+  }
+}
+
 /** Parses a decoded config.json. `source` names the file in error messages. */
 export function parseConfig(json: unknown, source = 'config.json'): ModelSpec {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -48,7 +69,7 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelSpec {
 
   rejectUnsupportedBiases(fields, architecture, source);
 
-  return {
+  const spec: ModelSpec = {
     architecture,
     vocabSize: fields.positiveInt('vocab_size'),
     hiddenSize,
@@ -76,6 +97,8 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelSpec {
     bosTokenId: fields.optionalTokenId('bos_token_id'),
     eosTokenIds: readTokenIds(cfg.eos_token_id, 'eos_token_id', source),
   };
+  refuseAbsurdSizes(spec, source);
+  return spec;
 }
 
 function readArchitecture(cfg: Json, source: string): Architecture {

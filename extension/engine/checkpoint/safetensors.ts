@@ -3,7 +3,7 @@
 // tensors are read one at a time at their offsets, so a multi-GB file is never held in memory at once.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { CheckpointError } from './errors';
 import { DTYPE_BYTES, SUPPORTED_DTYPES, bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isDtype, type Dtype } from './dtypes';
 
@@ -20,8 +20,6 @@ export interface SafetensorsFile {
   readonly fileSize: number;
   /** The length prefix and the JSON header, exactly as stored. */
   readonly headerBytes: Uint8Array;
-  /** sha256 of the size, the header and evenly spaced samples of the data: tells files apart cheaply. */
-  readonly fingerprint: string;
   readonly tensors: ReadonlyMap<string, TensorInfo>;
   readonly metadata: Readonly<Record<string, string>>;
   /** The tensor's stored bytes, unconverted. */
@@ -37,8 +35,6 @@ export interface SafetensorsFile {
 const MAX_HEADER_BYTES = 100_000_000;
 /** Reads are split so no single read call exceeds what the OS accepts. */
 const MAX_READ_BYTES = 1 << 30;
-const FINGERPRINT_BLOCKS = 16;
-const FINGERPRINT_BLOCK_BYTES = 4096;
 
 export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   let handle: FileHandle;
@@ -48,10 +44,11 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
     throw new CheckpointError(`${path}: cannot open the weights file (${describeFsError(error)}).`);
   }
   try {
-    const fileSize = (await handle.stat()).size;
+    const info = await handle.stat();
+    if (!info.isFile()) throw new CheckpointError(`${path} is ${info.isDirectory() ? 'a folder' : 'not a regular file'}; expected a .safetensors weights file.`);
+    const fileSize = info.size;
     const { headerBytes, tensors, metadata } = await readHeader(handle, path, fileSize);
-    const fingerprint = await sampleFingerprint(handle, path, fileSize, headerBytes);
-    return new SafetensorsReader(path, handle, fileSize, headerBytes, fingerprint, tensors, metadata);
+    return new SafetensorsReader(path, handle, fileSize, headerBytes, tensors, metadata);
   } catch (error) {
     await handle.close();
     throw error;
@@ -85,21 +82,6 @@ async function readHeader(handle: FileHandle, path: string, fileSize: number) {
  * Files with the same tensor names and shapes (a base model and its fine-tune) have identical headers,
  * so a few data blocks are hashed too; any fine-tune changes nearly every block.
  */
-async function sampleFingerprint(handle: FileHandle, path: string, fileSize: number, headerBytes: Uint8Array): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(`${fileSize}\0`);
-  hash.update(headerBytes);
-  const dataStart = headerBytes.length;
-  const dataSize = fileSize - dataStart;
-  const blockCount = Math.min(FINGERPRINT_BLOCKS, Math.ceil(dataSize / FINGERPRINT_BLOCK_BYTES));
-  for (let i = 0; i < blockCount; i++) {
-    const start = dataStart + Math.floor(((dataSize - FINGERPRINT_BLOCK_BYTES) * i) / Math.max(1, blockCount - 1));
-    const position = Math.max(dataStart, start);
-    hash.update(await readExactly(handle, path, position, Math.min(FINGERPRINT_BLOCK_BYTES, fileSize - position)));
-  }
-  return hash.digest('hex');
-}
-
 /** Validates every entry of the header; `dataStart` is the absolute offset of the data section. */
 function parseHeader(text: string, path: string, dataStart: number, dataSize: number) {
   let header: unknown;
@@ -185,7 +167,6 @@ class SafetensorsReader implements SafetensorsFile {
     private readonly handle: FileHandle,
     readonly fileSize: number,
     readonly headerBytes: Uint8Array,
-    readonly fingerprint: string,
     readonly tensors: ReadonlyMap<string, TensorInfo>,
     readonly metadata: Readonly<Record<string, string>>,
   ) {}

@@ -1,10 +1,12 @@
 // A checkpoint's weights as one set of named tensors, whether stored in model.safetensors or sharded
 // behind model.safetensors.index.json.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { CheckpointError } from './errors';
 import { openSafetensors, type SafetensorsFile, type TensorInfo } from './safetensors';
+import { fileContentHash } from './content-hash';
+import type { Progress } from '../runtime/progress';
 
 const SINGLE_WEIGHTS_FILE = 'model.safetensors';
 const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
@@ -17,8 +19,8 @@ export interface CheckpointWeights {
   readBytes(name: string): Promise<Uint8Array>;
   readFloat32(name: string): Promise<Float32Array>;
   readInt32(name: string): Promise<Int32Array>;
-  /** sha256 over each file's name and fingerprint (size, header, sampled data): identifies the weights without reading them. */
-  weightsFingerprint(): string;
+  /** sha256 over each file's name and the sha256 of all its bytes (remembered in `memoDir` while the file is unchanged). */
+  contentHash(memoDir: string, progress?: Progress): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ export interface CheckpointWeights {
 export async function openCheckpointWeights(dir: string): Promise<CheckpointWeights> {
   const entries = await listFolder(dir);
   if (entries.includes(SINGLE_WEIGHTS_FILE)) {
-    const file = await openSafetensors(join(dir, SINGLE_WEIGHTS_FILE));
+    const file = await openSafetensors(await insideFolder(dir, SINGLE_WEIGHTS_FILE));
     return new UnionWeights([file], new Map([...file.tensors.keys()].map((name) => [name, file])));
   }
   if (entries.includes(WEIGHTS_INDEX_FILE)) return openSharded(dir, entries);
@@ -47,7 +49,7 @@ async function openSharded(dir: string, entries: string[]): Promise<CheckpointWe
   }
   const shards = new Map<string, SafetensorsFile>();
   try {
-    for (const name of shardNames) shards.set(name, await openSafetensors(join(dir, name)));
+    for (const name of shardNames) shards.set(name, await openSafetensors(await insideFolder(dir, name)));
     const owners = new Map<string, SafetensorsFile>();
     for (const [tensor, shardName] of weightMap) {
       const shard = shards.get(shardName)!;
@@ -86,6 +88,22 @@ function parseWeightMap(text: string, indexPath: string): Map<string, string> {
   return map;
 }
 
+/**
+ * The path of a weights file, refused when it is a link that leads out of the model folder. A
+ * Hugging Face hub cache snapshot (`models--org--name/snapshots/REVISION/`) links into that
+ * repository's own `blobs/`, so there the repository folder is the bound.
+ */
+async function insideFolder(dir: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  const [folder, target] = await Promise.all([realpath(dir), realpath(path).catch(() => path)]);
+  const bound = basename(dirname(folder)) === 'snapshots' ? dirname(dirname(folder)) : folder;
+  const inside = relative(bound, target);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new CheckpointError(`${path} is a link to ${target}, outside the model folder; copy the file into the folder instead.`);
+  }
+  return path;
+}
+
 async function listFolder(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
@@ -119,11 +137,9 @@ class UnionWeights implements CheckpointWeights {
     return this.owner(name).readInt32(name);
   }
 
-  weightsFingerprint(): string {
+  async contentHash(memoDir: string, progress: Progress = {}): Promise<string> {
     const hash = createHash('sha256');
-    for (const file of this.files) {
-      hash.update(`${basename(file.path)}\0${file.fingerprint}\0`);
-    }
+    for (const file of this.files) hash.update(`${basename(file.path)}\0${await fileContentHash(file.path, memoDir, progress)}\0`);
     return hash.digest('hex');
   }
 

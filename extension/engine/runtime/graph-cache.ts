@@ -1,10 +1,13 @@
 // Builds the steerable ONNX graph for a checkpoint and keeps it in a cache folder keyed by a
 // fingerprint of the config, the weights, the builder version and the options. A build writes into a
 // private temporary folder that is renamed into place only when complete, so an interrupted build
-// leaves no broken cache entry and a second open costs only a session load.
+// leaves no broken cache entry and a second open costs only a session load. Each entry keeps the
+// checksums of the files it wrote, and is checked against them before use: a damaged entry is built
+// again, never handed to onnxruntime. Partial folders of builds that were killed are removed.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelSpec } from '../../common/model-spec';
@@ -12,17 +15,22 @@ import { buildDecoderGraph, scalesName, type BuildOptions, type Precision, type 
 import { blockBytes, quantizeBlocks } from '../graph/quantize-blocks';
 import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
 import { throwIfCancelled, type Progress } from './progress';
+import { fileIdentity } from '../checkpoint/content-hash';
+import { CheckpointError } from '../checkpoint/errors';
+import { writeFileAtomically } from '../atomic-write';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
 export const GRAPH_BUILDER_VERSION = 6;
 const WEIGHTS_FILE = 'weights.bin';
 const MODEL_FILE = 'model.onnx';
+/** The size and sha256 of each file of an entry, and the file identities last checked against them. */
+const CHECKSUMS_FILE = 'checksums.json';
 /** External data offsets aligned so onnxruntime can map weights straight from the file. */
 const ALIGNMENT = 65536;
 
 /** A checkpoint's tensors (CheckpointWeights, or a test's transform of them). */
 export interface WeightSource {
-  readonly tensors: ReadonlyMap<string, { dtype: string }>;
+  readonly tensors: ReadonlyMap<string, { dtype: string; shape?: readonly number[] }>;
   readFloat32(name: string): Promise<Float32Array>;
   /** The tensor's bytes as stored. */
   readBytes(name: string): Promise<Uint8Array>;
@@ -45,6 +53,11 @@ export function defaultCacheRoot(): string {
   return process.env.THINKSCOPE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'thinkscope', 'graphs');
 }
 
+/** Where the hashes of checkpoint files are remembered (see checkpoint/content-hash.ts). */
+export function fileHashFolder(cacheRoot: string): string {
+  return join(cacheRoot, '.file-hashes');
+}
+
 export function graphFingerprint(configText: string, weightsFingerprint: string, options: GraphOptions): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options: buildOptions(options), weightsFingerprint }));
@@ -61,6 +74,7 @@ async function exists(path: string): Promise<boolean> {
 
 async function readWeight(source: WeightSource, plan: WeightPlan): Promise<Float32Array> {
   const parts = await Promise.all(plan.sources.map((name) => source.readFloat32(name)));
+  parts.forEach((part, i) => requireFinite(plan.sources[i], source, part));
   const data = parts.length === 1 ? parts[0] : new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   if (parts.length > 1) {
     let offset = 0;
@@ -96,7 +110,9 @@ async function encodeWeight(plan: WeightPlan, source: WeightSource): Promise<Enc
     const [name] = plan.sources;
     const dtype = source.tensors.get(name)?.dtype;
     if (plan.sources.length !== 1 || plan.addOne || plan.transpose || dtype !== plan.stored16) throw new Error(`weight ${plan.name}: cannot be kept as a stored ${plan.stored16} tensor (${dtype})`);
-    return [{ name: plan.name, elemType: plan.stored16 === 'F16' ? DataType.FLOAT16 : DataType.BFLOAT16, dims: plan.dims, bytes: await source.readBytes(name) }];
+    const bytes = await source.readBytes(name);
+    requireFinite(name, source, new Uint16Array(bytes.byteOffset % 2 === 0 ? bytes.buffer : bytes.slice().buffer, bytes.byteOffset % 2 === 0 ? bytes.byteOffset : 0, bytes.byteLength / 2), plan.stored16 === 'F16' ? 0x7c00 : 0x7f80);
+    return [{ name: plan.name, elemType: plan.stored16 === 'F16' ? DataType.FLOAT16 : DataType.BFLOAT16, dims: plan.dims, bytes }];
   }
   const data = await readWeight(source, plan);
   const expected = plan.dims.reduce((a, b) => a * b, 1);
@@ -112,17 +128,35 @@ async function encodeWeight(plan: WeightPlan, source: WeightSource): Promise<Enc
   ];
 }
 
-/** Streams every weight into the external data file, one tensor in memory at a time. */
-async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<TensorDef[]> {
+/** Refuses a checkpoint tensor holding NaN or an infinity, naming it and the first such element in its own layout. */
+function requireFinite(name: string, source: WeightSource, values: Float32Array | Uint16Array, exponentMask = 0): void {
+  let bad = -1;
+  if (values instanceof Float32Array) {
+    for (let i = 0; i < values.length && bad < 0; i++) if (!Number.isFinite(values[i])) bad = i;
+  } else for (let i = 0; i < values.length && bad < 0; i++) if ((values[i] & exponentMask) === exponentMask) bad = i;
+  if (bad < 0) return;
+  const shape = source.tensors.get(name)?.shape ?? [];
+  const columns = shape.at(-1) ?? 1;
+  const where = shape.length > 1 ? `row ${Math.floor(bad / columns)}, column ${bad % columns}` : `element ${bad}`;
+  throw new CheckpointError(`the weights hold a NaN or infinite value: ${name} at ${where}; the checkpoint is damaged or was saved from a diverged run.`);
+}
+
+/** Streams every weight into the external data file, one tensor in memory at a time; returns its tensors and the file's sha256. */
+async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<{ tensors: TensorDef[]; checksum: FileChecksum }> {
   const file = await open(join(dir, WEIGHTS_FILE), 'w');
   const tensors: TensorDef[] = [];
+  // The file's bytes in order: each tensor, and the zeros of the alignment gap before it.
+  const hash = createHash('sha256');
+  let offset = 0;
   try {
-    let offset = 0;
     for (const [i, plan] of weights.entries()) {
       throwIfCancelled(progress.signal);
       progress.report?.({ message: 'building the model graph (first open only)', done: i, total: weights.length });
       for (const tensor of await encodeWeight(plan, source)) {
-        offset = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
+        const aligned = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
+        hash.update(new Uint8Array(aligned - offset));
+        hash.update(tensor.bytes);
+        offset = aligned;
         for (let done = 0; done < tensor.bytes.length; done += MAX_WRITE_BYTES) {
           await file.write(tensor.bytes, done, Math.min(MAX_WRITE_BYTES, tensor.bytes.length - done), offset + done);
         }
@@ -134,7 +168,67 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
   } finally {
     await file.close();
   }
-  return tensors;
+  return { tensors, checksum: { size: offset, sha256: hash.digest('hex') } };
+}
+
+interface FileChecksum {
+  size: number;
+  sha256: string;
+}
+
+interface Checksums {
+  files: Record<string, FileChecksum>;
+  /** Per file, the identity (inode, size, times) it had when last found to match: unchanged files are not read again. */
+  checked: Record<string, string>;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Why a cache entry cannot be used (a file missing, cut short or changed since it was written), or null when it is sound. */
+async function damage(dir: string): Promise<string | null> {
+  let checksums: Checksums;
+  try {
+    checksums = JSON.parse(await readFile(join(dir, CHECKSUMS_FILE), 'utf8')) as Checksums;
+    if (typeof checksums.files !== 'object' || typeof checksums.checked !== 'object') throw new Error();
+  } catch {
+    return `${CHECKSUMS_FILE} is missing or unreadable`;
+  }
+  let rechecked = false;
+  for (const name of [WEIGHTS_FILE, MODEL_FILE]) {
+    const expected = checksums.files[name];
+    const path = join(dir, name);
+    const identity = await fileIdentity(path).catch(() => null);
+    if (!expected || identity === null) return `${name} is missing`;
+    if (checksums.checked[name] === identity) continue;
+    const { size } = await stat(path);
+    if (size !== expected.size) return `${name} has ${size} bytes, ${expected.size} were written`;
+    if ((await sha256Of(path)) !== expected.sha256) return `${name} does not match the checksum written with it`;
+    checksums.checked[name] = identity;
+    rechecked = true;
+  }
+  if (rechecked) await writeFileAtomically(join(dir, CHECKSUMS_FILE), JSON.stringify(checksums));
+  return null;
+}
+
+/** Removes the partial folders of builds whose process is gone (killed, or the editor closed mid-build). */
+async function removeStalePartials(cacheRoot: string): Promise<void> {
+  for (const name of await readdir(cacheRoot).catch(() => [] as string[])) {
+    const pid = /^\.[0-9a-f]+\.(\d+)\.[0-9a-f]+\.partial$/.exec(name)?.[1];
+    if (pid !== undefined && !processIsAlive(Number(pid))) await rm(join(cacheRoot, name), { recursive: true, force: true });
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface CachedGraph {
@@ -154,7 +248,15 @@ export async function ensureGraph(
 ): Promise<CachedGraph> {
   const finalDir = join(cacheRoot, fingerprint);
   const modelPath = join(finalDir, MODEL_FILE);
-  if (await exists(modelPath)) return { modelPath, fingerprint, built: false };
+  await removeStalePartials(cacheRoot);
+  if (await exists(finalDir)) {
+    const problem = await damage(finalDir);
+    if (problem === null) return { modelPath, fingerprint, built: false };
+    const message = `the cached graph of this model is damaged (${problem}): building it again`;
+    console.warn(`thinkscope: ${message} (${finalDir})`);
+    progress.report?.({ message, done: 0, total: 1 });
+    await rm(finalDir, { recursive: true, force: true });
+  }
 
   await mkdir(cacheRoot, { recursive: true });
   const workDir = join(cacheRoot, `.${fingerprint}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
@@ -162,7 +264,7 @@ export async function ensureGraph(
   try {
     const embeddingDtype = source.tensors.get('model.embed_tokens.weight')?.dtype;
     const built = buildDecoderGraph(spec, { ...buildOptions(options), embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' });
-    const weightTensors = await writeWeights(workDir, built.weights, source, progress);
+    const { tensors: weightTensors, checksum } = await writeWeights(workDir, built.weights, source, progress);
     const model = encodeModel({
       graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },
       opsets: [
@@ -173,6 +275,11 @@ export async function ensureGraph(
       producerVersion: String(GRAPH_BUILDER_VERSION),
     });
     await writeFile(join(workDir, MODEL_FILE), model);
+    const checksums: Checksums = {
+      files: { [WEIGHTS_FILE]: checksum, [MODEL_FILE]: { size: model.length, sha256: createHash('sha256').update(model).digest('hex') } },
+      checked: { [WEIGHTS_FILE]: await fileIdentity(join(workDir, WEIGHTS_FILE)), [MODEL_FILE]: await fileIdentity(join(workDir, MODEL_FILE)) },
+    };
+    await writeFile(join(workDir, CHECKSUMS_FILE), JSON.stringify(checksums));
     throwIfCancelled(progress.signal);
     try {
       await rename(workDir, finalDir);
