@@ -4,7 +4,8 @@
 //   --long   True Thinking Score of 1,000-, 4,000- and 16,000-token traces (or --lengths N,N,...) on the
 //            qwen2.5-0.5b shape (fp32): seconds per 1,000 tokens, peak memory against weights + 2 GiB.
 //   --large  the R1-Distill-Qwen-7B shape (bfloat16 on disk): graph build streamed from the checkpoint,
-//            then a 2,000-token trace analysed (TTS), at int8 and int4, peak memory against 16 / 8 GiB;
+//            then a 2,000-token trace (or --lengths N) analysed (TTS), at int8 and int4 (or --precisions),
+//            peak memory against 16 / 8 GiB;
 //            and a float32 checkpoint whose embedding alone is over 2 GiB builds, loads and runs.
 
 import { spawn } from 'node:child_process';
@@ -200,7 +201,7 @@ async function longBench(lengths: readonly number[], log: (line: string) => void
   return { markdown, json: { long: runs } };
 }
 
-async function largeBench(log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
+async function largeBench(traceTokens: number, precisions: readonly ('int8' | 'int4')[], log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
   const modelDir = join(benchRoot, LARGE_PRESET);
   if (!existsSync(join(modelDir, 'config.json'))) {
     log(`generating ${LARGE_PRESET} (bfloat16, ~15 GB) into ${modelDir}…`);
@@ -208,10 +209,10 @@ async function largeBench(log: (line: string) => void): Promise<{ markdown: stri
   }
   const rows: string[] = [];
   const json: Record<string, unknown> = {};
-  for (const precision of ['int4', 'int8'] as const) {
+  for (const precision of precisions) {
     const cacheRoot = join(benchRoot, `graphs-large-${precision}`);
     const built = await inWorker<{ built: boolean; seconds: number; peakBytes: number }>({ task: 'build', modelDir, cacheRoot, precision }, log);
-    const run = await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision, tokens: LARGE_TRACE_TOKENS, steps: LARGE_STEPS }, log);
+    const run = await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision, tokens: traceTokens, steps: Math.max(1, Math.round((LARGE_STEPS * traceTokens) / LARGE_TRACE_TOKENS)) }, log);
     json[precision] = { build: built, trace: run };
     const target = LARGE_TARGETS[precision];
     rows.push(
@@ -228,7 +229,8 @@ async function largeBench(log: (line: string) => void): Promise<{ markdown: stri
     '',
     `Written ${today()}. Generated \`${LARGE_PRESET}\` (R1-Distill-Qwen-7B's shape, 7.6 B parameters, bfloat16 on disk).`,
     `The graph is built in one process (weights streamed from the checkpoint one tensor at a time, never as a whole in float32),`,
-    `then a ${LARGE_TRACE_TOKENS.toLocaleString('en-US')}-token trace of ${LARGE_STEPS} steps is scored (True Thinking Score) in a fresh process. One run each.`,
+    `then a ${traceTokens.toLocaleString('en-US')}-token trace of ${Math.max(1, Math.round((LARGE_STEPS * traceTokens) / LARGE_TRACE_TOKENS))} steps is scored (True Thinking Score) in a fresh process. One run each.`,
+    ...(traceTokens !== LARGE_TRACE_TOKENS ? [`(\`--lengths ${traceTokens}\`; the target is stated for ${LARGE_TRACE_TOKENS.toLocaleString('en-US')} tokens.)`] : []),
     '',
     '| weights | graph weights file | first open (build) | TTS of the trace | peak resident memory | target |',
     '|---|---|---|---|---|---|',
@@ -255,7 +257,10 @@ export async function runMemoryBench(argv: readonly string[]): Promise<boolean> 
     const lengthsIndex = argv.indexOf('--lengths');
     const lengths = lengthsIndex >= 0 ? argv[lengthsIndex + 1].split(',').map(Number) : LONG_LENGTHS;
     if (!lengths.every((n) => Number.isInteger(n) && n >= 100)) throw new Error(`--lengths takes token counts of at least 100, separated by commas; got ${argv[lengthsIndex + 1]}`);
-    const { markdown, json } = kind === '--long' ? await longBench(lengths, log) : await largeBench(log);
+    const precisionsIndex = argv.indexOf('--precisions');
+    const precisions = precisionsIndex >= 0 ? argv[precisionsIndex + 1].split(',') : ['int4', 'int8'];
+    if (!precisions.every((p): p is 'int8' | 'int4' => p === 'int8' || p === 'int4')) throw new Error(`--precisions takes int8 and/or int4; got ${argv[precisionsIndex + 1]}`);
+    const { markdown, json } = kind === '--long' ? await longBench(lengths, log) : await largeBench(lengthsIndex >= 0 ? lengths[0] : LARGE_TRACE_TOKENS, precisions, log);
     await writeBenchmarkSection(kind.slice(2), markdown);
     process.stdout.write(argv.includes('--json') ? `${JSON.stringify(json, null, 2)}\n` : `${markdown}\n\nwritten to BENCHMARKS.md\n`);
   }
