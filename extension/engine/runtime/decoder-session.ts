@@ -219,7 +219,11 @@ export class DecoderSession {
     const captures = new Map<string, Float32Array[]>();
     const probes = new Map<string, Float32Array[]>();
     const append = (into: Map<string, Float32Array[]>, from: Map<string, Float32Array>) => {
-      for (const [name, data] of from) into.set(name, [...(into.get(name) ?? []), data]);
+      for (const [name, data] of from) {
+        const parts = into.get(name);
+        if (parts) parts.push(data);
+        else into.set(name, [data]);
+      }
     };
     const ids = Array.from(request.ids);
     for (let start = 0; start < count; start += chunk) {
