@@ -74,6 +74,16 @@ describe('thinkscope analyze', () => {
     }
   });
 
+  it('reads dataset rows by the field names --fields gives', async () => {
+    const rows = join(root, 'rows.jsonl');
+    await writeFile(rows, `${JSON.stringify({ q: 'How many?', cot: 'We keep 5 apples. Then 3 go bad.', final: '2', answer: 'ignored' })}\n`);
+    const out = join(root, 'rows-out.jsonl');
+    await runCommand(analyzeCommand, [rows, '--fields', 'question=q,reasoning=cot,answer=final', '--out', out], running);
+    const [file] = (await readFile(out, 'utf8')).trimEnd().split('\n').map(parseTraceFile);
+    assert.deepEqual(file.steps.map((s) => s.text), ['We keep 5 apples.', 'Then 3 go bad.']);
+    await assert.rejects(runCommand(analyzeCommand, [rows, '--fields', 'thinking=cot', '--out', out], running), /--fields takes question=NAME,reasoning=NAME,answer=NAME/);
+  });
+
   it('refuses a .json output for several traces, --tts without a model, and an unknown segmentation', async () => {
     await assert.rejects(runCommand(analyzeCommand, [join(root, 'folder'), '--out', join(root, 'x.json')], running), (e: Error) => e instanceof UsageError && /write them to a \.jsonl file/.test(e.message));
     await assert.rejects(runCommand(analyzeCommand, [join(root, 'one.json'), '--tts', '--out', join(root, 'x.json')], running), (e: Error) => e instanceof UsageError && /--tts needs --model/.test(e.message));

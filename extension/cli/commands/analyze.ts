@@ -9,6 +9,7 @@ import type { TraceFile } from '../../common/bundle/trace-file';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { MAX_TRACE_FILE_CHARS } from '../../common/bundle/trace-load';
 import { parseTrace } from '../../common/trace/parse';
+import type { DatasetFields } from '../../common/trace/parse-chat';
 import { SEGMENTATION_POLICIES, type ParsedTrace, type SegmentationPolicy } from '../../common/trace/types';
 import { segmentThinking } from '../../engine/analysis/trace-steps';
 import { describeReadable } from '../../common/analysis/logit-lens';
@@ -53,6 +54,7 @@ export const analyzeCommand: Command = {
     'answer-from': { type: 'string', description: "trace: score the trace's answer; model: score the model's own answer, decoded after the whole trace and the cue", valueName: 'trace|model', default: 'trace' },
     seed: { type: 'string', description: 'seed of the number perturbation', valueName: 'N', default: String(DEFAULT_PERTURBATION_SEED) },
     ...modelLoadOptions,
+    fields: { type: 'string', description: 'field names of dataset rows, e.g. question=problem,reasoning=cot,answer=solution (default: detected)', valueName: 'LIST' },
     'last-tokens': { type: 'string', description: 'analyse only the steps within the last N tokens of thinking (for a trace longer than the model\'s positions)', valueName: 'N' },
     out: { type: 'string', description: 'output: FILE.json for one trace, FILE.jsonl (one trace file per line) for several or a folder', valueName: 'FILE' },
   },
@@ -72,7 +74,7 @@ export const analyzeCommand: Command = {
     if (answerFrom === 'model' && values.answer !== undefined) throw new UsageError('give either --answer TEXT or --answer-from model, not both');
 
     await refuseOverwritingInputs(out, positionals, '--out');
-    const { documents, fromFolder } = await readDocuments(positionals, out);
+    const { documents, fromFolder } = await readDocuments(positionals, out, datasetFields(values.fields));
     const asLines = fromFolder || documents.length > 1 || /\.(jsonl|ndjson)$/i.test(out);
     if (asLines && /\.json$/i.test(out)) throw new UsageError(`${documents.length} traces${fromFolder ? ' from a folder' : ''} make one trace file each: write them to a .jsonl file, not ${basename(out)}`);
     // Every trace is segmented up front: a bad input fails before any model time is spent, and the
@@ -140,7 +142,19 @@ export const analyzeCommand: Command = {
   },
 };
 
-export async function readDocuments(paths: readonly string[], out: string): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
+/** `--fields question=NAME,reasoning=NAME,answer=NAME`: which fields of a dataset row hold what. */
+function datasetFields(value: unknown): DatasetFields {
+  if (typeof value !== 'string') return {};
+  const fields: DatasetFields = {};
+  for (const pair of value.split(',')) {
+    const [key, name] = pair.split('=').map((part) => part.trim());
+    if ((key !== 'question' && key !== 'reasoning' && key !== 'answer') || !name) throw new UsageError(`--fields takes question=NAME,reasoning=NAME,answer=NAME; got "${pair}"`);
+    fields[key] = name;
+  }
+  return fields;
+}
+
+export async function readDocuments(paths: readonly string[], out: string, fields: DatasetFields = {}): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
   const documents: TraceDocument[] = [];
   let fromFolder = false;
   for (const path of paths) {
@@ -153,19 +167,19 @@ export async function readDocuments(paths: readonly string[], out: string): Prom
       files = names.map((name) => join(path, name)).filter((file) => resolve(file) !== out);
       if (files.length === 0) throw new UsageError(`${path}: the folder has no trace files (.json, .jsonl, .md, .txt)`);
     }
-    for (const file of files) documents.push(...documentsOf(file, await readFile(file, 'utf8')));
+    for (const file of files) documents.push(...documentsOf(file, await readFile(file, 'utf8'), fields));
   }
   return { documents, fromFolder };
 }
 
 /** A JSONL file gives one document per line, its source being that line alone; a JSON array one per conversation. */
-function documentsOf(path: string, text: string): TraceDocument[] {
-  const trace = withName(path, () => parseTrace(text, { fileName: path }));
+function documentsOf(path: string, text: string, fields: DatasetFields): TraceDocument[] {
+  const trace = withName(path, () => parseTrace(text, { fileName: path, fields }));
   if (trace.format === 'jsonl') {
     const lines = text.split('\n');
     return trace.conversations.map(({ line }) => {
       const lineText = lines[line - 1].replace(/\r$/, '');
-      return { name: `${path}:${line}`, trace: parseTrace(lineText, { fileName: 'line.json' }), conversation: 0 };
+      return { name: `${path}:${line}`, trace: parseTrace(lineText, { fileName: 'line.json', fields }), conversation: 0 };
     });
   }
   if (trace.conversations.length === 1) return [{ name: path, trace, conversation: 0 }];

@@ -2,7 +2,7 @@
 
 import { TraceParseError } from './errors';
 import { jsonStringText, plainText, type MappedText } from './mapped-text';
-import { parseChatJson, parseChatJsonLines } from './parse-chat';
+import { parseChatJson, parseChatJsonLines, type DatasetFields } from './parse-chat';
 import { parseTextTrace } from './parse-text';
 import type { ParsedTrace, TextRange, TraceFormat } from './types';
 
@@ -13,6 +13,8 @@ export const MAX_TRACE_CHARS = 64 * 1024 * 1024;
 
 export interface TraceHint {
   fileName?: string;
+  /** Field names of dataset rows (question, reasoning, answer); detected when not given. */
+  fields?: DatasetFields;
 }
 
 /**
@@ -26,7 +28,7 @@ export function parseTrace(text: string, hint: TraceHint = {}): ParsedTrace {
   }
   const body = text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text; // a BOM keeps its offset as whitespace
   const format = detectFormat(body, hint.fileName);
-  const trace = format === 'chat-json' ? parseChatJson(body) : format === 'jsonl' ? parseChatJsonLines(body) : parseTextTrace(body, format);
+  const trace = format === 'chat-json' ? parseChatJson(body, hint.fields) : format === 'jsonl' ? parseChatJsonLines(body, hint.fields) : parseTextTrace(body, format);
   return { ...trace, text };
 }
 

@@ -1,5 +1,6 @@
-// Where the thinking sits inside a text: `<think>…</think>` (or `<thinking>…</thinking>`).
-// Offsets are into the given (decoded) text.
+// Where the thinking sits inside a text: `<think>…</think>` (or `<thinking>…</thinking>`), or Open
+// WebUI's `<details type="reasoning"><summary>…</summary>…</details>`. Offsets are into the given
+// (decoded) text.
 
 export type Span = [start: number, end: number];
 
@@ -13,6 +14,8 @@ export interface ThinkSplit {
 
 const OPEN = /<think(?:ing)?>/;
 const CLOSE = /<\/think(?:ing)?>/g;
+const DETAILS_OPEN = /<details\s+type="reasoning"[^>]*>\s*(?:<summary>[^]*?<\/summary>)?/;
+const DETAILS_CLOSE = /<\/details>/g;
 
 /**
  * Splits a text at its first opening tag and the first closing tag after it. An unclosed block
@@ -21,6 +24,15 @@ const CLOSE = /<\/think(?:ing)?>/g;
  * there is no tag.
  */
 export function splitThinkTags(text: string): ThinkSplit | null {
+  const details = DETAILS_OPEN.exec(text);
+  if (details && (OPEN.exec(text)?.index ?? Infinity) > details.index) {
+    const reasoningStart = details.index + details[0].length;
+    DETAILS_CLOSE.lastIndex = reasoningStart;
+    const close = DETAILS_CLOSE.exec(text);
+    const before: Span = [0, details.index];
+    if (!close) return { before, reasoning: [reasoningStart, text.length], after: [text.length, text.length] };
+    return { before, reasoning: [reasoningStart, close.index], after: [close.index + close[0].length, text.length] };
+  }
   const open = OPEN.exec(text);
   const reasoningStart = open ? open.index + open[0].length : 0;
   CLOSE.lastIndex = reasoningStart;
