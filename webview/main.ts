@@ -157,6 +157,7 @@ class Panel {
   private drawTrace(state: PanelState): void {
     this.steps = renderStepsView(this.views.steps, state.trace, state.heatmapDirection, saved.selection, {
       revealStep: (index) => post('revealStep', { index }),
+      prune: () => post('prune', {}),
       selectDirection: (name) => {
         if (!saved.state) return;
         saved.state = { ...saved.state, heatmapDirection: name };
@@ -234,6 +235,7 @@ class Panel {
       sliders: this.controls.querySelectorAll('input.ts-range').length,
       replyStatus: saved.reply?.status ?? null,
       alignedRows: this.reply?.alignedRows ?? 0,
+      whatIf: state?.trace?.whatIf ?? null,
     };
     post('rendered', { report });
   }

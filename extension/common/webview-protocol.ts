@@ -134,6 +134,8 @@ export interface ReplyState {
 export interface ShownTrace {
   uri: string;
   file: TraceFile;
+  /** The answer's readout after the latest edit of the document (or Remove / Perturb this step), when there is one. */
+  whatIf?: string | null;
 }
 
 /** Everything the panel shows, but the editor selection and the reply (sent on their own). */
@@ -159,6 +161,8 @@ export interface RenderReport {
   sliders: number;
   replyStatus: ReplyStatus | null;
   alignedRows: number;
+  /** The what-if readout the Steps view shows, if any. */
+  whatIf: string | null;
 }
 
 /** Host → webview: message type → body. */
@@ -182,6 +186,8 @@ export interface WebviewMessages {
   removeDirection: { path: string };
   applyPreset: { preset: SteeringPreset };
   rendered: { report: RenderReport };
+  /** Prune the shown trace's decorative steps (ThinkScope: Prune Decorative Thinking). */
+  prune: Record<string, never>;
 }
 
 type TypeNames<M> = { readonly [K in keyof M]: K };
@@ -200,6 +206,7 @@ export const WebviewMessageType: TypeNames<WebviewMessages> = {
   removeDirection: 'removeDirection',
   applyPreset: 'applyPreset',
   rendered: 'rendered',
+  prune: 'prune',
 };
 
 /** One handler per message type; the compiler reports a missing one. */

@@ -16,6 +16,7 @@ interface Analyses {
   tts: boolean;
   seal: boolean;
   persona: boolean;
+  lens: boolean;
 }
 
 /** Arguments a caller (CodeLens, a test) may pass instead of the user's choices. */
@@ -24,11 +25,12 @@ export interface AnalyzeArguments extends Partial<Analyses> {
 }
 
 const ANALYSES_KEY = 'thinkscope.analyses';
-const DEFAULT_ANALYSES: Analyses = { tts: true, seal: true, persona: false };
+const DEFAULT_ANALYSES: Analyses = { tts: true, seal: true, persona: false, lens: true };
 const ANALYSIS_ITEMS: { key: keyof Analyses; label: string; detail: string }[] = [
   { key: 'tts', label: 'True Thinking Score', detail: 'How much each step drives the answer (4 model runs per step)' },
   { key: 'seal', label: 'SEAL classes', detail: 'Execution, reflection or transition, per step' },
   { key: 'persona', label: 'Persona drift', detail: 'Each assistant turn projected onto the Assistant Axis' },
+  { key: 'lens', label: 'Logit lens', detail: "The answer's probability at every layer after every step (one packed pass per pack of steps)" },
 ];
 
 async function chooseAnalyses(state: vscode.Memento): Promise<Analyses | undefined> {
@@ -36,7 +38,7 @@ async function chooseAnalyses(state: vscode.Memento): Promise<Analyses | undefin
   const items = ANALYSIS_ITEMS.map((item) => ({ ...item, picked: remembered[item.key] }));
   const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'ThinkScope: Analyze Trace', placeHolder: 'Analyses to run' });
   if (!picked || picked.length === 0) return undefined;
-  const chosen: Analyses = { tts: false, seal: false, persona: false };
+  const chosen: Analyses = { tts: false, seal: false, persona: false, lens: false };
   for (const item of picked) chosen[item.key] = true;
   await state.update(ANALYSES_KEY, chosen);
   return chosen;
@@ -70,8 +72,8 @@ export function registerAnalyze(
     const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
     const selection = !options.uri && editor && !editor.selection.isEmpty ? editor.selection : undefined;
     const analyses: Analyses | undefined =
-      options.tts !== undefined || options.seal !== undefined || options.persona !== undefined
-        ? { tts: options.tts ?? false, seal: options.seal ?? false, persona: options.persona ?? false }
+      options.tts !== undefined || options.seal !== undefined || options.persona !== undefined || options.lens !== undefined
+        ? { tts: options.tts ?? false, seal: options.seal ?? false, persona: options.persona ?? false, lens: options.lens ?? false }
         : await chooseAnalyses(context.globalState);
     if (!analyses) return undefined;
     if (!(await models.ensureModel())) return undefined;

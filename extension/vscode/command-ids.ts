@@ -12,5 +12,9 @@ export const Commands = {
   clearAnnotations: 'thinkscope.clearAnnotations',
   reanalyzeTrace: 'thinkscope.reanalyzeTrace',
   openTraceSource: 'thinkscope.openTraceSource',
+  /** Hover links: the answer's readout without a step, or with its numbers moved ({ uri, step }). */
+  removeStep: 'thinkscope.removeStep',
+  perturbStep: 'thinkscope.perturbStep',
+  pruneTrace: 'thinkscope.pruneTrace',
   setEngineToken: 'thinkscope.setEngineToken',
 } as const;

@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import { registerAnalyze } from './analyze-command';
 import { registerCodeLens } from './codelens';
+import { LiveCounterfactuals } from './counterfactuals';
+import { registerPrune } from './prune-command';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import { TraceDecorations, type RenderedStep } from './decorations';
@@ -26,6 +28,8 @@ export interface ThinkScopeApi {
   results: TraceResults;
   /** The saved directions every command and the panel offer. */
   directions: DirectionStore;
+  /** The answer's readout after edits of analysed traces (and Remove / Perturb this step). */
+  counterfactuals: LiveCounterfactuals;
   /** The local engine process's id while one runs. */
   enginePid(): number | undefined;
   /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
@@ -39,7 +43,8 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const decorations = new TraceDecorations(results);
   const directions = new DirectionStore(context.globalState, engine);
   const steered = new SteeredSteps(results);
-  context.subscriptions.push(log, engine, results, decorations, directions, steered, new TraceViewer(results), registerFollowEdits(results), registerHover(results, steered), registerCodeLens(results));
+  const counterfactuals = new LiveCounterfactuals(engine, results, log);
+  context.subscriptions.push(log, engine, results, decorations, directions, steered, new TraceViewer(results), registerFollowEdits(results), counterfactuals, registerHover(results, steered), registerCodeLens(results));
 
   const models = registerModelSelection(context, engine, log);
   registerAnalyze(context, engine, results, models, log);
@@ -47,8 +52,9 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerSteerStep(context, engine, results, models, directions, steered, log);
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);
+  registerPrune(context, engine, results, models, log);
   registerEngineToken(context, engine);
-  registerPanels(context, engine, results, directions);
+  registerPanels(context, engine, results, directions, counterfactuals);
   context.subscriptions.push(
     // The given or active document's annotations; every document's when that one has none.
     vscode.commands.registerCommand(Commands.clearAnnotations, (uri?: vscode.Uri) => {
@@ -65,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
     engine,
     results,
     directions,
+    counterfactuals,
     enginePid: () => engine.pid,
     renderedSteps: (uri) => {
       decorations.renderNow(uri);

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
 import { formatNumber, formatTts } from '../common/export/format';
+import { describeReadable, LENS_FIRST_TOKEN, readableLayer } from '../common/analysis/logit-lens';
 import { Commands } from './command-ids';
 import type { TraceResults } from './contracts';
 import type { SteeredStepResult, SteeredSteps } from './steered-steps';
@@ -65,13 +66,22 @@ function steeredMarkdown(results: readonly SteeredStepResult[]): string {
   return `${text}\n`;
 }
 
+/** The logit lens of the step: from which layer its answer is readable, and where the trace first makes it so. */
+function lensMarkdown(file: TraceFile, step: StepAnnotation): string {
+  const series = step.projections[LENS_FIRST_TOKEN];
+  if (!series) return '';
+  const layer = readableLayer(series);
+  const here = layer === null ? `not readable at any layer after this step (top p ${formatConfidence(Math.max(...series))})` : `readable from layer ${layer} after this step (p ${formatConfidence(series[layer])}, last layer ${formatConfidence(series[series.length - 1])})`;
+  return `Logit lens: the answer's first token is ${here}; ${describeReadable(file.steps)}\n\n`;
+}
+
 function commandLink(title: string, command: string, argument: StepReference): string {
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`;
 }
 
 function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steered: readonly SteeredStepResult[] = []): vscode.MarkdownString {
   const markdown = new vscode.MarkdownString(undefined, true);
-  markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel] };
+  markdown.isTrusted = { enabledCommands: [Commands.steerStep, Commands.openPanel, Commands.removeStep, Commands.perturbStep] };
   markdown.appendMarkdown(`**ThinkScope · step ${step.index}**\n\n`);
   const scored = step.s11 !== null || step.tts !== null;
   if (scored || !step.perturbable) {
@@ -89,9 +99,11 @@ function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steer
     const floor = file.personaFloor === null ? '' : turn.belowFloor ? ` — below the capping floor ${formatNumber(file.personaFloor)}` : ` (floor ${formatNumber(file.personaFloor)})`;
     markdown.appendMarkdown(`Persona (Assistant Axis) of turn ${turn.turn}: ${formatNumber(turn.projection)}${floor}\n\n`);
   }
+  markdown.appendMarkdown(lensMarkdown(file, step));
   markdown.appendMarkdown(steeredMarkdown(steered));
   const reference: StepReference = { uri: uri.toString(), step: step.index };
-  markdown.appendMarkdown(`${commandLink('Steer this step', Commands.steerStep, reference)} · ${commandLink('Show in panel', Commands.openPanel, reference)}`);
+  const whatIf = file.model ? ` · ${commandLink('Remove this step', Commands.removeStep, reference)}${step.perturbable ? ` · ${commandLink("Perturb this step's numbers", Commands.perturbStep, reference)}` : ''}` : '';
+  markdown.appendMarkdown(`${commandLink('Steer this step', Commands.steerStep, reference)} · ${commandLink('Show in panel', Commands.openPanel, reference)}${whatIf}`);
   return markdown;
 }
 

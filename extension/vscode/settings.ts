@@ -39,6 +39,11 @@ export function generationMaxTokens(): number {
   return isValidMaxTokens(tokens) ? tokens : DEFAULT_MAX_TOKENS;
 }
 
+/** How long typing must pause before an edited trace's answer is read again. */
+export function counterfactualDelayMs(): number {
+  return Math.max(0, settings().get<number>('counterfactual.delayMs', 300));
+}
+
 export function decorationStyle(): DecorationStyle {
   const style = settings().get<string>('decorations.style', 'inline');
   return style === 'background' || style === 'off' ? style : 'inline';
@@ -50,7 +55,7 @@ function optionalLayer(key: string): number | undefined {
 }
 
 /** The analysis request for a text, from the settings; a bad keyword setting is one clear error. */
-export function analyzeParams(text: string, fileName: string, analyses: { tts: boolean; seal: boolean; persona: boolean }): AnalyzeParams {
+export function analyzeParams(text: string, fileName: string, analyses: { tts: boolean; seal: boolean; persona: boolean; lens?: boolean }): AnalyzeParams {
   let sealKeywords;
   try {
     sealKeywords = validateSealKeywords(settings().get('seal.keywords'));

@@ -4,9 +4,9 @@
 //   npm run bench -- --long | --large [--json]   (memory-bench.ts; not in CI)
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
 import type { PresetName } from '../../extension/engine/make-model/presets';
@@ -16,6 +16,7 @@ import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { runMemoryBench } from './memory-bench';
 import { writeBenchmarkMain } from './sections';
 import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
+import type { WhatIfResult } from './what-if-cost';
 
 interface Args {
   json: boolean;
@@ -45,6 +46,14 @@ function parseArgs(argv: string[]): Args {
 }
 
 const benchRoot = resolve('.thinkscope-cache', 'bench');
+
+/** The bundled trained model folder (media/models/NAME with a config.json), or null when none is bundled. */
+function trainedDefaultModel(): string | null {
+  const root = resolve('media', 'models');
+  if (!existsSync(root)) return null;
+  const found = readdirSync(root).map((name) => join(root, name)).find((dir) => existsSync(join(dir, 'config.json')));
+  return found ?? null;
+}
 
 /** Runs one measurement in a fresh process and returns what it reports. */
 function inWorker<T>(request: WorkerRequest, log: (line: string) => void): Promise<T> {
@@ -97,6 +106,10 @@ async function main(): Promise<void> {
   const overhead = await inWorker<OverheadResult>(request('overhead', 'fp32'), log);
   const accuracy = await inWorker<AccuracyResult>(request('accuracy', 'int4'), log);
   const tts = await inWorker<TtsResult>(request('tts', 'fp32'), log);
+  const whatIf = await inWorker<WhatIfResult>(request('whatif', 'fp32'), log);
+  // The trained default model, when one is bundled: the live readout's goal there is ten times tighter.
+  const trained = trainedDefaultModel();
+  const whatIfTrained = trained ? await inWorker<WhatIfResult>({ ...request('whatif', 'fp32'), modelDir: trained }, log) : null;
 
   const inputs: BenchInputs = {
     preset: args.preset,
@@ -113,6 +126,7 @@ async function main(): Promise<void> {
     overhead,
     accuracy,
     tts,
+    whatIf: { [args.preset]: whatIf, ...(whatIfTrained && trained ? { [`trained default (${basename(trained)})`]: whatIfTrained } : {}) },
     seconds: 0,
   };
   inputs.seconds = (performance.now() - started) / 1000;

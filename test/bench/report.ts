@@ -7,6 +7,7 @@ import { summarize, type Sample, type Summary } from './stats';
 import type { AccuracyResult, LoadResult, OverheadResult, SpeedResult, TtsResult } from './workers';
 import { TTS_STEPS, TTS_TRACE_TOKENS } from './tts-cost';
 import { DECODE_TOKENS, PREFILL_TOKENS } from './workers';
+import { WHAT_IF_TRACE_TOKENS, type WhatIfResult } from './what-if-cost';
 
 export interface BenchInputs {
   preset: string;
@@ -23,6 +24,8 @@ export interface BenchInputs {
   overhead: OverheadResult;
   accuracy: AccuracyResult;
   tts: TtsResult;
+  /** Live counterfactual readout and logit lens, by model (the preset, and the trained default when bundled). */
+  whatIf: Record<string, WhatIfResult>;
   seconds: number;
 }
 
@@ -90,6 +93,7 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
     { figure: 'peak resident memory int4', value: inputs.speed.int4.peakRssBytes / 2 ** 30, unit: 'GiB' },
     { figure: `TTS time / one forward (${TTS_TRACE_TOKENS} tokens, ${TTS_STEPS} steps)`, value: ttsRatio, unit: '×', target: { text: `≤ 6×: ${ttsRatio.median.toFixed(2)}×`, met: ttsRatio.median <= 6 } },
     { figure: 'TTS time / one forward: seconds', value: null, unit: `${summarize(inputs.tts.ttsSeconds).median.toFixed(1)} s / ${summarize(inputs.tts.forwardSeconds).median.toFixed(2)} s` },
+    ...whatIfRows(inputs),
   ];
   const json: Record<string, number | null> = {
     prefill_tokens_per_s: prefill.median,
@@ -111,8 +115,35 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
     matmul_peak_gflops: peak.summary.median,
     bandwidth_gbs: bandwidth.summary.median,
     tts_cost_ratio: ttsRatio.median,
+    ...Object.fromEntries(
+      Object.entries(inputs.whatIf).flatMap(([name, result]) => {
+        const key = name === inputs.preset ? '' : '_trained_default';
+        return [
+          [`what_if_readout_ms${key}`, summarize(result.readoutSeconds).median * 1000],
+          [`logit_lens_over_tts${key}`, summarize(result.lensOverTts).median],
+        ];
+      }),
+    ),
   };
   return { rows, json };
+}
+
+/** Readout after an edit of the middle step (goal ≤ 1 s for the preset, ≤ 100 ms for the trained default) and the lens against TTS. */
+function whatIfRows(inputs: BenchInputs): Row[] {
+  return Object.entries(inputs.whatIf).flatMap(([name, result]) => {
+    const goal = name === inputs.preset ? 1000 : 100;
+    const readout = scale(summarize(result.readoutSeconds), 1000);
+    const lens = summarize(result.lensOverTts);
+    return [
+      {
+        figure: `what-if readout, edit mid-trace (${name}, ${result.traceTokens} tokens)`,
+        value: readout,
+        unit: 'ms',
+        target: { text: `≤ ${goal} ms: ${readout.median.toFixed(0)} ms, ${result.recomputed} tokens recomputed`, met: readout.median <= goal },
+      },
+      { figure: `logit lens time / TTS time (${name})`, value: lens, unit: '×', target: { text: `< 1×: ${lens.median.toFixed(2)}×`, met: lens.median < 1 } },
+    ];
+  });
 }
 
 function formatValue(value: Row['value']): string[] {
@@ -184,6 +215,14 @@ ${table.join('\n')}
   then packs the four questions of many steps (cue and answer after each prefix; each step's changed span in the other
   context) into a few forwards over both caches side by side, each token seeing only its own prefix: about 2,900 packed
   tokens plus the two passes, so the weights are streamed a few times, not 200 times.
+- **What-if readout**: \`CounterfactualBaseline.edit\` on a Markdown trace of a question and arithmetic steps (as many as fit in ${WHAT_IF_TRACE_TOKENS}
+  tokens) whose middle step's first number was changed: parsing and tokenizing the edited text, forking the analysed trace's
+  KV cache at the first changed token, running the rest of the trace and the cue, the answer teacher-forced and the greedy
+  answer. The editor waits for typing to pause first (\`thinkscope.counterfactual.delayMs\`, 300 ms by default), so
+  keystroke to readout is that pause plus this figure. Goals: ≤ 1 s for the 0.5B shape, ≤ 100 ms for the trained default.
+- **Logit lens time / TTS time**: on the same trace, \`lensProjections\` (one pass over the trace, then every step's
+  question packed with the others, the lens read from each layer's \`hook_resid_post\` inside the graph) against
+  \`annotateTrace\` with the True Thinking Score, per run.
 - **Loads**: the first open builds the graph into an empty cache and creates the session; the second finds the cache.
 - **Peak memory**: the measuring process's peak resident set while prefilling and decoding, against the checkpoint's fp32 weight bytes.
 

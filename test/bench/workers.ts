@@ -13,12 +13,13 @@ import type { Precision } from '../../extension/engine/graph/graph-builder';
 import type { Intervention } from '../../extension/common/steering-plan';
 import { repeat, type Sample } from './stats';
 import { benchTtsLayout, measureTtsCostRatio } from './tts-cost';
+import { measureWhatIf } from './what-if-cost';
 
 export const PREFILL_TOKENS = 512;
 export const DECODE_TOKENS = 64;
 
 export interface WorkerRequest {
-  task: 'load' | 'speed' | 'overhead' | 'accuracy' | 'tts';
+  task: 'load' | 'speed' | 'overhead' | 'accuracy' | 'tts' | 'whatif';
   modelDir: string;
   cacheRoot: string;
   precision: Precision;
@@ -181,6 +182,14 @@ async function tts(request: WorkerRequest) {
   return result;
 }
 
+/** Live counterfactual readout and logit lens against TTS on a 1000-token trace (what-if-cost.ts). */
+async function whatIf(request: WorkerRequest) {
+  const model = await open(request);
+  const result = await measureWhatIf(model, request.runs);
+  await model.close();
+  return result;
+}
+
 export type LoadResult = Awaited<ReturnType<typeof load>>;
 export type SpeedResult = Awaited<ReturnType<typeof speed>>;
 export type OverheadResult = Awaited<ReturnType<typeof overhead>>;
@@ -199,6 +208,8 @@ export async function runWorker(request: WorkerRequest): Promise<unknown> {
       return accuracy(request);
     case 'tts':
       return tts(request);
+    case 'whatif':
+      return whatIf(request);
   }
 }
 

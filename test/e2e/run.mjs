@@ -19,7 +19,7 @@ const STEP_TIMEOUT_MS = 20_000;
 /**
  * The scenario. Keys of a step, run in this order: `open` (a workspace file, through Quick Open),
  * `command` (a palette title), `type` (replaces the text of the focused input), `waitForRows` (the
- * labels the quick-pick list shows once idle), `press` (a key), `webview` (an action inside a
+ * labels the quick-pick list shows once idle), `press` (a key), `keyboard` (text typed where the focus is, e.g. over an editor selection), `webview` (an action inside a
  * panel, see the panel section), `hover` (moves the mouse onto text shown in an editor), `waitFor`
  * (a CSS selector), `waitForText` (text anywhere in the workbench), `waitForGone` (text, or a CSS
  * selector, no longer shown), `settle` (a CSS selector whose element has finished fading in), then `shot` (a PNG file name; `shotOf` narrows it to one element,
@@ -42,6 +42,21 @@ function steps({ checkpoint, checkpointName }) {
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
     { hover: 'Wait, let me verify', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
+    // What if: a step edited in place (found with the find widget, then typed over) gets the answer's readout.
+    { press: 'Control+F', waitFor: '.find-widget.visible' },
+    { type: 'gives k = 8', press: 'Escape' },
+    { keyboard: 'gives k = 9', waitForGone: '.find-widget.visible' },
+    { command: 'ThinkScope: Open Panel', webview: { waitFor: '[data-what-if]' }, shot: 'what-if-01-edit.png' },
+    { press: 'Control+Z' },
+    // The logit lens (on by default) in the panel's heatmap.
+    { webview: { waitForText: 'logit lens', scrollTo: '[data-chart="heatmap"]' }, shotOf: 'iframe.webview.ready', shot: 'what-if-02-logit-lens.png' },
+    // Pruning: the lowest-TTS half removed, the diff with the original opened.
+    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { command: 'ThinkScope: Prune Decorative Thinking…', waitForText: 'Lowest 50% by TTS' },
+    { type: 'Lowest 50', waitFor: '.quick-input-list .monaco-list-row.focused[aria-label^="Lowest 50% by TTS"]', press: 'Enter' },
+    { waitFor: '.monaco-diff-editor', waitForText: 'of the tokens saved', shot: 'what-if-03-prune-diff.png' },
+    { command: 'View: Close All Editors', waitForGone: '.monaco-diff-editor' },
+    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Clear Annotations', waitForGone: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForGone: 'Analyze again', shot: '09-annotations-cleared.png' },
   ];
@@ -244,6 +259,7 @@ async function runStep(page, step) {
   if (step.type) await page.locator(':focus').fill(step.type);
   if (step.waitForRows) await waitForRows(page, step.waitForRows);
   if (step.press) await page.keyboard.press(step.press);
+  if (step.keyboard) await page.keyboard.type(step.keyboard);
   if (step.webview) await runWebviewStep(page, step.webview);
   if (step.hover) await page.locator('.monaco-editor .view-lines').getByText(step.hover).first().hover();
   if (step.waitFor) await page.waitForSelector(step.waitFor, { state: 'visible', timeout: STEP_TIMEOUT_MS });

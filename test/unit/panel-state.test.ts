@@ -157,6 +157,7 @@ describe('webview message dispatch', () => {
       removeDirection: () => {},
       applyPreset: () => {},
       rendered: () => {},
+      prune: () => {},
     };
     assert.equal(dispatchMessage(WebviewMessageType, handlers, message(WebviewMessageType, 'revealStep', { index: 4 })), 'revealStep');
     assert.equal(dispatchMessage(WebviewMessageType, handlers, { type: 'toString' }), null);

@@ -17,6 +17,8 @@ import { emptyState, h, section, toolkit, traceText } from './dom';
 
 export interface StepsActions {
   revealStep(index: number): void;
+  /** Prune the trace's decorative (low-TTS) steps. */
+  prune(): void;
   selectDirection(name: string): void;
 }
 
@@ -53,6 +55,7 @@ export function renderStepsView(root: HTMLElement, trace: ShownTrace | null, wan
     stripNotes.push(h('p', { class: 'ts-note' }, 'No True Thinking Scores in this analysis: each step shows as a short bar coloured by its SEAL class. Analyze with TTS on to score the steps.'));
   }
   root.append(traceSummary(file), section('True Thinking Score per step', ...stripNotes, stripChart));
+  if (trace.whatIf || (file.model && file.steps.some((s) => s.tts !== null))) root.append(whatIfSection(trace, actions));
 
   const sealChart = h('div', { class: 'ts-chart-box', 'data-chart': 'seal' });
   const classified = file.steps.some((s) => s.sealClass !== null);
@@ -83,4 +86,14 @@ export function renderStepsView(root: HTMLElement, trace: ShownTrace | null, wan
     highlight: (steps) => strip.highlight(steps),
     heatmapDirection,
   };
+}
+
+/** The answer's readout after the latest edit (or removed / perturbed step), and the pruning button. */
+function whatIfSection(trace: ShownTrace, actions: StepsActions): HTMLElement {
+  const readout = trace.whatIf
+    ? h('p', { class: 'ts-what-if', 'data-what-if': '' }, traceText(trace.whatIf))
+    : h('p', { class: 'ts-hint' }, 'Edit a step in the editor (or use Remove / Perturb this step in its hover): the answer’s confidence S before → after shows here and on the step.');
+  const prune = toolkit('vscode-button', { appearance: 'secondary', 'data-action': 'prune', title: 'Remove the steps with a low True Thinking Score and check that the answer holds' }, 'Prune decorative steps…');
+  prune.addEventListener('click', () => actions.prune());
+  return section('What if', readout, h('div', { class: 'ts-row' }, prune));
 }

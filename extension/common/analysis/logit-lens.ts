@@ -37,6 +37,6 @@ export function describeReadable(steps: readonly { index: number; projections: R
   if (!steps.some((step) => step.projections[LENS_FIRST_TOKEN])) return null;
   const at = answerReadableAt(steps);
   return at === null
-    ? `the answer's first token never reaches p ≥ ${READABLE_PROBABILITY} at any layer after any step`
+    ? `the answer is not readable at any layer after any step (its first token never reaches p ≥ ${READABLE_PROBABILITY})`
     : `the answer becomes readable at layer ${at.layer} after step ${at.step}`;
 }

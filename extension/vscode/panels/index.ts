@@ -8,6 +8,7 @@ import type { EngineClient, TraceResults } from '../contracts';
 import type { DirectionStore } from '../direction-store';
 import { ThinkScopePanel, type PanelDependencies } from './panel';
 import { restoredPanel } from './steering';
+import type { LiveCounterfactuals } from '../counterfactuals';
 
 export type { ThinkScopePanel } from './panel';
 
@@ -20,8 +21,8 @@ export interface OpenPanelArguments {
   step?: number;
 }
 
-export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults, directions: DirectionStore): void {
-  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions };
+export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults, directions: DirectionStore, counterfactuals: LiveCounterfactuals): void {
+  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions, counterfactuals };
   let current: ThinkScopePanel | undefined;
   const track = (panel: ThinkScopePanel) => {
     current = panel;

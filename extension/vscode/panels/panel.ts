@@ -27,6 +27,7 @@ import { stepsInRanges } from './editor-link';
 import { panelHtml, panelOptions } from './html';
 import { applyPreset, checkSteering, emptySteering, presetDirection, syncSliders, type RestoredPanel } from './steering';
 import { Commands } from '../command-ids';
+import { readoutText, type LiveCounterfactuals } from '../counterfactuals';
 
 export interface PanelDependencies {
   extensionUri: vscode.Uri;
@@ -34,6 +35,8 @@ export interface PanelDependencies {
   results: TraceResults;
   /** The saved directions, shared with Build Direction…, Steer Reply… and Steer this step. */
   directions: DirectionStore;
+  /** The what-if readouts of edited traces, shown with their trace. */
+  counterfactuals: LiveCounterfactuals;
 }
 
 /** Streamed reply text is forwarded at most this often: a token per message would flood the webview. */
@@ -87,6 +90,9 @@ export class ThinkScopePanel {
       vscode.window.onDidChangeActiveTextEditor((editor) => this.followEditor(editor)),
       vscode.window.onDidChangeTextEditorSelection((event) => this.followSelection(event.textEditor)),
       deps.results.onDidChange(({ uri, file }) => this.resultsChanged(uri, file)),
+      deps.counterfactuals.onDidChange(({ uri }) => {
+        if (this.state.trace?.uri === uri.toString()) this.update({ trace: this.state.trace });
+      }),
       deps.engine.onDidChangeState(({ status, model }) => this.update({ engine: status, model })),
       deps.directions.onDidChange((all) => this.update({ directions: all, steering: syncSliders(this.state.steering, all) })),
     );
@@ -141,10 +147,16 @@ export class ThinkScopePanel {
   }
 
   private update(change: Partial<PanelState>): void {
+    if (change.trace) change = { ...change, trace: { ...change.trace, whatIf: this.whatIf(change.trace.uri) } };
     const traceChanged = 'trace' in change && change.trace?.file !== this.state.trace?.file;
     this.state = { ...this.state, ...change };
     this.post('state', { state: this.state });
     if (traceChanged) this.followSelection(vscode.window.activeTextEditor);
+  }
+
+  private whatIf(uri: string): string | null {
+    const readout = this.deps.counterfactuals.readout(vscode.Uri.parse(uri));
+    return readout ? readoutText(readout) : null;
   }
 
   private postReply(): void {
@@ -212,6 +224,9 @@ export class ThinkScopePanel {
     applyPreset: ({ preset }) => {
       if (PRESET_INFO[preset].scope === 'step') this.steerSelectedStep(presetDirection(preset, this.state.directions), PRESET_INFO[preset].strength);
       else this.update({ steering: applyPreset(preset, this.state.steering, this.state.directions) });
+    },
+    prune: () => {
+      if (this.state.trace) void vscode.commands.executeCommand(Commands.pruneTrace, { uri: this.state.trace.uri });
     },
     rendered: ({ report }) => {
       this.lastReport = report;
