@@ -128,7 +128,8 @@ test('rope_scaling: linear, llama3 under the older "type" key, default, and unsu
     kind: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192,
   });
   assert.deepEqual(parseConfig({ ...base, rope_scaling: { rope_type: 'default' } }).ropeScaling, { kind: 'none' });
-  assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }), /rope_scaling type "yarn" is not supported; supported: linear, llama3/);
+  assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }), /rope_scaling: RoPE type "yarn" is not supported; supported: default, linear, llama3/);
+  assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'linear', factor: 2, mrope_section: [1, 2] } }), /"mrope_section" is not read for RoPE type "linear"/);
   assert.throws(() => parseConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 8 } }), /rope_scaling is missing "low_freq_factor"/);
 });
 
@@ -160,4 +161,17 @@ test('missing or ill-typed fields are named', () => {
 test('biases the graph does not model are rejected rather than silently dropped', () => {
   assert.throws(() => parseConfig({ ...base, attention_bias: true }), /attention_bias: true is not supported for model_type "llama"/);
   assert.throws(() => parseConfig({ ...base, mlp_bias: true }), /mlp_bias: true is not supported/);
+});
+
+test('transformers 5 rope_parameters: the base and scaling are read from it, and a key it would ignore is refused', () => {
+  const v5 = base; // no rope_theta: transformers 5 keeps it inside rope_parameters
+  assert.equal(parseConfig({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 1000000.0 } }).ropeTheta, 1e6, 'not the 10000 default');
+  const llama3 = { factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+  const spec = parseConfig({ ...v5, rope_parameters: { rope_type: 'llama3', rope_theta: 500000.0, ...llama3 } });
+  assert.equal(spec.ropeTheta, 5e5);
+  assert.deepEqual(spec.ropeScaling, { kind: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 });
+  assert.throws(() => parseConfig({ ...v5, rope_parameters: { rope_type: 'default' } }), /rope_parameters is missing "rope_theta"/);
+  assert.throws(() => parseConfig({ ...v5, rope_parameters: { rope_type: 'default', rope_theta: 1e6, partial_rotary_factor: 0.5 } }), /"partial_rotary_factor" is not read for RoPE type "default"/);
+  assert.throws(() => parseConfig({ ...v5, rope_parameters: { rope_type: 'yarn', rope_theta: 1e6, factor: 4 } }), /RoPE type "yarn" is not supported/);
+  assert.throws(() => parseConfig({ ...v5, rope_theta: 10000, rope_parameters: { rope_type: 'default', rope_theta: 1e6 } }), /disagree/);
 });

@@ -80,8 +80,7 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelSpec {
     headDim,
     maxPositions: fields.positiveInt('max_position_embeddings', defaults.maxPositions),
     rmsNormEps: fields.positiveNumber('rms_norm_eps', 1e-6),
-    ropeTheta: fields.positiveNumber('rope_theta', 10000),
-    ropeScaling: readRopeScaling(cfg.rope_scaling, source),
+    ...readRope(cfg, fields, source),
     attentionBias: architecture === 'qwen2',
     qkNorm: architecture === 'qwen3',
     normAddsOne: isGemma,
@@ -135,17 +134,53 @@ function rejectUnsupportedBiases(fields: FieldReader, architecture: Architecture
   }
 }
 
-function readRopeScaling(raw: unknown, source: string): RopeScaling {
+/** Keys each RoPE kind reads; any other key would be silently ignored, so it is refused. */
+const ROPE_KEYS: Record<string, readonly string[]> = {
+  default: [],
+  linear: ['factor'],
+  llama3: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'],
+};
+
+/**
+ * RoPE's base and scaling: transformers 5 saves them together as `rope_parameters` ({rope_type,
+ * rope_theta, …}); earlier versions as `rope_theta` and `rope_scaling`. A key the engine would not
+ * apply is an error, never a silent default.
+ */
+function readRope(cfg: Json, fields: FieldReader, source: string): { ropeTheta: number; ropeScaling: RopeScaling } {
+  const parameters = cfg.rope_parameters;
+  if (parameters === undefined || parameters === null) {
+    return { ropeTheta: fields.positiveNumber('rope_theta', 10000), ropeScaling: readRopeScaling(cfg.rope_scaling, `${source} rope_scaling`, []) };
+  }
+  if (typeof parameters !== 'object' || Array.isArray(parameters)) throw new CheckpointError(`${source}: rope_parameters must be an object.`);
+  const at = `${source} rope_parameters`;
+  const ropeTheta = new FieldReader(parameters as Json, at).positiveNumber('rope_theta');
+  for (const [key, value] of [['rope_theta', cfg.rope_theta], ['rope_scaling', cfg.rope_scaling]] as const) {
+    if (value !== undefined && value !== null && key === 'rope_theta' && value !== ropeTheta) {
+      throw new CheckpointError(`${source}: rope_theta (${String(value)}) and rope_parameters.rope_theta (${ropeTheta}) disagree; keep one.`);
+    }
+    if (value !== undefined && value !== null && key === 'rope_scaling') throw new CheckpointError(`${source}: both rope_scaling and rope_parameters are set; keep rope_parameters.`);
+  }
+  return { ropeTheta, ropeScaling: readRopeScaling(parameters, at, ['rope_theta']) };
+}
+
+function readRopeScaling(raw: unknown, at: string, alsoAllowed: readonly string[]): RopeScaling {
   if (raw === undefined || raw === null) return { kind: 'none' };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CheckpointError(`${source}: rope_scaling must be an object or null.`);
+    throw new CheckpointError(`${at} must be an object or null.`);
   }
-  const scaling = new FieldReader(raw as Json, `${source} rope_scaling`);
+  const scaling = new FieldReader(raw as Json, at);
   // Older configs name the kind "type"; newer ones "rope_type".
-  const kind = (raw as Json).rope_type ?? (raw as Json).type;
+  const kind = (raw as Json).rope_type ?? (raw as Json).type ?? 'default';
+  const known = typeof kind === 'string' ? ROPE_KEYS[kind] : undefined;
+  if (!known) {
+    throw new CheckpointError(`${at}: RoPE type ${JSON.stringify(kind)} is not supported; supported: default, linear, llama3.`);
+  }
+  for (const key of Object.keys(raw)) {
+    if (key !== 'rope_type' && key !== 'type' && !known.includes(key) && !alsoAllowed.includes(key)) {
+      throw new CheckpointError(`${at}: "${key}" is not read for RoPE type "${kind}" (it would be ignored, changing the model); supported keys: ${['rope_type', ...alsoAllowed, ...known].join(', ')}.`);
+    }
+  }
   switch (kind) {
-    case 'default':
-      return { kind: 'none' };
     case 'linear':
       return { kind: 'linear', factor: scaling.positiveNumber('factor') };
     case 'llama3':
@@ -157,9 +192,7 @@ function readRopeScaling(raw: unknown, source: string): RopeScaling {
         originalMaxPositions: scaling.positiveInt('original_max_position_embeddings'),
       };
     default:
-      throw new CheckpointError(
-        `${source}: rope_scaling type ${JSON.stringify(kind ?? null)} is not supported; supported: linear, llama3 (or null).`,
-      );
+      return { kind: 'none' };
   }
 }
 
