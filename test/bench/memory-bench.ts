@@ -39,7 +39,7 @@ type MemoryTask =
   | { task: 'build'; modelDir: string; cacheRoot: string; precision: Precision }
   | { task: 'wide-embedding'; modelDir: string; cacheRoot: string };
 
-interface TraceRun {
+export interface TraceRun {
   tokens: number;
   steps: number;
   firstPassSeconds: number;
@@ -175,6 +175,12 @@ async function longBench(lengths: readonly number[], log: (line: string) => void
   for (const tokens of lengths) {
     runs.push(await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision: 'fp32', tokens, steps: tokens / 20 }, log));
   }
+  return { markdown: renderLong(runs), json: { long: runs } };
+}
+
+/** The long-trace section from its runs; `note` says anything about how they were taken. */
+export function renderLong(runs: readonly TraceRun[], note: readonly string[] = []): string {
+  const lengths = runs.map((r) => r.tokens);
   const rows = runs.map((r) => {
     const perThousand = r.totalSeconds / (r.tokens / 1000);
     const limit = r.weightsFileBytes + 2 * GIB;
@@ -182,23 +188,22 @@ async function longBench(lengths: readonly number[], log: (line: string) => void
   });
   const first = runs[0];
   const growth = runs.map((r) => `${(r.totalSeconds / r.tokens / (first.totalSeconds / first.tokens)).toFixed(2)}×`).join(', ');
-  const markdown = [
+  return [
     `## Long traces (\`npm run bench -- --long\`)`,
     '',
     `Written ${today()}. True Thinking Score of one trace per length on generated \`${LONG_PRESET}\` (fp32, weights file ${gib(first.weightsFileBytes)}),`,
     `steps of 19 tokens each perturbed by one token, an 8-token cue and a 2-token answer; each length in its own process,`,
-    `one run each (a loaded shared machine: times are indicative, memory is not). Memory budget of a forward: ${gib(first.memoryBudgetBytes)}`,
-    `(the default: an eighth of free memory, at most 512 MiB). "above weights" is peak resident memory minus the weights file.`,
+    `one run each: on a shared, loaded machine the times are indicative only; the memory figures are not affected. Memory budget`,
+    `of a forward: ${gib(first.memoryBudgetBytes)}. "above weights" is peak resident memory minus the graph's weights file.`,
+    ...note,
     '',
     '| trace tokens | steps | first pass s | total s | s per 1,000 tokens | loaded | peak | above weights | target |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...(lengths.length < LONG_LENGTHS.length || lengths.some((n, i) => n !== LONG_LENGTHS[i]) ? [`Lengths measured: ${lengths.join(', ')} (\`--lengths\`; the full run is ${LONG_LENGTHS.join(', ')}).`, ''] : []),
-    `Time per token relative to the ${first.tokens.toLocaleString('en-US')}-token trace: ${growth} (linear cost would stay at 1×; the attention part grows`,
-    'with the trace, so the total per token grows about linearly in its length: quadratic in total, in attention only).',
+    `Time per token relative to the ${first.tokens.toLocaleString('en-US')}-token trace: ${growth} (a cost linear in the length would stay at 1×).`,
   ].join('\n');
-  return { markdown, json: { long: runs } };
 }
 
 async function largeBench(traceTokens: number, precisions: readonly ('int8' | 'int4')[], log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
