@@ -59,7 +59,7 @@ export async function runCommand(command: Command, argv: string[], context: Comm
   ) as unknown as ParseArgsConfig['options'];
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withNegativeValues(argv, options), options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${helpText(command)}`);
   }
@@ -69,6 +69,20 @@ export async function runCommand(command: Command, argv: string[], context: Comm
   }
   if (!command.positionals && parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"\n\n${helpText(command)}`);
   await command.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals, context);
+}
+
+/**
+ * `--scale -1` as `--scale=-1`: parseArgs takes an argument that starts with a dash for an option, so
+ * a negative number after an option that takes a value is joined to it.
+ */
+function withNegativeValues(argv: readonly string[], options: ParseArgsConfig['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    if (name !== undefined && options?.[name]?.type === 'string' && /^-(?:\d|\.\d)/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 export function required(values: Record<string, unknown>, name: string): string {
