@@ -82,6 +82,7 @@ const generateParams = record<GenerateParams>(
     topK: count,
     seed: integer,
     segmentation,
+    enableThinking: boolean,
   },
   ['steering', 'compare', 'maxTokens'],
 );

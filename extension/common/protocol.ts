@@ -75,6 +75,8 @@ export interface GenerateParams {
   topK?: number;
   seed?: number;
   segmentation?: SegmentationPolicy;
+  /** The chat template's enable_thinking (Qwen3's switch between thinking and direct replies); unset leaves the template's default. */
+  enableThinking?: boolean;
 }
 
 export interface GenerateResult {

@@ -9,3 +9,8 @@ export function chatPromptIds(tokenizer: TextTokenizer, messages: readonly ChatM
   if (!tokenizer.hasChatTemplate) return tokenizer.encode(messages.map((m) => m.content).join('\n\n'), { addSpecialTokens: true });
   return tokenizer.encode(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, variables }));
 }
+
+/** The template variable that turns a hybrid model's thinking on or off (Qwen3's enable_thinking); none when unset. */
+export function thinkingSwitch(enableThinking: boolean | undefined): Record<string, unknown> | undefined {
+  return enableThinking === undefined ? undefined : { enable_thinking: enableThinking };
+}

@@ -63,6 +63,7 @@ test('presets steer with a direction of their kind: seal and assistant-cap run, 
   await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--preset', 'seal'), /preset seal needs a seal direction; "assistant-axis" is a assistant-axis direction/);
   await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--method', 'calibrate'), /a assistant-axis direction steers with cap, add, ablate, not calibrate/);
   await assert.rejects(refused('--prompt', 'x', '--direction', join(dir, 'axis'), '--scale', '2'), /capping has no scale/);
+  await assert.rejects(refused('--prompt', 'x', '--thinking', 'maybe'), /--thinking must be on or off; got "maybe"/);
   await assert.rejects(refused('--prompt', 'x', '--preset', 'loud'), /--preset must be one of seal, assistant-cap/);
   await assert.rejects(refused('--prompt', 'x', '--messages', 'm.json'), /exactly one of --prompt TEXT and --messages FILE/);
   await assert.rejects(refused('--prompt', 'x', '--compare'), /--compare needs steering/);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import mistral from 'mistral-tokenizer-js';
 import type { ChatMessage, TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
-import { chatPromptIds } from '../../extension/engine/chat-prompt';
+import { chatPromptIds, thinkingSwitch } from '../../extension/engine/chat-prompt';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
@@ -130,6 +130,9 @@ describe('real tokenizers and chat templates', () => {
     assert.equal(off, transformersRender(config, SYSTEM_USER, true, { enable_thinking: false }));
     assert.ok(off.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
     assert.ok(qwen.applyChatTemplate(SYSTEM_USER, { addGenerationPrompt: true }).endsWith('<|im_start|>assistant\n'));
+    // What `generate --thinking off` and the engine's enableThinking: false send.
+    assert.ok(qwen.decode(chatPromptIds(qwen, SYSTEM_USER, thinkingSwitch(false))).endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
+    assert.deepEqual(chatPromptIds(qwen, SYSTEM_USER, thinkingSwitch(undefined)), chatPromptIds(qwen, SYSTEM_USER));
   });
 
   it("R1: earlier replies lose their thinking and the generation prompt opens it", async () => {

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { ChatMessage } from '../../engine/checkpoint/tokenizer';
-import { chatPromptIds } from '../../engine/chat-prompt';
+import { chatPromptIds, thinkingSwitch } from '../../engine/chat-prompt';
 import { generationSteering } from '../../engine/directions/steering-methods';
 import { STEERING_METHODS, type SteeringMethod } from '../../common/protocol';
 import { defaultMethodFor, methodsFor } from '../../common/steering-rule';
@@ -75,7 +75,7 @@ async function stream(model: Model, promptIds: number[], options: GenerateOption
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'Stream a reply, optionally steered by a steering file or a saved direction; --compare also streams the baseline.',
-  usage: 'generate --model DIR (--prompt TEXT | --messages FILE) [--steer FILE | --direction DIR [--preset seal|assistant-cap] [--method M]] [--scale X] [--compare]',
+  usage: 'generate --model DIR (--prompt TEXT | --messages FILE) [--steer FILE | --direction DIR [--preset seal|assistant-cap] [--method M]] [--scale X] [--compare] [--thinking on|off]',
   options: {
     model: { type: 'string', description: 'Hugging Face checkpoint folder', valueName: 'DIR' },
     prompt: { type: 'string', description: 'the user message', valueName: 'TEXT' },
@@ -90,6 +90,7 @@ export const generateCommand: Command = {
     layers: { type: 'string', description: 'capping layers, or the layers an added direction uses, e.g. 20-24', valueName: 'LIST' },
     degrees: { type: 'string', description: 'rotation angle for a Selective Steering direction', valueName: 'θ' },
     compare: { type: 'boolean', description: 'stream the unsteered reply first, then the steered one' },
+    thinking: { type: 'string', description: 'on | off: the chat template\'s enable_thinking (Qwen3 thinks unless off); default: the template\'s own', valueName: 'on|off' },
     'max-tokens': { type: 'string', description: 'reply length limit', valueName: 'N', default: '512' },
     temperature: { type: 'string', description: 'sampling temperature; 0 is greedy', valueName: 'T', default: '0' },
     'top-p': { type: 'string', description: 'nucleus sampling threshold', valueName: 'P', default: '1' },
@@ -127,10 +128,12 @@ export const generateCommand: Command = {
       seed: integerOption(values, 'seed'),
     };
     if (sampling.maxTokens < 1) throw new UsageError('--max-tokens must be at least 1');
+    if (values.thinking !== undefined && values.thinking !== 'on' && values.thinking !== 'off') throw new UsageError(`--thinking must be on or off; got "${String(values.thinking)}"`);
+    const enableThinking = values.thinking === undefined ? undefined : values.thinking === 'on';
 
     const model = await openModelWithProgress(modelDir, modelLoadSettings(values));
     try {
-      const promptIds = chatPromptIds(model.tokenizer, messages);
+      const promptIds = chatPromptIds(model.tokenizer, messages, thinkingSwitch(enableThinking));
       const base: GenerateOptions = { ...sampling, stopTokens: model.tokenizer.eosIds, signal };
       let steered: GenerateOptions | null = null;
       let described = '';

@@ -12,7 +12,7 @@ import { loadDirection, loadDirectionFor } from '../directions/store';
 import { generationSteering, type ResolvedChoice } from '../directions/steering-methods';
 import { generateBatch } from '../runtime/generate';
 import { requestProgress } from '../runtime/progress';
-import { chatPromptIds } from '../chat-prompt';
+import { chatPromptIds, thinkingSwitch } from '../chat-prompt';
 import { compareReplies } from '../../common/analysis/compare';
 
 type Handlers = { [M in RequestMethod]: (params: EngineRequests[M][0], context: RequestContext) => Promise<EngineRequests[M][1]> };
@@ -109,7 +109,7 @@ export class EngineService {
     generate: async (params, context) => {
       const model = this.requireModel();
       const { tokenizer } = model;
-      const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []));
+      const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []), thinkingSwitch(params.enableThinking));
       const { resolved, warnings } = await this.directionsFor(model, params.steering);
       const { steering, promptSteering, applied } = generationSteering(model, ids, resolved);
       // With compare, the baseline and the steered reply decode together as a batch of two.
