@@ -1,22 +1,32 @@
-// `npm run bench`: the engine's speed against this machine's roofline, measured in one run and written
-// to BENCHMARKS.md (or printed as JSON with --json). Each model measurement runs in its own process.
-//   npm run bench -- [--json] [--runs N] [--preset qwen2.5-0.5b|qwen2.5-1.5b] [--threads N]
+// `npm run bench`: the engine's speed against this machine's roofline and against llama.cpp on the same
+// weights, measured in one run and written to BENCHMARKS.md (or printed as JSON with --json). Each model
+// measurement runs in its own process.
+//   npm run bench -- [--json] [--runs N] [--preset qwen2.5-0.5b|qwen2.5-1.5b|tiny] [--threads N]
 //   npm run bench -- --long | --large [--json]   (memory-bench.ts; not in CI)
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
 import type { PresetName } from '../../extension/engine/make-model/presets';
 import { measureRoofline } from './roofline';
-import { runWorker, type AccuracyResult, type LoadResult, type OverheadResult, type SpeedResult, type TtsResult, type WorkerRequest } from './workers';
+import { runWorker, type BatchResult, type LoadResult, type OverheadResult, type PeerResult, type QualityResult, type SpeedResult, type SpeedupResult, type TtsResult, type WorkerRequest } from './workers';
+import { GGUF_WEIGHTS, writeGgufModel, type GgufWeights } from './gguf-model';
+import { NODE_LLAMA_CPP_VERSION } from './llama-peer';
+import type { PeerPair } from './peer';
+import { PRECISIONS, type Precision } from '../../extension/common/precision';
+
+/** The engine's formats a GGUF type is compared with, most alike first. */
+const PEER_PRECISIONS: Record<GgufWeights, string[]> = { F32: ['fp32'], F16: ['fp16', 'bf16', 'fp32'], Q8_0: ['int8', 'int4'], Q4_0: ['int4'] };
 import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { runMemoryBench } from './memory-bench';
 import { writeBenchmarkMain } from './sections';
 import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
 import type { WhatIfResult } from './what-if-cost';
+import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
 
 interface Args {
   json: boolean;
@@ -41,7 +51,7 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown option ${flag}; use --json, --runs N, --preset NAME, --threads N`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
-  if (!['qwen2.5-0.5b', 'qwen2.5-1.5b'].includes(args.preset)) throw new Error(`--preset must be qwen2.5-0.5b or qwen2.5-1.5b, got ${args.preset}`);
+  if (!['qwen2.5-0.5b', 'qwen2.5-1.5b', 'tiny'].includes(args.preset)) throw new Error(`--preset must be qwen2.5-0.5b, qwen2.5-1.5b or tiny (a quick check that every measurement runs), got ${args.preset}`);
   return args;
 }
 
@@ -53,6 +63,30 @@ function trainedDefaultModel(): string | null {
   if (!existsSync(root)) return null;
   const found = readdirSync(root).map((name) => join(root, name)).find((dir) => existsSync(join(dir, 'config.json')));
   return found ?? null;
+}
+
+/** The checkpoint's content hash (memoized where the graph cache keeps it), which names its GGUF files. */
+async function fingerprintOf(dir: string): Promise<string> {
+  const folder = await inspectModelFolder(dir);
+  const fingerprint = await folder.weights.contentHash(fileHashFolder(join(benchRoot, 'graphs')));
+  await folder.weights.close();
+  return fingerprint;
+}
+
+/**
+ * Each bit width's pair: the checkpoint as GGUF (written once per weights fingerprint) and the engine's
+ * precision it is measured against: the same format where the engine has it, else the nearest it has.
+ */
+async function ggufPairs(modelDir: string, dir: string, fingerprint: string, log: (line: string) => void): Promise<PeerPair[]> {
+  await mkdir(dir, { recursive: true });
+  const pairs: PeerPair[] = [];
+  for (const gguf of GGUF_WEIGHTS) {
+    const path = join(dir, `${fingerprint.slice(0, 16)}-${gguf}.gguf`);
+    if (!existsSync(path)) await writeGgufModel(modelDir, path, gguf, log);
+    const precision = PEER_PRECISIONS[gguf].find((p): p is Precision => (PRECISIONS as readonly string[]).includes(p))!;
+    pairs.push({ precision, gguf, path, sameWidth: precision === PEER_PRECISIONS[gguf][0] });
+  }
+  return pairs;
 }
 
 /** Runs one measurement in a fresh process and returns what it reports. */
@@ -80,6 +114,8 @@ async function main(): Promise<void> {
     return;
   }
   const args = parseArgs(process.argv.slice(2));
+  // Both engines get the same explicit thread count: one per core unless --threads says otherwise.
+  args.threads ||= availableParallelism();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
 
@@ -94,22 +130,40 @@ async function main(): Promise<void> {
   for (const info of folder.weights.tensors.values()) fp32WeightBytes += info.shape.reduce((a, b) => a * b, 1) * 4;
   await folder.weights.close();
 
+  log('llama.cpp peer: the same weights as GGUF…');
+  const peers = await ggufPairs(modelDir, join(benchRoot, 'gguf', args.preset), await fingerprintOf(modelDir), log);
+  // Agreement with fp32 is meaningful on trained weights (random weights have flat distributions).
+  const trainedDir = trainedDefaultModel();
+  const trainedPeers = trainedDir ? await ggufPairs(trainedDir, join(benchRoot, 'gguf', 'trained'), await fingerprintOf(trainedDir), log) : null;
+
   log('roofline (onnxruntime MatMul and streaming reads)…');
   const roofline = await measureRoofline(args.threads, Math.max(5, args.runs));
   const cacheRoot = join(benchRoot, 'graphs');
-  const request = (task: WorkerRequest['task'], precision: WorkerRequest['precision']): WorkerRequest => ({ task, modelDir, cacheRoot, precision, runs: args.runs, threads: args.threads });
+  const request = (task: WorkerRequest['task'], precision: WorkerRequest['precision'], extra: Partial<WorkerRequest> = {}): WorkerRequest => ({
+    task,
+    modelDir,
+    cacheRoot,
+    precision,
+    runs: args.runs,
+    threads: args.threads,
+    ...extra,
+  });
   log('model measurements:');
   const loadFp32 = await inWorker<LoadResult>(request('load', 'fp32'), log);
   const loadInt4 = await inWorker<LoadResult>(request('load', 'int4'), log);
   const speedFp32 = await inWorker<SpeedResult>(request('speed', 'fp32'), log);
   const speedInt4 = await inWorker<SpeedResult>(request('speed', 'int4'), log);
   const overhead = await inWorker<OverheadResult>(request('overhead', 'fp32'), log);
-  const accuracy = await inWorker<AccuracyResult>(request('accuracy', 'int4'), log);
+  const speedup = await inWorker<SpeedupResult>(request('speedup', 'int4'), log);
   const tts = await inWorker<TtsResult>(request('tts', 'fp32'), log);
+  const batch = await inWorker<BatchResult>(request('batch', 'fp32'), log);
   const whatIf = await inWorker<WhatIfResult>(request('whatif', 'fp32'), log);
   // The trained default model, when one is bundled: the live readout's goal there is ten times tighter.
-  const trained = trainedDefaultModel();
-  const whatIfTrained = trained ? await inWorker<WhatIfResult>({ ...request('whatif', 'fp32'), modelDir: trained }, log) : null;
+  const whatIfTrained = trainedDir ? await inWorker<WhatIfResult>(request('whatif', 'fp32', { modelDir: trainedDir }), log) : null;
+  const peer: { pair: PeerPair; result: PeerResult }[] = [];
+  for (const pair of peers) peer.push({ pair, result: await inWorker<PeerResult>(request('peer', pair.precision, { peers: [pair] }), log) });
+  const quality = await inWorker<QualityResult>(request('quality', 'fp32', { peers }), log);
+  const trainedQuality = trainedDir && trainedPeers ? await inWorker<QualityResult>(request('quality', 'fp32', { peers: trainedPeers, modelDir: trainedDir }), log) : null;
 
   const inputs: BenchInputs = {
     preset: args.preset,
@@ -118,15 +172,20 @@ async function main(): Promise<void> {
     runs: args.runs,
     spec,
     fp32WeightBytes,
-    decodeBytes: { fp32: decodeWeightBytes(spec, 'fp32'), int4: decodeWeightBytes(spec, 'int4') },
+    decodeBytes: Object.fromEntries(PRECISIONS.map((p) => [p, decodeWeightBytes(spec, p)])) as Record<Precision, number>,
     prefillFlops: prefillFlops(spec, 512),
     roofline,
     load: { fp32: loadFp32, int4: loadInt4 },
     speed: { fp32: speedFp32, int4: speedInt4 },
     overhead,
-    accuracy,
+    speedup,
     tts,
-    whatIf: { [args.preset]: whatIf, ...(whatIfTrained && trained ? { [`trained default (${basename(trained)})`]: whatIfTrained } : {}) },
+    batch,
+    whatIf: { [args.preset]: whatIf, ...(whatIfTrained && trainedDir ? { [`trained default (${basename(trainedDir)})`]: whatIfTrained } : {}) },
+    peer,
+    quality,
+    trainedQuality: trainedQuality && { model: relative(process.cwd(), trainedDir!), ...trainedQuality },
+    llamaVersion: NODE_LLAMA_CPP_VERSION,
     seconds: 0,
   };
   inputs.seconds = (performance.now() - started) / 1000;

@@ -4,10 +4,11 @@
 
 import * as ort from 'onnxruntime-node';
 import { DataType, encodeModel, type GraphDef } from '../../extension/engine/graph/onnx-proto';
-import { repeat, type Sample } from './stats';
+import { BLOCK_SIZE, blockBytes, quantizeBlocks, type WeightBits } from '../../extension/engine/graph/quantize-blocks';
+import { repeat, summarize, type Sample } from './stats';
 
 function modelBytes(graph: GraphDef): Uint8Array {
-  return encodeModel({ graph, opsets: [{ domain: '', version: 21 }], producerName: 'thinkscope-bench', producerVersion: '1' });
+  return encodeModel({ graph, opsets: [{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }], producerName: 'thinkscope-bench', producerVersion: '1' });
 }
 
 function randomFloats(count: number, seed: number): Float32Array {
@@ -36,13 +37,7 @@ async function session(graph: GraphDef, threads: number, asWritten = false): Pro
 
 /** [M, K] × [K, N] with the weight as an initializer (prepacked, like the model's projections). */
 async function matmul(M: number, K: number, N: number, threads: number, runs: number): Promise<Sample> {
-  const graph: GraphDef = {
-    name: 'matmul-peak',
-    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'], name: 'mm' }],
-    initializers: [{ name: 'b', elemType: DataType.FLOAT, dims: [K, N], raw: new Uint8Array(randomFloats(K * N, 7).buffer) }],
-    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [M, K] }],
-    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [M, N] }],
-  };
+  const graph = fp32Graph(M, K, N);
   const s = await session(graph, threads);
   const feeds = { a: new ort.Tensor('float32', randomFloats(M * K, 3), [M, K]) };
   await s.run(feeds);
@@ -51,6 +46,36 @@ async function matmul(M: number, K: number, N: number, threads: number, runs: nu
   });
   await s.release();
   return seconds.map((t) => (2 * M * K * N) / t / 1e9);
+}
+
+/**
+ * [M, K] × the 4- or 8-bit blocks of a [N, K] weight, as the quantized graphs run their projections
+ * (MatMulNBits) at an accuracy level: 0 computes in float32 from dequantized tiles, 4 quantizes the rows
+ * to int8 for the CPU's integer dot-product units.
+ */
+function blocksGraph(M: number, K: number, N: number, bits: WeightBits, accuracyLevel: number): GraphDef {
+  const q = quantizeBlocks(randomFloats(N * K, 7), N, K, bits);
+  const blocks = q.scales.length / N;
+  return {
+    name: 'matmul-nbits',
+    nodes: [{ opType: 'MatMulNBits', domain: 'com.microsoft', inputs: ['a', 'b', 's'], outputs: ['c'], name: 'mm', attributes: { K, N, bits, block_size: BLOCK_SIZE, accuracy_level: accuracyLevel } }],
+    initializers: [
+      { name: 'b', elemType: DataType.UINT8, dims: [N, blocks, blockBytes(bits)], raw: q.codes },
+      { name: 's', elemType: DataType.FLOAT, dims: [N, blocks], raw: new Uint8Array(q.scales.buffer) },
+    ],
+    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [M, K] }],
+    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [M, N] }],
+  };
+}
+
+function fp32Graph(M: number, K: number, N: number): GraphDef {
+  return {
+    name: 'matmul',
+    nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'], name: 'mm' }],
+    initializers: [{ name: 'b', elemType: DataType.FLOAT, dims: [K, N], raw: new Uint8Array(randomFloats(K * N, 7).buffer) }],
+    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [M, K] }],
+    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [M, N] }],
+  };
 }
 
 /** Bytes per second of a run that reads `bytes` once from memory. */
@@ -106,7 +131,12 @@ export interface Roofline {
   matmul: Record<string, Sample>;
   /** GB/s per streaming kernel. */
   bandwidth: Record<string, Sample>;
+  /** GFLOP/s of the quantized projection kernels at 512 rows (prefill) and 1 row (decode), by accuracy level, beside fp32 MatMul. */
+  int4: Record<string, Sample>;
 }
+
+/** The shape of the 0.5B model's MLP projections, the largest of its layers. */
+const PROJECTION = { K: 896, N: 4864 };
 
 export async function measureRoofline(threads: number, runs: number): Promise<Roofline> {
   return {
@@ -118,5 +148,35 @@ export async function measureRoofline(threads: number, runs: number): Promise<Ro
       'ReduceSum 1 GiB': await reduceSum(threads, runs),
       'row × 1 GiB matrix': await rowTimesMatrix(threads, runs),
     },
+    int4: await projectionKernels(threads, runs),
   };
+}
+
+/** fp32 MatMul and MatMulNBits (int4 at accuracy levels 0 and 4, int8 at 4), interleaved run by run, at 512 rows and at 1. */
+async function projectionKernels(threads: number, runs: number): Promise<Record<string, Sample>> {
+  const { K, N } = PROJECTION;
+  const out: Record<string, Sample> = {};
+  for (const M of [512, 1]) {
+    const kernels = [
+      { name: `fp32 MatMul, ${M} rows`, graph: fp32Graph(M, K, N) },
+      { name: `int4 accuracy 0, ${M} rows`, graph: blocksGraph(M, K, N, 4, 0) },
+      { name: `int4 accuracy 4, ${M} rows`, graph: blocksGraph(M, K, N, 4, 4) },
+      { name: `int8 accuracy 4, ${M} rows`, graph: blocksGraph(M, K, N, 8, 4) },
+    ];
+    const sessions = await Promise.all(kernels.map((k) => session(k.graph, threads)));
+    const feeds = { a: new ort.Tensor('float32', randomFloats(M * K, 3), [M, K]) };
+    for (const s of sessions) await s.run(feeds);
+    // A one-row product takes well under a millisecond: its sample is the median of many calls.
+    const calls = M === 1 ? 21 : 1;
+    for (let run = 0; run < runs; run++) {
+      for (const [i, s] of sessions.entries()) {
+        const seconds = await repeat(calls, async () => {
+          await s.run(feeds);
+        });
+        (out[kernels[i].name] ??= []).push((2 * M * K * N) / summarize(seconds).median / 1e9);
+      }
+    }
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+  return out;
 }

@@ -8,24 +8,30 @@ import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
 import { ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession, type Steering } from '../../extension/engine/runtime/decoder-session';
-import { generate } from '../../extension/engine/runtime/generate';
-import type { Precision } from '../../extension/engine/graph/graph-builder';
+import { generate, generateBatch } from '../../extension/engine/runtime/generate';
+import type { Precision } from '../../extension/common/precision';
 import type { Intervention } from '../../extension/common/steering-plan';
 import { repeat, type Sample } from './stats';
 import { benchTtsLayout, measureTtsCostRatio } from './tts-cost';
 import { measureWhatIf } from './what-if-cost';
+import { LlamaPeer } from './llama-peer';
+import { compareDistributions, engineDistributions, interleavedSpeed, maxLogProbDifference, peerDistributions, QUALITY_PROMPTS, QUALITY_TOKENS, type PeerPair } from './peer';
 
 export const PREFILL_TOKENS = 512;
 export const DECODE_TOKENS = 64;
+/** The prompt of the batch-of-two figure: a chat turn's length. */
+export const BATCH_PROMPT_TOKENS = 64;
 
 export interface WorkerRequest {
-  task: 'load' | 'speed' | 'overhead' | 'accuracy' | 'tts' | 'whatif';
+  task: 'load' | 'speed' | 'overhead' | 'speedup' | 'tts' | 'whatif' | 'peer' | 'quality' | 'batch';
   modelDir: string;
   cacheRoot: string;
   precision: Precision;
   runs: number;
-  /** onnxruntime intra-op threads; 0 lets it choose (one per physical core). */
+  /** Threads of onnxruntime (intra-op) and of llama.cpp. */
   threads: number;
+  /** peer: the llama.cpp weights to compare with `precision`; quality: every bit width's pair. */
+  peers?: PeerPair[];
 }
 
 const PARAGRAPH =
@@ -126,52 +132,20 @@ async function overhead(request: WorkerRequest) {
   return { idle, active };
 }
 
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const x of logits) max = Math.max(max, x);
-  const p = Float64Array.from(logits, (x) => Math.exp(x - max));
-  const sum = p.reduce((a, b) => a + b, 0);
-  return p.map((x) => x / sum);
-}
-
-/** int4 against fp32 on the same prompts: mean KL(fp32 ‖ int4) of next-token distributions, top-1 agreement; decode speedup run by run. */
-async function accuracy(request: WorkerRequest) {
+/** int4 decode against fp32 decode on the same prompt, run by run. */
+async function speedup(request: WorkerRequest) {
   const exact = await open(request, 'fp32');
   const quantized = await open(request, 'int4');
-  const V = exact.spec.vocabSize;
-  let kl = 0;
-  let agree = 0;
-  let rows = 0;
-  for (let variant = 0; variant < 4; variant++) {
-    const ids = promptIds(exact, 128, variant * 7);
-    const a = (await exact.session.forward({ ids, logits: 'all' })).logits;
-    const b = (await quantized.session.forward({ ids, logits: 'all' })).logits;
-    for (let t = 0; t < ids.length; t++) {
-      const p = softmax(a.subarray(t * V, (t + 1) * V));
-      const q = softmax(b.subarray(t * V, (t + 1) * V));
-      let divergence = 0;
-      let topP = 0;
-      let topQ = 0;
-      for (let v = 0; v < V; v++) {
-        if (p[v] > 0) divergence += p[v] * Math.log(p[v] / q[v]);
-        if (p[v] > p[topP]) topP = v;
-        if (q[v] > q[topQ]) topQ = v;
-      }
-      kl += divergence;
-      agree += topP === topQ ? 1 : 0;
-      rows++;
-    }
-  }
   const ids = promptIds(exact, PREFILL_TOKENS);
   await prefillAndDecode(quantized.session, ids.slice(0, 16));
-  const speedup: Sample = [];
+  const ratio: Sample = [];
   await repeat(request.runs, async () => {
     const fp32 = (await prefillAndDecode(exact.session, ids)).decode;
-    speedup.push(fp32 / (await prefillAndDecode(quantized.session, ids)).decode);
+    ratio.push(fp32 / (await prefillAndDecode(quantized.session, ids)).decode);
   });
   await exact.close();
   await quantized.close();
-  return { meanKl: kl / rows, top1Agreement: agree / rows, positions: rows, speedup };
+  return { ratio };
 }
 
 /** True Thinking Score of a 1000-token, 50-step trace against one forward over it (tts-cost.ts). */
@@ -190,11 +164,84 @@ async function whatIf(request: WorkerRequest) {
   return result;
 }
 
+/** Prefill and decode against llama.cpp on the same weights, runs interleaved (peer.ts). */
+async function peer(request: WorkerRequest) {
+  const [pair] = request.peers!;
+  const model = await open(request);
+  const llama = await LlamaPeer.open(pair.path, { threads: request.threads, contextSize: 1024, log: () => undefined });
+  const ids = promptIds(model, PREFILL_TOKENS);
+  const result = await interleavedSpeed(
+    (prompt) => prefillAndDecode(model.session, prompt),
+    (prompt) => llama.prefillAndDecode(prompt, DECODE_TOKENS),
+    ids,
+    request.runs,
+    DECODE_TOKENS,
+  );
+  await llama.close();
+  await model.close();
+  return result;
+}
+
+/**
+ * Every bit width against fp32 on both engines: mean KL(fp32 ‖ format) and top-1 agreement over
+ * QUALITY_PROMPTS × QUALITY_TOKENS positions, and how far llama.cpp's F32 logits are from the engine's.
+ * llama.cpp runs with an F32 cache and plain attention here, so the figures are the weights' own error.
+ */
+async function quality(request: WorkerRequest) {
+  const exact = await open(request, 'fp32');
+  const prompts = Array.from({ length: QUALITY_PROMPTS }, (_, i) => promptIds(exact, QUALITY_TOKENS, i * 7));
+  const V = exact.spec.vocabSize;
+  const reference = await engineDistributions(exact, prompts);
+  await exact.close();
+  const formats: { precision: Precision; gguf: string; ours: { meanKl: number; top1Agreement: number } | null; theirs: { meanKl: number; top1Agreement: number } }[] = [];
+  let logitDifference = NaN;
+  for (const pair of request.peers!) {
+    let ours = null;
+    if (pair.precision !== 'fp32') {
+      const model = await open(request, pair.precision);
+      ours = compareDistributions(reference, await engineDistributions(model, prompts));
+      await model.close();
+    }
+    const llama = await LlamaPeer.open(pair.path, { threads: request.threads, contextSize: QUALITY_TOKENS, exact: true, log: () => undefined });
+    const theirs = await peerDistributions(llama, prompts, V);
+    await llama.close();
+    if (pair.gguf === 'F32') logitDifference = maxLogProbDifference(reference, theirs);
+    formats.push({ precision: pair.precision, gguf: pair.gguf, ours, theirs: compareDistributions(reference, theirs) });
+  }
+  return { positions: prompts.length * QUALITY_TOKENS, logitDifference, formats };
+}
+
+/** A baseline and a steered reply decoded together (generateBatch) against the steered reply alone, interleaved. */
+async function batch(request: WorkerRequest) {
+  const model = await open(request);
+  const ids = promptIds(model, BATCH_PROMPT_TOKENS);
+  const steering = model.session.compileSteering(everyLayerAddition(model));
+  const alone = async () => {
+    for await (const token of generate(model.session, ids, { maxTokens: DECODE_TOKENS, steering })) void token;
+  };
+  const together = async () => {
+    for await (const item of generateBatch(model.session, ids, [{}, { steering }], { maxTokens: DECODE_TOKENS })) void item;
+  };
+  await alone();
+  await together();
+  const ratio: Sample = [];
+  await repeat(request.runs, async () => {
+    const [one] = await repeat(1, alone);
+    const [two] = await repeat(1, together);
+    ratio.push(two / one);
+  });
+  await model.close();
+  return { ratio };
+}
+
 export type LoadResult = Awaited<ReturnType<typeof load>>;
 export type SpeedResult = Awaited<ReturnType<typeof speed>>;
 export type OverheadResult = Awaited<ReturnType<typeof overhead>>;
-export type AccuracyResult = Awaited<ReturnType<typeof accuracy>>;
+export type SpeedupResult = Awaited<ReturnType<typeof speedup>>;
 export type TtsResult = Awaited<ReturnType<typeof tts>>;
+export type PeerResult = Awaited<ReturnType<typeof peer>>;
+export type QualityResult = Awaited<ReturnType<typeof quality>>;
+export type BatchResult = Awaited<ReturnType<typeof batch>>;
 
 export async function runWorker(request: WorkerRequest): Promise<unknown> {
   switch (request.task) {
@@ -204,12 +251,18 @@ export async function runWorker(request: WorkerRequest): Promise<unknown> {
       return speed(request);
     case 'overhead':
       return overhead(request);
-    case 'accuracy':
-      return accuracy(request);
+    case 'speedup':
+      return speedup(request);
     case 'tts':
       return tts(request);
     case 'whatif':
       return whatIf(request);
+    case 'peer':
+      return peer(request);
+    case 'quality':
+      return quality(request);
+    case 'batch':
+      return batch(request);
   }
 }
 

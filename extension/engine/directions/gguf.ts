@@ -27,9 +27,30 @@ export enum GgufType {
   FLOAT64 = 12,
 }
 
-/** ggml tensor types this module reads (F32, F16) and writes (F32). */
-const GGML_F32 = 0;
-const GGML_F16 = 1;
+/** ggml tensor types: this module reads F32 and F16; a model file writer may store any of these. */
+export enum GgmlType {
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q8_0 = 8,
+}
+const GGML_F32 = GgmlType.F32;
+const GGML_F16 = GgmlType.F16;
+
+/** Values per block and bytes per block of each type (Q4_0 and Q8_0: an f16 scale and 32 codes). */
+const GGML_LAYOUT: Record<GgmlType, { values: number; bytes: number }> = {
+  [GgmlType.F32]: { values: 1, bytes: 4 },
+  [GgmlType.F16]: { values: 1, bytes: 2 },
+  [GgmlType.Q4_0]: { values: 32, bytes: 2 + 16 },
+  [GgmlType.Q8_0]: { values: 32, bytes: 2 + 32 },
+};
+
+/** Bytes a tensor of `count` values takes in `type` (whole blocks; ggml blocks run along dims[0]). */
+export function ggmlBytes(type: GgmlType, count: number): number {
+  const layout = GGML_LAYOUT[type];
+  if (count % layout.values !== 0) throw new GgufError(`${count} values do not fill whole blocks of ${layout.values} (ggml type ${type})`);
+  return (count / layout.values) * layout.bytes;
+}
 
 export type GgufScalar = number | bigint | boolean | string;
 export interface GgufValue {
@@ -206,9 +227,18 @@ export interface GgufToWrite {
   alignment?: number;
 }
 
-/** Serialises a GGUF v3 file with F32 tensors. */
-export function writeGguf(file: GgufToWrite): Uint8Array {
-  const alignment = file.alignment ?? GGUF_DEFAULT_ALIGNMENT;
+/** A tensor as the header describes it; its data is `ggmlBytes(type, count)` bytes at `offset` from the data start. */
+export interface GgufTensorInfo {
+  name: string;
+  dims: number[];
+  type: GgmlType;
+}
+
+/**
+ * Everything of a GGUF v3 file before the tensor data (padded to the alignment), and where each
+ * tensor's data goes from there: a writer then streams the tensors one at a time.
+ */
+export function ggufHeader(metadataEntries: [string, GgufValue][], tensors: readonly GgufTensorInfo[], alignment = GGUF_DEFAULT_ALIGNMENT): { header: Uint8Array; offsets: number[]; dataBytes: number } {
   const chunks: Uint8Array[] = [];
   let length = 0;
   const push = (bytes: Uint8Array) => {
@@ -247,8 +277,8 @@ export function writeGguf(file: GgufToWrite): Uint8Array {
 
   u32(GGUF_MAGIC);
   u32(3);
-  u64(file.tensors.length);
-  const metadata = file.metadata.filter(([key]) => key !== 'general.alignment');
+  u64(tensors.length);
+  const metadata = metadataEntries.filter(([key]) => key !== 'general.alignment');
   if (alignment !== GGUF_DEFAULT_ALIGNMENT) metadata.push(['general.alignment', { type: GgufType.UINT32, value: alignment }]);
   u64(metadata.length);
   for (const [key, entry] of metadata) {
@@ -261,22 +291,40 @@ export function writeGguf(file: GgufToWrite): Uint8Array {
       for (const item of items) scalar(entry.itemType!, item);
     } else scalar(entry.type, entry.value as GgufScalar);
   }
+  const offsets: number[] = [];
   let offset = 0;
-  for (const tensor of file.tensors) {
-    const count = tensor.dims.reduce((a, b) => a * b, 1);
-    if (count !== tensor.data.length) throw new GgufError(`tensor "${tensor.name}": dims [${tensor.dims.join(', ')}] hold ${count} values, the data has ${tensor.data.length}`);
+  for (const tensor of tensors) {
     string(tensor.name);
     u32(tensor.dims.length);
     tensor.dims.forEach((d) => u64(d));
-    u32(GGML_F32);
+    u32(tensor.type);
     u64(offset);
-    offset = alignUp(offset + count * 4, alignment);
+    offsets.push(offset);
+    offset = alignUp(offset + ggmlBytes(tensor.type, tensor.dims.reduce((a, b) => a * b, 1)), alignment);
   }
   push(new Uint8Array(alignUp(length, alignment) - length));
+  return { header: concatBytes(chunks, length), offsets, dataBytes: offset };
+}
+
+/** Serialises a GGUF v3 file with F32 tensors. */
+export function writeGguf(file: GgufToWrite): Uint8Array {
   for (const tensor of file.tensors) {
-    fixed(tensor.data.length * 4, (d) => tensor.data.forEach((x, i) => d.setFloat32(i * 4, x, true)));
-    push(new Uint8Array(alignUp(length, alignment) - length));
+    const count = tensor.dims.reduce((a, b) => a * b, 1);
+    if (count !== tensor.data.length) throw new GgufError(`tensor "${tensor.name}": dims [${tensor.dims.join(', ')}] hold ${count} values, the data has ${tensor.data.length}`);
   }
+  const { header, offsets, dataBytes } = ggufHeader(
+    file.metadata,
+    file.tensors.map((t) => ({ name: t.name, dims: t.dims, type: GgmlType.F32 })),
+    file.alignment,
+  );
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header);
+  const view = new DataView(out.buffer);
+  file.tensors.forEach((tensor, i) => tensor.data.forEach((x, j) => view.setFloat32(header.length + offsets[i] + j * 4, x, true)));
+  return out;
+}
+
+function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length);
   let at = 0;
   for (const chunk of chunks) {
