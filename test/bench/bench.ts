@@ -18,6 +18,7 @@ import { GGUF_WEIGHTS, writeGgufModel, type GgufWeights } from './gguf-model';
 import { NODE_LLAMA_CPP_VERSION } from './llama-peer';
 import type { PeerPair } from './peer';
 import { PRECISIONS, type Precision } from '../../extension/common/precision';
+import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
 
 /** The engine's formats a GGUF type is compared with, most alike first. */
 const PEER_PRECISIONS: Record<GgufWeights, string[]> = { F32: ['fp32'], F16: ['fp16', 'bf16', 'fp32'], Q8_0: ['int8', 'int4'], Q4_0: ['int4'] };
