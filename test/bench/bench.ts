@@ -18,16 +18,15 @@ import { GGUF_WEIGHTS, writeGgufModel, type GgufWeights } from './gguf-model';
 import { NODE_LLAMA_CPP_VERSION } from './llama-peer';
 import type { PeerPair } from './peer';
 import { PRECISIONS, type Precision } from '../../extension/common/precision';
-import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
-
-/** The engine's formats a GGUF type is compared with, most alike first. */
-const PEER_PRECISIONS: Record<GgufWeights, string[]> = { F32: ['fp32'], F16: ['fp16', 'bf16', 'fp32'], Q8_0: ['int8', 'int4'], Q4_0: ['int4'] };
 import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { runMemoryBench } from './memory-bench';
 import { writeBenchmarkMain } from './sections';
 import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
 import type { WhatIfResult } from './what-if-cost';
 import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
+
+/** The engine's formats a GGUF type is compared with, most alike first. */
+const PEER_PRECISIONS: Record<GgufWeights, string[]> = { F32: ['fp32'], F16: ['fp16', 'bf16', 'fp32'], Q8_0: ['int8', 'int4'], Q4_0: ['int4'] };
 
 interface Args {
   json: boolean;
