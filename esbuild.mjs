@@ -9,6 +9,8 @@ const nodeTarget = { ...common, platform: 'node', target: 'node20', format: 'cjs
 const builds = [
   { ...nodeTarget, entryPoints: ['extension/vscode/extension.ts'], outfile: 'dist/extension.js' },
   { ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // Chat templates render on their own thread, with limits (extension/engine/checkpoint/template-render.ts).
+  { ...nodeTarget, entryPoints: ['extension/engine/checkpoint/template-worker.ts'], outfile: 'dist/template-worker.js' },
   { ...nodeTarget, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
   // Inlined into every exported HTML trace: always minified, no source map (it would be a request).

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
+import { TemplateLimitError, TemplateRenderer } from './template-render';
 import { CheckpointError } from './errors';
 import { generationEosIds, readJsonFile, readOptionalJsonFile } from './load';
 
@@ -36,7 +37,7 @@ export class TextTokenizer {
   readonly specialIds: ReadonlySet<number>;
   private readonly tokenizer: Tokenizer;
   private readonly config: Json;
-  private readonly template: Template | null;
+  private readonly template: TemplateRenderer | null;
   private boundaryIds: ReadonlySet<number> | undefined;
   /** Whether `add_bos_token` asks for a BOS that the post-processor does not add (transformers adds it). */
   private readonly prependsBos: boolean;
@@ -170,6 +171,7 @@ export class TextTokenizer {
     try {
       return this.render(messages, options);
     } catch (error) {
+      if (error instanceof TemplateLimitError) throw error;
       const folded = foldSystemIntoFirstUser(messages);
       if (folded) {
         try {
@@ -244,11 +246,12 @@ function pickChatTemplate(raw: unknown): string | undefined {
   return undefined;
 }
 
-function compileTemplate(text: string | undefined, source: string): Template | null {
+function compileTemplate(text: string | undefined, source: string): TemplateRenderer | null {
   if (text === undefined) return null;
   try {
-    return new Template(text);
+    new Template(text); // parsed here, so a template that does not parse is refused when the folder is opened
   } catch (error) {
     throw new CheckpointError(`${source}: the chat template does not parse (${(error as Error).message}).`);
   }
+  return new TemplateRenderer(text, source);
 }
