@@ -11,6 +11,8 @@ import type { EngineClient, TraceResults } from './contracts';
 import type { ModelSelection } from './model-selection';
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
 import { analyzeParams } from './settings';
+import { answerWarnings } from '../common/analysis/tts';
+import { boxedAnswer } from '../common/trace/query';
 
 interface Analyses {
   tts: boolean;
@@ -22,6 +24,30 @@ interface Analyses {
 /** Arguments a caller (CodeLens, a test) may pass instead of the user's choices. */
 export interface AnalyzeArguments extends Partial<Analyses> {
   uri?: string | vscode.Uri;
+  /** The answer to score (default: the trace's \\boxed{} answer). */
+  answer?: string;
+  /** model: score the model's own answer after the whole trace. */
+  answerFrom?: 'trace' | 'model';
+}
+
+type AnswerChoice = Pick<AnalyzeArguments, 'answer' | 'answerFrom'>;
+
+const OWN_ANSWER = 'Score the model\'s own answer';
+const TRACE_ANSWER = 'Score the trace\'s answer';
+
+/** A trace without a \\boxed{} answer: which answer to score, picked by the user (never the whole reply). */
+async function pickAnswer(): Promise<AnswerChoice | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: OWN_ANSWER, detail: 'The answer the model itself gives after the whole thinking and “The final answer is \\boxed{”', choice: { answerFrom: 'model' } as AnswerChoice },
+      { label: 'Type the answer to score…', detail: 'The text whose probability each step’s True Thinking Score measures', choice: null },
+    ],
+    { title: 'ThinkScope: the trace has no \\boxed{} answer', placeHolder: 'Which answer should the True Thinking Score measure?' },
+  );
+  if (!picked) return undefined;
+  if (picked.choice) return picked.choice;
+  const answer = await vscode.window.showInputBox({ title: 'ThinkScope: the answer to score', prompt: 'e.g. 42', validateInput: (value) => (value.trim() ? undefined : 'The answer is empty') });
+  return answer ? { answer } : undefined;
 }
 
 const ANALYSES_KEY = 'thinkscope.analyses';
@@ -76,6 +102,13 @@ export function registerAnalyze(
         ? { tts: options.tts ?? false, seal: options.seal ?? false, persona: options.persona ?? false, lens: options.lens ?? false }
         : await chooseAnalyses(context.globalState);
     if (!analyses) return undefined;
+    let answer: AnswerChoice = { answer: options.answer, answerFrom: options.answerFrom };
+    const scoredText = options.uri === undefined && editor && !editor.selection.isEmpty ? document.getText(editor.selection) : document.getText();
+    if (analyses.tts && answer.answer === undefined && answer.answerFrom === undefined && boxedAnswer(scoredText) === null) {
+      const picked = await pickAnswer();
+      if (!picked) return undefined;
+      answer = picked;
+    }
     if (!(await models.ensureModel())) return undefined;
 
     // Read once: snapshots are only placed while the document is unchanged.
@@ -86,7 +119,7 @@ export function registerAnalyze(
     const name = basename(document.uri.path);
     const current = () => document.version === version;
     try {
-      const params = analyzeParams(text, name, analyses);
+      const params = { ...analyzeParams(text, name, analyses), ...(answer.answer !== undefined ? { answer: answer.answer } : {}), ...(answer.answerFrom ? { answerFrom: answer.answerFrom } : {}) };
       const file = await withEngineProgress(`ThinkScope: Analyzing ${name}`, (task) =>
         engine.request('analyzeTrace', params, {
           signal: task.signal,
@@ -102,12 +135,24 @@ export function registerAnalyze(
       const result = placed(file, documentText, offset);
       results.set(document.uri, result);
       log.info(`analysed ${name}: ${result.steps.length} steps`);
+      if (result.answerCheck) void warnAboutAnswer(result, { ...analyses, uri: document.uri });
       return result;
     } catch (error) {
       if (isCancelled(error)) void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
       reportFailure(log, `Analyze Trace (${name})`, error);
       return undefined;
     }
+  }
+
+  /** Says when the scores are uninformative or the model answers otherwise, and offers to score the other answer. */
+  async function warnAboutAnswer(file: TraceFile, options: AnalyzeArguments): Promise<void> {
+    const check = file.answerCheck!;
+    const warnings = answerWarnings(check, file.settings.answer ?? '');
+    if (warnings.length === 0) return;
+    const other = check.agrees ? [] : file.settings.answer === check.modelAnswer ? (check.traceAnswer ? [TRACE_ANSWER] : []) : [OWN_ANSWER];
+    const answer = await vscode.window.showWarningMessage(`ThinkScope: ${warnings.join('; ')}.`, ...other);
+    if (answer === OWN_ANSWER) await vscode.commands.executeCommand(Commands.analyzeTrace, { ...options, answerFrom: 'model' });
+    if (answer === TRACE_ANSWER && check.traceAnswer !== null) await vscode.commands.executeCommand(Commands.analyzeTrace, { ...options, answer: check.traceAnswer });
   }
 
   context.subscriptions.push(vscode.commands.registerCommand(Commands.analyzeTrace, analyze));

@@ -31,8 +31,8 @@ function stepKind(step: StepAnnotation): StepKind {
 }
 
 /** The inline badge: the TTS when it was computed ("n/p" for a step it cannot perturb), else the class. */
-function badgeText(step: StepAnnotation, ttsComputed: boolean): string | undefined {
-  if (ttsComputed) return step.perturbable ? (step.tts === null ? undefined : `TTS ${formatTts(step)}`) : 'n/p';
+function badgeText(step: StepAnnotation, ttsComputed: boolean, file: TraceFile): string | undefined {
+  if (ttsComputed) return step.perturbable ? (step.tts === null ? undefined : `TTS ${formatTts(step, file)}`) : 'n/p';
   return step.sealClass ?? undefined;
 }
 
@@ -180,7 +180,7 @@ export class TraceDecorations implements vscode.Disposable {
         for (let i = firstStepEndingAfter(usable.steps, from); i < usable.steps.length && usable.steps[i].start < to; i++) {
           const step = usable.steps[i];
           const range = new vscode.Range(document.positionAt(step.start), document.positionAt(step.end));
-          const badge = this.style === 'inline' ? badgeText(step, ttsComputed) : undefined;
+          const badge = this.style === 'inline' ? badgeText(step, ttsComputed, usable) : undefined;
           const kind = stepKind(step);
           byKind.get(kind)!.push({ range });
           if (badge) badgesByLine.set(range.end.line, [...(badgesByLine.get(range.end.line) ?? []), badge]);
@@ -209,8 +209,9 @@ export class TraceDecorations implements vscode.Disposable {
   private highTts(document: vscode.TextDocument, file: TraceFile): vscode.Range[] {
     let ranges = this.highTtsRanges.get(file);
     if (!ranges) {
+      // Uninformative scores mark no step as true thinking.
       ranges = file.steps
-        .filter((step) => step.tts !== null && step.tts >= TRUE_THINKING_MIN)
+        .filter((step) => step.tts !== null && step.tts >= TRUE_THINKING_MIN && file.answerCheck?.tts !== 'uninformative')
         .map((step) => new vscode.Range(document.positionAt(step.start), document.positionAt(step.end)));
       this.highTtsRanges.set(file, ranges);
     }

@@ -75,6 +75,16 @@ function lensMarkdown(file: TraceFile, step: StepAnnotation): string {
   return `Logit lens: the answer's first token is ${here}; ${describeReadable(file.steps)}\n\n`;
 }
 
+/** The answer the scores are about, and what is wrong with it, if anything. */
+function answerMarkdown(file: TraceFile): string {
+  const check = file.answerCheck!;
+  const scored = file.settings.answer ?? '';
+  let text = `Scored answer “${escapeMarkdown(scored)}”, S = ${formatConfidence(check.confidence)} after the whole trace`;
+  text += check.agrees ? ' (the model\'s own answer too)' : ` — **the model's own answer is “${escapeMarkdown(check.modelAnswer)}”**`;
+  if (check.tts === 'uninformative') text += '. **Uninformative**: the model barely gives this answer even after the whole trace, so no step\'s score can show whether it relies on the step';
+  return `${text}\n\n`;
+}
+
 function commandLink(title: string, command: string, argument: StepReference): string {
   return `[${title}](command:${command}?${encodeURIComponent(JSON.stringify([argument]))})`;
 }
@@ -85,8 +95,9 @@ function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steer
   markdown.appendMarkdown(`**ThinkScope · step ${step.index}**\n\n`);
   const scored = step.s11 !== null || step.tts !== null;
   if (scored || !step.perturbable) {
-    markdown.appendMarkdown(`True Thinking Score: **${formatTts(step)}**${step.perturbable ? '' : ' (no number to perturb in this step)'}\n\n`);
+    markdown.appendMarkdown(`True Thinking Score: **${formatTts(step, file)}**${step.perturbable ? '' : ' (no number to perturb in this step)'}\n\n`);
   }
+  if (scored && file.answerCheck) markdown.appendMarkdown(answerMarkdown(file));
   if (scored) {
     markdown.appendMarkdown('| answer confidence | context intact | context perturbed |\n|:--|--:|--:|\n');
     markdown.appendMarkdown(`| step intact | S₁₁ ${formatConfidence(step.s11)} | S₁₀ ${formatConfidence(step.s10)} |\n`);

@@ -51,6 +51,13 @@ export function renderStepsView(root: HTMLElement, trace: ShownTrace | null, wan
   const { file } = trace;
   const stripChart = h('div', { class: 'ts-chart-box', 'data-chart': 'tts' });
   const stripNotes = [h('p', { class: 'ts-hint' }, 'Click a bar or press Enter on it to select the step in the editor; ← → move between bars. Selecting text in the editor highlights its steps.')];
+  const check = file.answerCheck;
+  if (check?.tts === 'uninformative') {
+    stripNotes.push(h('p', { class: 'ts-note', 'data-note': 'uninformative' }, `Uninformative: after the whole trace the model gives the scored answer “${traceText(file.settings.answer ?? '')}” only S = ${check.confidence.toExponential(1)}, so these scores cannot tell true steps from decorative ones.`));
+  }
+  if (check && !check.agrees) {
+    stripNotes.push(h('p', { class: 'ts-note', 'data-note': 'answer' }, `The model's own answer after the trace is “${traceText(check.modelAnswer)}”, not the scored “${traceText(file.settings.answer ?? '')}”. Analyze Trace again to score the other.`));
+  }
   if (file.steps.every((s) => s.tts === null)) {
     stripNotes.push(h('p', { class: 'ts-note' }, 'No True Thinking Scores in this analysis: each step shows as a short bar coloured by its SEAL class. Analyze with TTS on to score the steps.'));
   }

@@ -1,7 +1,7 @@
 // Text and number formatting shared by the exporters and the charts, so every view of a trace
 // shows the same values the same way.
 
-import type { StepAnnotation } from '../bundle/trace-file';
+import type { StepAnnotation, TraceFile } from '../bundle/trace-file';
 
 /**
  * Bidi overrides/isolates/marks and C0 controls (but tab and line breaks) in text from a trace: they
@@ -20,8 +20,9 @@ export function formatNumber(value: number | null, digits = 3): string {
 }
 
 /** The TTS as shown to a reader: "n/p" for a step with nothing to perturb, "—" when not computed. */
-export function formatTts(step: Pick<StepAnnotation, 'perturbable' | 'tts'>): string {
+export function formatTts(step: Pick<StepAnnotation, 'perturbable' | 'tts'>, file?: Pick<TraceFile, 'answerCheck'>): string {
   if (!step.perturbable) return 'n/p';
+  if (step.tts !== null && file?.answerCheck?.tts === 'uninformative') return 'uninformative';
   return formatNumber(step.tts, 2);
 }
 

@@ -59,8 +59,10 @@ describe('ThinkScope: Analyze Trace', () => {
       assert.equal(document.getText(shown.range), step.text, `decoration of step ${step.index} is on other text`);
       assert.equal(shown.kind, step.sealClass);
       if (!step.perturbable) assert.equal(shown.badge, 'n/p');
-      else assert.equal(shown.badge, `TTS ${step.tts!.toFixed(2)}`);
+      // Scores of an answer the model does not give (this tiny random model) are shown as uninformative, never as numbers.
+      else assert.equal(shown.badge, stored.answerCheck?.tts === 'uninformative' ? 'TTS uninformative' : `TTS ${step.tts!.toFixed(2)}`);
     }
+    assert.ok(stored.answerCheck, 'the model\'s own answer after the trace was read');
     assert.ok(rendered.some((r) => r.badge === 'n/p') && rendered.some((r) => r.badge?.startsWith('TTS ')), 'expected both scored and not-perturbable steps');
   });
 
