@@ -108,7 +108,11 @@ test('each analyzed step gets its keyword class, the matched keyword, and its la
 
   const threshold = (direction.meta.details.thresholds as number[])[layer];
   const agreeing = result.steps.filter((s) => (s.latentScore! > threshold) === (s.sealClass !== 'execution')).length;
-  assert.deepEqual(result.agreement, { layer, threshold, scored: 5, agreeing, rate: agreeing / 5 });
+  // This trace made the vector, so its agreement is not held out; three of five steps are execution, the commoner class.
+  assert.deepEqual(result.agreement, { layer, heldOut: false, threshold, scored: 5, agreeing, rate: agreeing / 5, majority: 3 });
+  const unseen = parseTrace(traceJson('What is 3+3?', first.steps), { fileName: 'b.json' });
+  // The same length of question: the steps sit at the same places.
+  assert.equal((await annotateSeal(model, unseen, steps, { direction })).agreement?.heldOut, true, 'a trace the vector never saw is held out');
 
   const withoutDirection = await annotateSeal(model, trace, steps);
   assert.equal(withoutDirection.agreement, null);

@@ -24,6 +24,8 @@ import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../o
 import { progressBar } from '../progress-bar';
 import { answerWarnings } from '../../common/analysis/tts';
 
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
 const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
 
 /** One conversation to annotate: a file, a line of a JSONL file, or one conversation of a JSON array. */
@@ -100,6 +102,7 @@ export const analyzeCommand: Command = {
       const sealDirection = await loadFor('seal-direction');
       const axis = await loadFor('axis');
       let before = 0;
+      const heldOutAgreement = { scored: 0, agreeing: 0, majority: 0 };
       for (const [i, doc] of documents.entries()) {
         const { file, sealAgreement } = await withNameAsync(doc.name, () =>
           analyzeDocument(doc.trace, {
@@ -123,10 +126,19 @@ export const analyzeCommand: Command = {
           for (const warning of answerWarnings(file.answerCheck, file.settings.answer ?? '')) console.error(`${doc.name}: warning: ${warning}`);
           if (!file.answerCheck.agrees) console.error(`${doc.name}: to score the model's own answer instead, run again with --answer-from model`);
         }
-        if (sealAgreement?.rate != null) console.error(`${doc.name}: keyword classes and the latent view agree on ${Math.round(sealAgreement.rate * 100)}% of ${sealAgreement.scored} steps (layer ${sealAgreement.layer})`);
+        if (sealAgreement?.rate != null) {
+          const { rate, scored, majority, layer, heldOut } = sealAgreement;
+          const where = heldOut === null ? '' : heldOut ? ', a held-out trace' : ', a trace the SEAL vector was built from (not held out)';
+          console.error(`${doc.name}: keyword classes and the latent view agree on ${percent(rate)} of ${scored} steps (layer ${layer}${where}); always guessing the commoner class agrees on ${percent(majority / scored)}`);
+          if (heldOut) for (const key of ['scored', 'agreeing', 'majority'] as const) heldOutAgreement[key] += sealAgreement[key];
+        }
         files.push(file);
         before += stepCounts[i];
         bar.report({ message: `analyzing ${doc.name}`, done: before, total });
+      }
+      if (heldOutAgreement.scored > 0 && documents.length > 1) {
+        const { scored, agreeing, majority } = heldOutAgreement;
+        console.error(`held-out traces: keyword classes and the latent view agree on ${percent(agreeing / scored)} of ${scored} steps; the commoner class alone: ${percent(majority / scored)}`);
       }
     } finally {
       bar.done();

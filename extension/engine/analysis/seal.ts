@@ -3,6 +3,7 @@
 // set of traces, and whether a generated token is inside the thinking (calibration's gate; the rule
 // itself is steering-methods.ts's).
 
+import { createHash } from 'node:crypto';
 import { DIRECTION_SCHEMA_ID, DirectionError, vectorAt, type Direction } from '../../common/direction';
 import type { StepAnnotation } from '../../common/bundle/trace-file';
 import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealKeywords } from '../../common/analysis/seal';
@@ -135,7 +136,15 @@ export async function buildSealDirection(model: Model, traces: readonly SealTrac
       counts: { ...counts, traces: traces.length },
       signConvention: 'vector = mean(reflection ∪ transition) − mean(execution) at step-boundary tokens; SEAL calibrates by adding it with a negative scale (−c), which pushes thinking toward execution',
       createdAt: new Date().toISOString(),
-      details: { layer, thresholds, keywords, position: 'the "\\n\\n" token before each step (blank-line steps, the first paragraph dropped)', skippedWithoutThinking: skipped },
+      details: {
+        layer,
+        thresholds,
+        keywords,
+        position: 'the "\\n\\n" token before each step (blank-line steps, the first paragraph dropped)',
+        skippedWithoutThinking: skipped,
+        // Which texts made the vector, so an analysis can say whether its trace is held out.
+        traceHashes: traces.map(({ trace }) => traceHash(trace.text)),
+      },
     },
     vectors,
     companions: {},
@@ -154,6 +163,8 @@ export interface SealAnnotationOptions extends Progress {
 
 export interface SealAgreement {
   layer: number;
+  /** Whether the trace was not among those the SEAL vector was built from; null when the direction does not record them. */
+  heldOut: boolean | null;
   /** Midpoint between the class means' projections: above it the latent view says reflection/transition. */
   threshold: number | null;
   /** Steps with both a keyword class and a latent score. */
@@ -161,6 +172,13 @@ export interface SealAgreement {
   /** Of those, steps where both views call it execution, or both call it reflection/transition. */
   agreeing: number;
   rate: number | null;
+  /** Steps of the commoner keyword side (execution, or reflection/transition): what always guessing it would agree on. */
+  majority: number;
+}
+
+/** sha256 of a trace's text: how a SEAL direction remembers the traces it was built from. */
+export function traceHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export interface SealAnnotation {
@@ -214,14 +232,21 @@ export async function annotateSeal(model: Model | null, trace: ParsedTrace, step
   const threshold = typeof stored === 'number' ? stored : null;
   let scored = 0;
   let agreeing = 0;
+  let execution = 0;
   annotated.forEach((step, i) => {
     const score = scores.get(read.boundaries[i]);
     step.latentScore = score ?? null;
     if (score === undefined || threshold === null) return;
     scored++;
+    if (step.sealClass === 'execution') execution++;
     if ((score > threshold) === (step.sealClass !== 'execution')) agreeing++;
   });
-  return { steps: annotated, agreement: { layer, threshold, scored, agreeing, rate: scored > 0 && threshold !== null ? agreeing / scored : null } };
+  const built = direction.meta.details.traceHashes;
+  const heldOut = Array.isArray(built) ? !built.includes(traceHash(trace.text)) : null;
+  return {
+    steps: annotated,
+    agreement: { layer, heldOut, threshold, scored, agreeing, rate: scored > 0 && threshold !== null ? agreeing / scored : null, majority: Math.max(execution, scored - execution) },
+  };
 }
 
 
