@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import mistral from 'mistral-tokenizer-js';
 import type { ChatMessage, TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
-import { chatPromptIds, thinkingSwitch } from '../../extension/engine/chat-prompt';
+import { chatPromptIds, directReplyPromptIds, thinkingSwitch } from '../../extension/engine/chat-prompt';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
@@ -139,6 +139,18 @@ describe('real tokenizers and chat templates', () => {
     const r1 = await realTokenizer('r1-distill-qwen');
     const prompt = r1.applyChatTemplate(MULTI_TURN, { addGenerationPrompt: true });
     assert.equal(prompt, '<｜begin▁of▁sentence｜><｜User｜>What is 2 + 2?<｜Assistant｜>\n\nThe answer is \\boxed{4}.<｜end▁of▁sentence｜><｜User｜>And 3 + 5?<｜Assistant｜><think>\n');
+  });
+
+  it('Assistant-Axis replies start in the visible answer, not inside <think> (R1, Qwen3), and are plain chat prompts elsewhere', async () => {
+    const r1 = await realTokenizer('r1-distill-qwen');
+    assert.ok(r1.decode(chatPromptIds(r1, SYSTEM_USER)).endsWith('<｜Assistant｜><think>\n'), 'R1 opens the thinking itself');
+    assert.ok(r1.decode(directReplyPromptIds(r1, SYSTEM_USER)).endsWith('<｜Assistant｜><think>\n\n</think>\n\n'));
+    const qwen = await realTokenizer('qwen3');
+    assert.ok(qwen.decode(directReplyPromptIds(qwen, SYSTEM_USER)).endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
+    const llama = await realTokenizer('llama3_1');
+    assert.deepEqual(directReplyPromptIds(llama, SYSTEM_USER), chatPromptIds(llama, SYSTEM_USER));
+    const sp = await realTokenizer('mistral');
+    assert.ok(sp.decode(directReplyPromptIds(sp, SYSTEM_USER)).includes('[INST] You are a careful mathematician.\n\nWhat is 17 * 3? [/INST]'), 'a persona system prompt is folded into the first user turn');
   });
 
   it('Mistral: the SentencePiece file encodes as mistral-tokenizer-js does', async () => {

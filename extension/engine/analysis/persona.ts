@@ -15,7 +15,7 @@ import { textOf } from '../../common/trace/parse';
 import type { ParsedTrace, TextRange } from '../../common/trace/types';
 import type { ChatMessage } from '../checkpoint/tokenizer';
 import { layerHooks, meanActivations, scanActivations } from '../directions/activations';
-import { chatPromptIds } from '../chat-prompt';
+import { directReplyPromptIds } from '../chat-prompt';
 import type { Model } from '../model';
 import { generate } from '../runtime/generate';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
@@ -153,7 +153,7 @@ export function parseJudgeScore(answer: string): number | null {
 }
 
 async function judgeReply(judge: Model, role: Role, systemPrompt: string, question: string, reply: string, signal?: AbortSignal): Promise<number | null> {
-  const ids = chatPromptIds(judge.tokenizer, judgeMessages(role, systemPrompt, question, reply), { enable_thinking: false });
+  const ids = directReplyPromptIds(judge.tokenizer, judgeMessages(role, systemPrompt, question, reply));
   const answer: number[] = [];
   for await (const token of generate(judge.session, ids, { maxTokens: 4, stopTokens: judge.tokenizer.eosIds, signal })) if (token.stop !== 'token') answer.push(token.id);
   return parseJudgeScore(judge.tokenizer.decode(answer, { skipSpecialTokens: true }));
@@ -212,7 +212,7 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
       throwIfCancelled(options.signal);
       options.report?.({ message: `generating ${role ? `as ${role.name}` : 'as the default assistant'}`, done, total });
       const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: question }];
-      const promptIds = chatPromptIds(tokenizer, messages, { enable_thinking: false });
+      const promptIds = directReplyPromptIds(tokenizer, messages);
       const counts = tally.get(role?.name ?? '') ?? { total: 0, kept: 0, empty: 0 };
       tally.set(role?.name ?? '', counts);
       counts.total++;
