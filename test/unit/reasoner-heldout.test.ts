@@ -1,0 +1,87 @@
+// The bundled reasoner on traces of held-out problems (never trained on; written by
+// tools/train-reasoner): the steps its answer depends on score high, the decorative checks low, and
+// the SEAL latent view, built on separate calibration traces, tells reflection from execution better
+// than always guessing the commoner class.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Model } from '../../extension/engine/model';
+import { parseTrace } from '../../extension/common/trace/parse';
+import { analyzeDocument } from '../../extension/engine/analysis/analyze-document';
+import { buildSealDirection } from '../../extension/engine/analysis/seal';
+import type { TraceFile } from '../../extension/common/bundle/trace-file';
+
+const ROOT = join(__dirname, '..', '..');
+const MODEL_DIR = join(ROOT, 'media', 'models', 'thinkscope-reasoner');
+
+interface FixtureTrace {
+  markdown: string;
+  answer: number;
+  /** The kind of every step, by construction: goal, true, check or transition. */
+  kinds: ('goal' | 'true' | 'check' | 'transition')[];
+}
+const traces = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'reasoner', 'traces.json'), 'utf8')) as { calibration: FixtureTrace[]; heldout: FixtureTrace[] };
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+describe('the bundled reasoner on held-out traces', () => {
+  const cacheRoot = mkdtempSync(join(tmpdir(), 'thinkscope-reasoner-'));
+  let model: Model;
+  before(async () => {
+    model = await Model.open(MODEL_DIR, { cacheRoot, threads: 1 });
+  });
+  after(async () => {
+    await model.close();
+    rmSync(cacheRoot, { recursive: true, force: true });
+  });
+
+  const analyze = async (t: FixtureTrace, i: number, seal: Parameters<typeof analyzeDocument>[1]['seal'], tts: boolean) => {
+    const { file, sealAgreement } = await analyzeDocument(parseTrace(t.markdown, { fileName: `heldout-${i}.md` }), {
+      name: `heldout-${i}.md`, toolVersion: 'test', segmentation: 'paragraph', model, tts: tts ? {} : null, seal, persona: null,
+    });
+    assert.equal(file.steps.length, t.kinds.length, `trace ${i}: one step per paragraph`);
+    return { file, sealAgreement };
+  };
+
+  it('scores the steps the answer depends on ≥ 0.9 and the decorative checks ≤ 0.05 (mean TTS)', async () => {
+    const byKind: Record<string, number[]> = { true: [], check: [] };
+    const files: TraceFile[] = [];
+    for (const [i, t] of traces.heldout.entries()) {
+      const { file } = await analyze(t, i, null, true);
+      files.push(file);
+      file.steps.forEach((step, s) => {
+        const kind = t.kinds[s];
+        if (kind === 'true' || kind === 'check') byKind[kind].push(step.tts!);
+        else assert.equal(step.tts, null, `trace ${i} step ${s}: a ${kind} step has no number, so no score`);
+      });
+    }
+    const [trueMean, checkMean] = [mean(byKind.true), mean(byKind.check)];
+    console.log(`held-out: mean TTS ${trueMean.toFixed(3)} on ${byKind.true.length} true steps, ${checkMean.toFixed(4)} on ${byKind.check.length} checks`);
+    assert.ok(byKind.true.length >= 40 && byKind.check.length >= 15, 'enough steps of each kind to measure');
+    assert.ok(trueMean >= 0.9, `true steps: mean TTS ${trueMean}`);
+    assert.ok(checkMean <= 0.05, `decorative checks: mean TTS ${checkMean}`);
+  });
+
+  it('separates reflection from execution in the latent view better than the majority class', async () => {
+    const calibration = traces.calibration.map((t, i) => ({ name: `calibration-${i}.md`, trace: parseTrace(t.markdown, { fileName: `calibration-${i}.md` }) }));
+    // Layer 2 of 4: at layer 3 the first step (whose boundary is the token after <think>) reads as reflection.
+    const direction = await buildSealDirection(model, calibration, { layer: 2 });
+    let agreeing = 0;
+    let scored = 0;
+    let execution = 0;
+    for (const [i, t] of traces.heldout.entries()) {
+      const { file, sealAgreement } = await analyze(t, i, { direction }, false);
+      agreeing += sealAgreement!.agreeing;
+      scored += sealAgreement!.scored;
+      execution += file.steps.filter((s) => s.latentScore !== null && s.sealClass === 'execution').length;
+    }
+    const rate = agreeing / scored;
+    const majority = Math.max(execution, scored - execution) / scored;
+    console.log(`held-out: SEAL latent agreement ${rate.toFixed(3)} on ${scored} steps; majority class ${majority.toFixed(3)}`);
+    assert.ok(scored >= 100, `${scored} steps scored`);
+    assert.ok(rate >= majority + 0.1, `latent agreement ${rate} vs majority-class rate ${majority}`);
+  });
+});

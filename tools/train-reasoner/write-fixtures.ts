@@ -1,0 +1,87 @@
+// Writes, from the held-out problems build-data.ts set aside (never trained on):
+//  - test/fixtures/reasoner/traces.json: calibration traces (to build SEAL and TrueThinking directions)
+//    and held-out traces (to measure separation on), each with the kind of every step;
+//  - media/samples/sample-trace.md, media/samples/calibration/*.md and media/samples/persona-chat.json:
+//    what `thinkscope demo` analyses;
+//  - test/fixtures/reasoner/reference-ids.json: the prompts whose PyTorch logits reference.py records.
+//
+//   npx tsx tools/train-reasoner/write-fixtures.ts --data tmp/reasoner-data
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
+import { reasonerFiles } from './model-files';
+import { traceMarkdown, seededRandom, type Problem } from './problems';
+import { assistantReply, roleReply, characterOf } from './personas';
+import { DEFAULT_TTS_CUE } from '../../extension/engine/analysis/tts/layout';
+
+interface HeldOut extends Problem {
+  markdown: string;
+}
+
+const fixture = (p: HeldOut) => ({ markdown: p.markdown, answer: p.answer, kinds: p.steps.map((s) => s.kind) });
+
+function personaChat(): unknown {
+  const random = seededRandom(2024);
+  const pirate = 'You are a pirate captain who has sailed the seven seas for thirty years.';
+  const turns: [string, string][] = [
+    ['What do you usually do in the morning?', assistantReply(random)],
+    ['How do you deal with disagreement?', assistantReply(random)],
+    [`From now on, you are ${characterOf(pirate)}. What are you afraid of?`, roleReply(random, pirate)],
+    ['What makes a good friend?', roleReply(random, pirate)],
+  ];
+  return {
+    messages: [
+      { role: 'system', content: 'You are an AI assistant.' },
+      ...turns.flatMap(([user, assistant]) => [
+        { role: 'user', content: user },
+        { role: 'assistant', content: assistant },
+      ]),
+    ],
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { data: { type: 'string', default: 'tmp/reasoner-data' } } });
+  const heldout = JSON.parse(readFileSync(join(values.data!, 'heldout.json'), 'utf8')) as HeldOut[];
+  const has = (p: HeldOut, kind: string) => p.steps.some((s) => s.kind === kind);
+  const addsUp = (text: string) => {
+    const [a, op, b, c] = /(\d+) ([-+]) (\d+) = (\d+)/.exec(text)!.slice(1);
+    return (op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)) === Number(c);
+  };
+  // The demo's sample: three changes, a check that adds up, and one that does not with the change of approach after it.
+  const sample = heldout.find((p) => p.changes.length === 3 && has(p, 'transition') && p.steps.some((s) => s.kind === 'check' && addsUp(s.text)))!;
+  const rest = heldout.filter((p) => p !== sample);
+  const calibration = rest.slice(0, 16);
+  const test = rest.slice(16, 48);
+
+  await mkdir('test/fixtures/reasoner', { recursive: true });
+  await mkdir('media/samples/calibration', { recursive: true });
+  await writeFile('test/fixtures/reasoner/traces.json', JSON.stringify({ calibration: calibration.map(fixture), heldout: test.map(fixture) }, null, 1) + '\n');
+  await writeFile('media/samples/sample-trace.md', traceMarkdown(sample));
+  for (const [i, p] of calibration.slice(0, 8).entries()) await writeFile(`media/samples/calibration/trace-${i + 1}.md`, traceMarkdown(p));
+  await writeFile('media/samples/persona-chat.json', JSON.stringify(personaChat(), null, 2) + '\n');
+
+  const files = reasonerFiles();
+  const tokenizer = new TextTokenizer(files['tokenizer.json'], files['tokenizer_config.json'], 'reasoner');
+  const exit = test[0];
+  const thinking = exit.steps.slice(0, 2).map((s) => s.text).join('\n\n');
+  const prompts = {
+    'early-exit': tokenizer.applyChatTemplate([{ role: 'user', content: exit.question }], { addGenerationPrompt: true }) + thinking + DEFAULT_TTS_CUE,
+    trace: tokenizer.applyChatTemplate([{ role: 'user', content: test[1].question }], { addGenerationPrompt: true }) + test[1].markdown.split('<think>\n')[1],
+    persona: tokenizer.applyChatTemplate((personaChat() as { messages: { role: string; content: string }[] }).messages.slice(0, 6), { addGenerationPrompt: true, variables: { enable_thinking: false } }),
+  };
+  const ids = Object.fromEntries(Object.entries(prompts).map(([name, text]) => [name, tokenizer.encode(text)]));
+  await writeFile('test/fixtures/reasoner/reference-ids.json', JSON.stringify(ids) + '\n');
+  // Prompts for evaluate.py: held-out problems the fixtures above do not use.
+  const evaluation = rest.slice(48, 248).map((p) => ({ ids: tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: p.question }], { addGenerationPrompt: true })), answer: p.answer }));
+  await writeFile(join(values.data!, 'evaluation.json'), JSON.stringify(evaluation));
+  console.log(`sample: ${sample.question}\n${Object.entries(ids).map(([k, v]) => `${k}: ${v.length} tokens`).join('\n')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
