@@ -36,7 +36,7 @@ export interface WeightSource {
   readBytes(name: string): Promise<Uint8Array>;
 }
 
-/** Writes are split so no single write call exceeds what Node accepts (2 GiB − 1). */
+/** Writes and hash updates are split so no single call exceeds what Node accepts (2 GiB − 1). */
 const MAX_WRITE_BYTES = 1 << 30;
 
 export interface GraphOptions {
@@ -155,10 +155,12 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
       for (const tensor of await encodeWeight(plan, source)) {
         const aligned = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
         hash.update(new Uint8Array(aligned - offset));
-        hash.update(tensor.bytes);
         offset = aligned;
+        // Hashed and written in parts: neither accepts 2 GiB or more at once.
         for (let done = 0; done < tensor.bytes.length; done += MAX_WRITE_BYTES) {
-          await file.write(tensor.bytes, done, Math.min(MAX_WRITE_BYTES, tensor.bytes.length - done), offset + done);
+          const part = tensor.bytes.subarray(done, Math.min(tensor.bytes.length, done + MAX_WRITE_BYTES));
+          hash.update(part);
+          await file.write(part, 0, part.length, offset + done);
         }
         tensors.push({ name: tensor.name, elemType: tensor.elemType, dims: tensor.dims, external: { location: WEIGHTS_FILE, offset, length: tensor.bytes.length } });
         offset += tensor.bytes.length;
