@@ -97,7 +97,7 @@ function graphWeightBytes(cacheRoot: string): number {
   return statSync(join(cacheRoot, graphs[0], 'weights.bin')).size;
 }
 
-async function build(request: Extract<MemoryTask, { task: 'build' }>) {
+async function build(request: Extract<MemoryTask, { task: 'build' }>): Promise<BuildRun> {
   const start = performance.now();
   const model = await Model.open(request.modelDir, { cacheRoot: request.cacheRoot, precision: request.precision, requireTokenizer: false });
   const seconds = (performance.now() - start) / 1000;
@@ -109,7 +109,7 @@ async function build(request: Extract<MemoryTask, { task: 'build' }>) {
  * A float32 checkpoint of the 7B shape cut to one layer with a small MLP: its embedding (152,064 × 3,584,
  * 2.18 GB) and output layer are each over 2 GiB as float32. It must build, load and run.
  */
-async function wideEmbedding(request: Extract<MemoryTask, { task: 'wide-embedding' }>) {
+async function wideEmbedding(request: Extract<MemoryTask, { task: 'wide-embedding' }>): Promise<WideEmbeddingRun> {
   const config = { ...presetConfig({ preset: LARGE_PRESET, dtype: 'F32' }), num_hidden_layers: 1, intermediate_size: 256 };
   const spec = parseConfig(config);
   await mkdir(request.modelDir, { recursive: true });
@@ -206,45 +206,60 @@ export function renderLong(runs: readonly TraceRun[], note: readonly string[] = 
   ].join('\n');
 }
 
+interface BuildRun {
+  built: boolean;
+  seconds: number;
+  peakBytes: number;
+}
+
+export interface WideEmbeddingRun {
+  embeddingBytes: number;
+  seconds: number;
+  finite: boolean;
+  peakBytes: number;
+}
+
+const largeSteps = (traceTokens: number) => Math.max(1, Math.round((LARGE_STEPS * traceTokens) / LARGE_TRACE_TOKENS));
+
 async function largeBench(traceTokens: number, precisions: readonly ('int8' | 'int4')[], log: (line: string) => void): Promise<{ markdown: string; json: unknown }> {
   const modelDir = join(benchRoot, LARGE_PRESET);
   if (!existsSync(join(modelDir, 'config.json'))) {
     log(`generating ${LARGE_PRESET} (bfloat16, ~15 GB) into ${modelDir}…`);
     await makeModel({ preset: LARGE_PRESET, outDir: modelDir, seed: 1 });
   }
-  const rows: string[] = [];
-  const json: Record<string, unknown> = {};
+  const runs: { precision: 'int8' | 'int4'; build: BuildRun; trace: TraceRun }[] = [];
   for (const precision of precisions) {
     const cacheRoot = join(benchRoot, `graphs-large-${precision}`);
-    const built = await inWorker<{ built: boolean; seconds: number; peakBytes: number }>({ task: 'build', modelDir, cacheRoot, precision }, log);
-    const run = await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision, tokens: traceTokens, steps: Math.max(1, Math.round((LARGE_STEPS * traceTokens) / LARGE_TRACE_TOKENS)) }, log);
-    json[precision] = { build: built, trace: run };
-    const target = LARGE_TARGETS[precision];
-    rows.push(
-      `| ${precision} | ${gib(run.weightsFileBytes)} | ${built.seconds.toFixed(0)} s, peak ${gib(built.peakBytes)} | ${run.totalSeconds.toFixed(0)} s | ${gib(run.peakBytes)} | ${met(run.peakBytes <= target && built.peakBytes <= target)} (≤ ${target / GIB} GiB) |`,
-    );
+    const build = await inWorker<BuildRun>({ task: 'build', modelDir, cacheRoot, precision }, log);
+    const trace = await inWorker<TraceRun>({ task: 'trace', modelDir, cacheRoot, precision, tokens: traceTokens, steps: largeSteps(traceTokens) }, log);
+    runs.push({ precision, build, trace });
     await rm(cacheRoot, { recursive: true, force: true });
   }
   const wideDir = join(benchRoot, 'wide-embedding');
-  const wide = await inWorker<{ embeddingBytes: number; seconds: number; finite: boolean; peakBytes: number }>({ task: 'wide-embedding', modelDir: wideDir, cacheRoot: join(wideDir, 'graphs') }, log);
+  const wide = await inWorker<WideEmbeddingRun>({ task: 'wide-embedding', modelDir: wideDir, cacheRoot: join(wideDir, 'graphs') }, log);
   await rm(wideDir, { recursive: true, force: true });
-  json.wideEmbedding = wide;
-  const markdown = [
+  return { markdown: renderLarge(traceTokens, runs, wide), json: { large: runs, wideEmbedding: wide } };
+}
+
+/** The large-model section from its runs; `note` says anything about how they were taken. */
+export function renderLarge(traceTokens: number, runs: readonly { precision: 'int8' | 'int4'; build: BuildRun; trace: TraceRun }[], wide: WideEmbeddingRun, note: readonly string[] = []): string {
+  const rows = runs.map(({ precision, build, trace }) => {
+    const target = LARGE_TARGETS[precision];
+    return `| ${precision} | ${gib(trace.weightsFileBytes)} | ${build.seconds.toFixed(0)} s, peak ${gib(build.peakBytes)} | ${trace.totalSeconds.toFixed(0)} s | ${gib(trace.peakBytes)} | ${met(trace.peakBytes <= target && build.peakBytes <= target)} (≤ ${target / GIB} GiB) |`;
+  });
+  return [
     `## Large models (\`npm run bench -- --large\`)`,
     '',
     `Written ${today()}. Generated \`${LARGE_PRESET}\` (R1-Distill-Qwen-7B's shape, 7.6 B parameters, bfloat16 on disk).`,
     `The graph is built in one process (weights streamed from the checkpoint one tensor at a time, never as a whole in float32),`,
-    `then a ${traceTokens.toLocaleString('en-US')}-token trace of ${Math.max(1, Math.round((LARGE_STEPS * traceTokens) / LARGE_TRACE_TOKENS))} steps is scored (True Thinking Score) in a fresh process. One run each.`,
+    `then a ${traceTokens.toLocaleString('en-US')}-token trace of ${largeSteps(traceTokens)} steps is scored (True Thinking Score) in a fresh process. One run each.`,
     ...(traceTokens !== LARGE_TRACE_TOKENS ? [`(\`--lengths ${traceTokens}\`; the target is stated for ${LARGE_TRACE_TOKENS.toLocaleString('en-US')} tokens.)`] : []),
+    ...note,
     '',
-    '| weights | graph weights file | first open (build) | TTS of the trace | peak resident memory | target |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-    '',
+    ...(rows.length > 0 ? ['| weights | graph weights file | first open (build) | TTS of the trace | peak resident memory | target |', '|---|---|---|---|---|---|', ...rows, ''] : []),
     `A float32 checkpoint whose embedding alone is ${gib(wide.embeddingBytes)} (the 7B vocabulary × hidden, one layer):`,
     `${wide.finite ? 'builds, loads and gives finite logits' : 'FAILED: non-finite logits'} in ${wide.seconds.toFixed(0)} s, peak ${gib(wide.peakBytes)}.`,
   ].join('\n');
-  return { markdown, json };
 }
 
 /** Handles `--long`, `--large` and their workers; false when the arguments ask for neither. */
