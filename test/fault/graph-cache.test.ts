@@ -136,6 +136,24 @@ describe('graph cache identity and integrity', () => {
     await assert.rejects(logits(broken, cache), /NaN or infinite value: model\.layers\.1\.mlp\.up_proj\.weight at row 3, column 5/);
   });
 
+  it('activations that overflow to infinity are reported with the first layer where they do', async () => {
+    const overflowing = join(work, 'overflow');
+    await cp(model, overflowing, { recursive: true });
+    const file = join(overflowing, 'model.safetensors');
+    const weights = await openSafetensors(file);
+    const info = weights.tensors.get('model.layers.2.mlp.down_proj.weight')!;
+    await weights.close();
+    const handle = await open(file, 'r+');
+    await handle.write(new Uint8Array(new Float32Array(info.byteLength / 4).fill(3e38).buffer), 0, info.byteLength, info.byteOffset);
+    await handle.close();
+    const opened = await Model.open(overflowing, { cacheRoot: cache, threads: 1 });
+    try {
+      await assert.rejects(opened.session.forward({ ids, logits: 'all' }), /activations hold NaN or an infinite value, first at the output of layer 2, token 0 of this input/);
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('a folder in place of the weights file, a shard link leading out of the folder and absurd sizes get one clear message', async () => {
     const folder = join(work, 'folder-weights');
     await cp(model, folder, { recursive: true });

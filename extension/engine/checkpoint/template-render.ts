@@ -20,7 +20,12 @@ export enum RenderStatus {
   done = 1,
   failed = 2,
   tooLarge = 3,
+  starting = 4,
+  ready = 5,
 }
+
+/** How long the rendering thread may take to start (loading code, not running the template), on a busy machine too. */
+const START_TIME_LIMIT_MS = 120_000;
 
 /** A render stopped by a limit; rendering again would hit it again. */
 export class TemplateLimitError extends CheckpointError {}
@@ -62,12 +67,18 @@ export class TemplateRenderer {
   }
 
   private start(): Worker {
+    Atomics.store(this.state, 0, RenderStatus.starting);
     const worker = startWorker({
       workerData: { text: this.text, shared: this.shared },
       resourceLimits: { maxOldGenerationSizeMb: RENDER_MEMORY_LIMIT_MB },
     });
     worker.on('error', () => undefined); // out of memory, say: the render that waits on it reports the stop
     worker.unref();
+    // The time limit is for the template, not for starting the thread.
+    if (Atomics.wait(this.state, 0, RenderStatus.starting, START_TIME_LIMIT_MS) === 'timed-out') {
+      void worker.terminate();
+      throw new CheckpointError(`${this.source}: the thread that renders the chat template did not start.`);
+    }
     return worker;
   }
 }

@@ -10,6 +10,8 @@ const { text, shared } = workerData as { text: string; shared: SharedArrayBuffer
 const template = new Template(text);
 const state = new Int32Array(shared, 0, 2);
 const output = new Uint8Array(shared, 8);
+Atomics.store(state, 0, RenderStatus.ready);
+Atomics.notify(state, 0);
 
 parentPort!.on('message', (context: Record<string, unknown>) => {
   let status: RenderStatus = RenderStatus.done;

@@ -4,7 +4,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { ModelSpec } from '../../common/model-spec';
-import { parseHook } from '../../common/hooks';
+import { hookName, parseHook } from '../../common/hooks';
 import { gateRows, planSteering, STEERING_COLUMNS, type HookPlan, type Intervention, type ProbeRequest } from '../../common/steering-plan';
 import {
   canonicalHook,
@@ -105,6 +105,8 @@ export class DecoderSession {
   private readonly steerable: string[];
   /** Fed at every hook without a plan (zero W, b and U change nothing), by input name. */
   private readonly idleFeeds: Record<string, ort.Tensor> = {};
+  /** True during the run that looks for the layer where NaN or an infinity first appears. */
+  private locatingNonFinite = false;
   readonly emptyCache: KvCache;
   private rope: { cos: ort.Tensor; sin: ort.Tensor } | null = null;
 
@@ -212,6 +214,7 @@ export class DecoderSession {
     if (count <= chunk) {
       const result = await this.run(request, cache, [continuation(cache.length, count)], rows, true);
       request.progress?.report?.({ message: 'reading the tokens', done: count, total: count });
+      await this.requireFinite(request, result.logits);
       return { ...result, cache: result.cache! };
     }
     const vocab = this.spec.vocabSize;
@@ -240,7 +243,33 @@ export class DecoderSession {
     const logits = new Float32Array(rows.length * vocab);
     rows.forEach((r, n) => logits.set(logitsOf.get(r)!, n * vocab));
     const joined = (parts: Map<string, Float32Array[]>) => new Map([...parts].map(([name, list]) => [name, concatFloats(list)]));
+    await this.requireFinite(request, logits);
     return { logits, captures: joined(captures), probes: joined(probes), cache };
+  }
+
+  /**
+   * Refuses logits holding NaN or an infinity (every score made from them would be meaningless),
+   * naming the first layer whose output holds one, found by running the same input again capturing
+   * every layer. Weights are checked when the graph is built, so this is an overflow in the computation.
+   */
+  private async requireFinite(request: ForwardRequest, logits: Float32Array): Promise<void> {
+    if (this.locatingNonFinite || logits.every(Number.isFinite)) return;
+    this.locatingNonFinite = true;
+    let where = 'after the last layer (in the final norm or the output layer)';
+    try {
+      const layers = Array.from({ length: this.spec.numLayers }, (_, layer) => hookName({ layer, kind: 'hook_resid_post' }));
+      const { captures } = await this.forward({ ...request, capture: layers, logits: 'last' });
+      for (const [layer, name] of layers.entries()) {
+        const index = captures.get(name)!.findIndex((value) => !Number.isFinite(value));
+        if (index >= 0) {
+          where = `at the output of layer ${layer}, token ${Math.floor(index / this.spec.hiddenSize)} of this input`;
+          break;
+        }
+      }
+    } finally {
+      this.locatingNonFinite = false;
+    }
+    throw new Error(`the model's activations hold NaN or an infinite value, first ${where}${request.steering ? ' (with steering applied: a smaller strength may avoid it)' : ''}; no score is computed from them.`);
   }
 
   /**
