@@ -143,7 +143,7 @@ export interface PruneParams {
   conversation?: number;
   segmentation: SegmentationPolicy;
   rule: PruneRule;
-  /** Each step's TTS from an analysis of this text; computed when absent. */
+  /** Each step's TTS from an analysis of this text; computed when absent or not one per step. */
   scores?: (number | null)[];
   cue?: string;
   answer?: string;

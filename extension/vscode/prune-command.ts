@@ -30,8 +30,8 @@ interface RulePick extends vscode.QuickPickItem {
 }
 
 const RULES: RulePick[] = [
-  { label: 'Decorative steps (TTS < 0.005)', detail: 'The TTS paper’s threshold for decorative thinking', rule: { kind: 'threshold', value: 0.005 } },
   { label: 'Lowest 50% by TTS', detail: 'The paper’s pruning experiment: half the scored steps, the least used first', rule: { kind: 'fraction', value: 0.5 } },
+  { label: 'Decorative steps (TTS < 0.005)', detail: 'The TTS paper’s threshold for decorative thinking', rule: { kind: 'threshold', value: 0.005 } },
   { label: 'Lowest 25% by TTS', rule: { kind: 'fraction', value: 0.25 } },
   { label: 'Another threshold…', detail: 'Steps whose TTS is below a value you give' },
 ];
@@ -87,8 +87,8 @@ export function registerPrune(context: vscode.ExtensionContext, engine: EngineCl
     if (!rule) return undefined;
     if (!(await models.ensureModel())) return undefined;
     const name = file.source.name;
-    // The analysis's scores are reused while they describe every step of the text; else the engine scores again.
-    const scored = file.steps.some((step) => step.tts !== null);
+    // The analysis's scores are reused when every step still has its own (an edited step loses them); else the engine scores again.
+    const scored = file.steps.some((step) => step.tts !== null) && file.steps.every((step, i) => step.index === i);
     try {
       const outcome = await withEngineProgress(`ThinkScope: Pruning ${name}`, (task) =>
         engine.request(

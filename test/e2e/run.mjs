@@ -39,7 +39,11 @@ function steps({ checkpoint, checkpointName }) {
     { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis', shot: '06-choose-analyses.png' },
     { press: 'Enter' },
-    { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
+    // The analysis (TTS, SEAL, logit lens) may outlast one step's wait on a busy machine: its progress toast gets three.
+    { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]' },
+    { waitForGone: '.notification-toast-container' },
+    { waitForGone: '.notification-toast-container' },
+    { waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
     { hover: 'Wait, let me verify', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
     // What if: a step edited in place (found with the find widget, then typed over) gets the answer's readout.
@@ -47,13 +51,16 @@ function steps({ checkpoint, checkpointName }) {
     { type: 'gives k = 8', press: 'Escape' },
     { keyboard: 'gives k = 9', waitForGone: '.find-widget.visible' },
     { command: 'ThinkScope: Open Panel', webview: { waitFor: '[data-what-if]' }, shot: 'what-if-01-edit.png' },
-    { press: 'Control+Z' },
+    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { press: 'Control+F', waitFor: '.find-widget.visible' },
+    { type: 'gives k = 9', press: 'Escape' },
+    { keyboard: 'gives k = 8', waitForGone: '.find-widget.visible' },
     // The logit lens (on by default) in the panel's heatmap.
     { webview: { waitForText: 'logit lens', scrollTo: '[data-chart="heatmap"]' }, shotOf: 'iframe.webview.ready', shot: 'what-if-02-logit-lens.png' },
     // Pruning: the lowest-TTS half removed, the diff with the original opened.
     { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
-    { command: 'ThinkScope: Prune Decorative Thinking…', waitForText: 'Lowest 50% by TTS' },
-    { type: 'Lowest 50', waitFor: '.quick-input-list .monaco-list-row.focused[aria-label^="Lowest 50% by TTS"]', press: 'Enter' },
+    { command: 'ThinkScope: Prune Decorative Thinking…', waitFor: '.quick-input-list .monaco-list-row.focused[aria-label^="Lowest 50% by TTS"]' },
+    { press: 'Enter' },
     { waitFor: '.monaco-diff-editor', waitForText: 'of the tokens saved', shot: 'what-if-03-prune-diff.png' },
     { command: 'View: Close All Editors', waitForGone: '.monaco-diff-editor' },
     { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },

@@ -12,6 +12,7 @@ import type { Model } from '../model';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 import { CounterfactualBaseline } from './counterfactual';
 import { annotateTrace } from './tts/annotate';
+import { segmentThinking } from './trace-steps';
 
 export interface PruneOptions extends Progress {
   /** The trace's name (its path); the pruned file records it as the original. */
@@ -24,7 +25,7 @@ export interface PruneOptions extends Progress {
   answer?: string;
   seed?: number;
   rules: readonly PruneRule[];
-  /** Each step's TTS from an analysis of this very text; computed when absent. */
+  /** Each step's TTS from an analysis of this very text; computed when absent or not one per step (the text changed since). */
   scores?: readonly (number | null)[];
 }
 
@@ -44,20 +45,19 @@ export interface PruneResult {
 
 export async function pruneTrace(model: Model, trace: ParsedTrace, options: PruneOptions): Promise<PruneResult> {
   const settings = { cue: options.cue, answer: options.answer, seed: options.seed };
+  const stepCount = segmentThinking(trace, options.segmentation, { conversation: options.conversation }).steps.length;
+  const given = options.scores?.length === stepCount ? options.scores : undefined;
   const analysed = await annotateTrace(trace, {
     name: options.name,
     toolVersion: options.toolVersion,
     segmentation: options.segmentation,
     conversation: options.conversation,
-    model: options.scores ? undefined : model,
+    model: given ? undefined : model,
     tts: settings,
     signal: options.signal,
     report: options.report,
   });
-  if (options.scores && options.scores.length !== analysed.steps.length) {
-    throw new Error(`${options.name}: the scores given are for ${options.scores.length} steps; the trace has ${analysed.steps.length} (was it edited since it was analysed?)`);
-  }
-  const steps = analysed.steps.map((step, i) => ({ index: step.index, start: step.start, end: step.end, text: step.text, tts: options.scores ? options.scores[i] : step.tts }));
+  const steps = analysed.steps.map((step, i) => ({ index: step.index, start: step.start, end: step.end, text: step.text, tts: given ? given[i] : step.tts }));
   if (!steps.some((step) => step.tts !== null)) throw new Error(`${options.name}: no step has a True Thinking Score (no step has a number to perturb), so there is nothing to prune by`);
   throwIfCancelled(options.signal);
   const baseline = await CounterfactualBaseline.prepare(model, trace, { segmentation: options.segmentation, conversation: options.conversation, cue: options.cue, answer: options.answer }, options.signal);
