@@ -59,3 +59,11 @@ test('a steered comparison gets its own section with the alignment', () => {
   assert.match(markdown, /## Steered comparison/);
   assert.match(markdown, /### Baseline reply[\s\S]*### Steered reply/);
 });
+
+test('uninformative scores are exported as such, with the model\'s own answer when it differs', () => {
+  const file = { ...sampleTraceFile(), answerCheck: { modelAnswer: '6:30 pm', traceAnswer: '6:15 pm', confidence: 1e-7, agrees: false, tts: 'uninformative' as const } };
+  const markdown = exportMarkdown(file);
+  assert.match(markdown, /^\| 2 \| uninformative \| 0\.900 \|/m);
+  assert.match(markdown, /^- Warning: TTS is uninformative: after the whole trace the model gives the answer "6:15 pm" S = 1\.0e-7/m);
+  assert.match(markdown, /^- Warning: the model's own answer after the trace is "6:30 pm", not the scored "6:15 pm"/m);
+});

@@ -4,6 +4,7 @@
 
 import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-file';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
+import { answerWarnings } from '../analysis/tts';
 import { PAGE_CSS } from './html-style';
 import { TRACE_DATA_ELEMENT_ID } from './page-ids';
 import { validateTraceFile } from '../bundle/trace-load';
@@ -117,6 +118,7 @@ function metaLine(file: TraceFile): string {
     `${file.steps.length} steps by ${file.segmentation}`,
     `ThinkScope ${file.tool.version}`,
     file.createdAt,
+    ...(file.answerCheck ? answerWarnings(file.answerCheck, file.settings.answer ?? '').map((warning) => `warning: ${warning}`) : []),
   ];
   return parts.map((part) => `<span>${textHtml(part)}</span>`).join('');
 }

@@ -4,6 +4,7 @@
 import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-file';
 import { validateTraceFile } from '../bundle/trace-load';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
+import { answerWarnings } from '../analysis/tts';
 
 /** Characters that start Markdown or HTML syntax anywhere in a line. */
 const INLINE_SYNTAX = /[\\`*_[\]<>|~&$]/g;
@@ -27,7 +28,7 @@ function escapeMarkdownLine(piece: string, atLineStart: boolean): string {
 export function exportMarkdown(unchecked: TraceFile): string {
   const file = validateTraceFile(unchecked);
   const out: string[] = [`# ThinkScope trace: ${escapeMarkdownInline(file.source.name)}`, '', ...summary(file), ''];
-  out.push('## Steps', '', ...stepsTable(file.steps), '');
+  out.push('## Steps', '', ...stepsTable(file.steps, file), '');
   if (file.turns.length > 0) out.push('## Persona projection per turn', '', ...turnsTable(file), '');
   if (file.comparison) out.push(...comparisonSection(file.comparison), '');
   out.push('## Trace', '', ...annotatedText(file.source.text, file.steps), '');
@@ -51,10 +52,13 @@ function summary(file: TraceFile): string[] {
   for (const s of file.steering) {
     lines.push(`- Steering: ${s.method} ${escapeMarkdownInline(s.direction)} × ${s.strength} at layers ${s.layers.join(', ')}`);
   }
+  if (file.answerCheck) {
+    for (const warning of answerWarnings(file.answerCheck, file.settings.answer ?? '')) lines.push(`- Warning: ${escapeMarkdownInline(warning)}`);
+  }
   return lines;
 }
 
-function stepsTable(steps: StepAnnotation[]): string[] {
+function stepsTable(steps: StepAnnotation[], file: TraceFile): string[] {
   if (steps.length === 0) return ['No steps.'];
   return [
     '| # | TTS | S₁₁ | S₀₁ | S₁₀ | S₀₀ | SEAL | Latent | Step |',
@@ -62,7 +66,7 @@ function stepsTable(steps: StepAnnotation[]): string[] {
     ...steps.map((s) =>
       [
         s.index,
-        formatTts(s),
+        formatTts(s, file),
         ...[s.s11, s.s01, s.s10, s.s00].map((v) => formatNumber(v)),
         escapeMarkdownInline(formatSeal(s)),
         formatNumber(s.latentScore, 2),
