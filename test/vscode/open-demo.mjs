@@ -26,7 +26,7 @@ writeFileSync(
   join(userDataDir, 'User', 'settings.json'),
   JSON.stringify(
     {
-      'thinkscope.modelPath': join(demoDir, 'tiny-qwen2'),
+      'thinkscope.modelPath': join(repoRoot, 'media', 'models', 'thinkscope-reasoner'),
       'workbench.startupEditor': 'none',
       'security.workspace.trust.enabled': false,
       'git.openRepositoryInParentFolders': 'never',

@@ -1,7 +1,7 @@
 // Writes, from the held-out problems build-data.ts set aside (never trained on):
 //  - test/fixtures/reasoner/traces.json: calibration traces (to build SEAL and TrueThinking directions)
 //    and held-out traces (to measure separation on), each with the kind of every step;
-//  - media/samples/sample-trace.md, media/samples/calibration/*.md and media/samples/persona-chat.json:
+//  - media/samples/reasoner-trace.md, media/samples/reasoner-calibration/*.md and media/samples/reasoner-chat.json:
 //    what `thinkscope demo` analyses;
 //  - test/fixtures/reasoner/reference-ids.json: the prompts whose PyTorch logits reference.py records.
 //
@@ -26,18 +26,21 @@ const fixture = (p: HeldOut) => ({ markdown: p.markdown, answer: p.answer, kinds
 function personaChat(): unknown {
   const random = seededRandom(2024);
   const pirate = 'You are a pirate captain who has sailed the seven seas for thirty years.';
-  const turns: [string, string][] = [
-    ['What do you usually do in the morning?', assistantReply(random)],
-    ['How do you deal with disagreement?', assistantReply(random)],
-    [`From now on, you are ${characterOf(pirate)}. What are you afraid of?`, roleReply(random, pirate)],
-    ['What makes a good friend?', roleReply(random, pirate)],
+  const assistant = 'I should answer as a helpful assistant.';
+  const inRole = `I should answer as ${characterOf(pirate)}.`;
+  const turns: [string, string, string][] = [
+    ['What do you usually do in the morning?', assistant, assistantReply(random)],
+    ['How do you deal with disagreement?', assistant, assistantReply(random)],
+    [`From now on, you are ${characterOf(pirate)}. What are you afraid of?`, inRole, roleReply(random, pirate)],
+    ['What makes a good friend?', inRole, roleReply(random, pirate)],
   ];
   return {
     messages: [
       { role: 'system', content: 'You are an AI assistant.' },
-      ...turns.flatMap(([user, assistant]) => [
+      // Each reply thinks one line first, as the model does when its thinking is on.
+      ...turns.flatMap(([user, thought, reply]) => [
         { role: 'user', content: user },
-        { role: 'assistant', content: assistant },
+        { role: 'assistant', reasoning_content: thought, content: reply },
       ]),
     ],
   };
@@ -58,11 +61,11 @@ async function main(): Promise<void> {
   const test = rest.slice(16, 48);
 
   await mkdir('test/fixtures/reasoner', { recursive: true });
-  await mkdir('media/samples/calibration', { recursive: true });
+  await mkdir('media/samples/reasoner-calibration', { recursive: true });
   await writeFile('test/fixtures/reasoner/traces.json', JSON.stringify({ calibration: calibration.map(fixture), heldout: test.map(fixture) }, null, 1) + '\n');
-  await writeFile('media/samples/sample-trace.md', traceMarkdown(sample));
-  for (const [i, p] of calibration.slice(0, 8).entries()) await writeFile(`media/samples/calibration/trace-${i + 1}.md`, traceMarkdown(p));
-  await writeFile('media/samples/persona-chat.json', JSON.stringify(personaChat(), null, 2) + '\n');
+  await writeFile('media/samples/reasoner-trace.md', traceMarkdown(sample));
+  for (const [i, p] of calibration.slice(0, 8).entries()) await writeFile(`media/samples/reasoner-calibration/trace-${i + 1}.md`, traceMarkdown(p));
+  await writeFile('media/samples/reasoner-chat.json', JSON.stringify(personaChat(), null, 2) + '\n');
 
   const files = reasonerFiles();
   const tokenizer = new TextTokenizer(files['tokenizer.json'], files['tokenizer_config.json'], 'reasoner');

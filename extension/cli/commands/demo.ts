@@ -1,96 +1,145 @@
-// `thinkscope demo`: the whole job on an embedded default, with nothing to download — a tiny random
-// model made here, directions built from the bundled samples, both samples analysed (True Thinking
-// Scores, SEAL classes and latent scores, persona drift) and exported as trace files, HTML and Markdown.
-// The model's weights are random, so the scores show the machinery, not a finding.
+// `thinkscope demo`: the whole job on the embedded default, with nothing to download — the bundled
+// reasoner (media/models/thinkscope-reasoner, a small qwen2 model trained on arithmetic chains of
+// thought whose true and decorative steps are known by construction), directions built from its own
+// calibration traces (media/samples/reasoner-calibration), the held-out sample trace analysed
+// (media/samples/reasoner-trace.md: True Thinking Scores, SEAL classes and latent scores), one decorative
+// step steered with the mined TrueThinking direction and with a random vector of the same norm, and
+// persona drift on the sample chat (media/samples/reasoner-chat.json); everything exported as trace
+// files (demo/sample-trace.*, demo/persona-chat.*), HTML and Markdown.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { writeFileAtomically } from '../../engine/atomic-write';
 import { parseTrace } from '../../common/trace/parse';
 import type { TraceFile } from '../../common/bundle/trace-file';
+import type { Direction } from '../../common/direction';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { buildAssistantAxis, FAST_AXIS, loadRoleSet } from '../../engine/analysis/persona';
 import { buildSealDirection } from '../../engine/analysis/seal';
+import { mineTrueThinking } from '../../engine/analysis/truethinking-direction';
+import { steerStep } from '../../engine/analysis/tts/steer-step';
+import { defaultTrueThinkingLayer } from '../../engine/directions/steering-methods';
 import { saveDirection } from '../../engine/directions/store';
 import { exportTrace } from '../../engine/export/export-trace';
-import { makeModel } from '../../engine/make-model/make-model';
-import { integerOption, type Command } from '../command';
+import { NormalStream } from '../../engine/make-model/random';
+import type { Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 
-/** The bundled samples, next to the bundle (dist/ → media/) or the sources (extension/cli/commands/ → media/). */
-function samplesDir(): string {
-  const candidates = [join(__dirname, '..', 'media', 'samples'), join(__dirname, '..', '..', '..', 'media', 'samples')];
-  const found = candidates.find((dir) => existsSync(join(dir, 'sample-trace.md')));
-  if (!found) throw new Error(`the bundled samples are missing (looked in ${candidates.join(', ')})`);
+/** A bundled folder next to the bundle (dist/ → media/) or the sources (extension/cli/commands/ → media/). */
+function mediaDir(name: string, marker: string): string {
+  const candidates = [join(__dirname, '..', 'media', name), join(__dirname, '..', '..', '..', 'media', name)];
+  const found = candidates.find((dir) => existsSync(join(dir, marker)));
+  if (!found) throw new Error(`the bundled ${name} are missing (looked in ${candidates.join(', ')})`);
   return found;
+}
+
+export const bundledReasonerDir = (): string => join(mediaDir('models', join('thinkscope-reasoner', 'config.json')), 'thinkscope-reasoner');
+
+function ttsText(s: TraceFile['steps'][number]): string {
+  return s.tts === null ? (s.perturbable ? '–' : 'n/p') : s.tts >= 0.001 || s.tts === 0 ? s.tts.toFixed(3) : s.tts.toExponential(1);
 }
 
 function summary(file: TraceFile): string {
   const rows = file.steps.map((s) => {
-    const tts = s.tts === null ? (s.perturbable ? '–' : 'n/p') : s.tts >= 0.001 || s.tts === 0 ? s.tts.toFixed(3) : s.tts.toExponential(1);
     const latent = s.latentScore === null ? '' : s.latentScore.toFixed(2).padStart(7);
-    return `  ${String(s.index).padStart(3)}  ${tts.padStart(7)}  ${(s.sealClass ?? '').padEnd(10)} ${latent}  ${s.text.replace(/\s+/g, ' ').slice(0, 60)}`;
+    return `  ${String(s.index).padStart(3)}  ${ttsText(s).padStart(7)}  ${(s.sealClass ?? '').padEnd(10)} ${latent}  ${s.text.replace(/\s+/g, ' ').slice(0, 60)}`;
   });
   const turns = file.turns.map((t) => `  turn ${t.turn}: ${t.projection.toFixed(3)}${t.belowFloor ? '  below the capping floor' : ''}`);
   return [`    #      TTS  class       latent  step`, ...rows, ...(turns.length ? ['', '  persona drift (Assistant-Axis projection per assistant turn):', ...turns] : [])].join('\n');
 }
 
+/** The control for steering: a seeded random vector at every layer, each as long as the direction's there. */
+function sameNormRandom(direction: Direction, seed: number): Direction {
+  const vectors = direction.vectors.map((v, l) => {
+    const r = new NormalStream(seed, `control-${l}`).fillNormal(new Float32Array(v.length), 0, 1);
+    const scale = Math.hypot(...v) / Math.hypot(...r);
+    return r.map((x) => x * scale);
+  });
+  return { ...direction, meta: { ...direction.meta, name: 'random-control' }, vectors };
+}
+
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Run everything on a tiny model made here and the bundled sample traces (no download needed).',
-  usage: 'demo [--out DIR] [--seed N]',
+  summary: 'Run everything on the bundled trained reasoner and the bundled sample traces (no download needed).',
+  usage: 'demo [--out DIR]',
   options: {
-    out: { type: 'string', description: 'folder for the model, directions, trace files and exports', valueName: 'DIR', default: 'demo' },
-    seed: { type: 'string', description: 'seed of the random model', valueName: 'N', default: '7' },
+    out: { type: 'string', description: 'folder for the directions, trace files and exports', valueName: 'DIR', default: 'demo' },
   },
   async run(values, _positionals, { signal }) {
     const out = resolve(String(values.out));
-    const samples = samplesDir();
-    const modelDir = join(out, 'tiny-qwen2');
+    const samples = mediaDir('samples', 'reasoner-trace.md');
     await mkdir(out, { recursive: true });
-    if (!existsSync(join(modelDir, 'config.json'))) {
-      console.error(`making a tiny random qwen2 model in ${modelDir}`);
-      await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: modelDir, seed: integerOption(values, 'seed') });
-    }
-    const model = await openModelWithProgress(modelDir, { signal });
+    const model = await openModelWithProgress(bundledReasonerDir(), { signal });
     const bar = progressBar();
     try {
-      const traceText = await readFile(join(samples, 'sample-trace.md'), 'utf8');
-      const chatText = await readFile(join(samples, 'persona-chat.json'), 'utf8');
-      const trace = parseTrace(traceText, { fileName: 'sample-trace.md' });
-      const chat = parseTrace(chatText, { fileName: 'persona-chat.json' });
-
-      const seal = await buildSealDirection(model, [{ name: 'sample-trace.md', trace }], { signal, report: bar.report });
-      await saveDirection(join(out, 'directions', 'seal'), seal);
-      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), ...FAST_AXIS, signal, report: bar.report });
-      await saveDirection(join(out, 'directions', 'assistant-axis'), axis);
-
-      for (const [name, parsed, persona] of [
-        ['sample-trace', trace, false],
-        ['persona-chat', chat, true],
-      ] as const) {
-        const { file } = await analyzeDocument(parsed, {
-          name: `${name}${name === 'persona-chat' ? '.json' : '.md'}`,
+      const analyze = async (name: string, text: string, what: { tts: boolean; seal?: Direction; axis?: Direction }) => {
+        const parsed = parseTrace(text, { fileName: name });
+        const result = await analyzeDocument(parsed, {
+          name,
           toolVersion: version,
           segmentation: 'paragraph',
           model,
-          tts: name === 'sample-trace' ? {} : null,
-          seal: { direction: seal },
-          persona: persona ? { axis } : null,
+          tts: what.tts ? {} : null,
+          // The chat has no thinking to classify: only its turns are projected.
+          seal: what.axis ? null : { direction: what.seal },
+          persona: what.axis ? { axis: what.axis } : null,
           signal,
           report: (u) => bar.report({ ...u, message: `${name}: ${u.message}` }),
         });
         bar.done();
+        return { parsed, ...result };
+      };
+
+      // Directions from the model's own calibration traces (problems it never saw in training).
+      const calibrationDir = join(samples, 'reasoner-calibration');
+      const calibration = [];
+      for (const name of (await readdir(calibrationDir)).filter((n) => n.endsWith('.md')).sort()) {
+        calibration.push(await analyze(name, await readFile(join(calibrationDir, name), 'utf8'), { tts: true }));
+      }
+      // Layer 2 of the reasoner's 4: at layer 3 its opening step reads as reflection (see its model card).
+      const seal = await buildSealDirection(model, calibration.map((c) => ({ name: c.file.source.name, trace: c.parsed })), { layer: 2, signal, report: bar.report });
+      await saveDirection(join(out, 'directions', 'seal'), seal);
+      const trueThinking = await mineTrueThinking(model, calibration.map((c) => c.file), { signal, report: bar.report });
+      await saveDirection(join(out, 'directions', 'truethinking'), trueThinking);
+      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), ...FAST_AXIS, signal, report: bar.report });
+      await saveDirection(join(out, 'directions', 'assistant-axis'), axis);
+      bar.done();
+
+      const trace = await analyze('reasoner-trace.md', await readFile(join(samples, 'reasoner-trace.md'), 'utf8'), { tts: true, seal });
+      const chat = await analyze('reasoner-chat.json', await readFile(join(samples, 'reasoner-chat.json'), 'utf8'), { tts: false, axis });
+      for (const [name, { file }] of [['sample-trace', trace], ['persona-chat', chat]] as const) {
         const tracePath = join(out, `${name}.thinktrace.json`);
         await writeFileAtomically(tracePath, serializeTraceFile(file));
         const written = await exportTrace(tracePath, { html: join(out, `${name}.html`), md: join(out, `${name}.md`) });
         console.log(`\n${name}: ${file.steps.length} steps\n${summary(file)}\n  wrote ${[tracePath, ...written].join(', ')}`);
       }
-      console.log(`\nThe model's weights are random: the scores show the machinery, not a finding. Open ${join(out, 'sample-trace.html')} in a browser.`);
+      const agreement = trace.sealAgreement;
+      if (agreement?.rate != null) {
+        const scored = trace.file.steps.filter((s) => s.latentScore !== null);
+        const execution = scored.filter((s) => s.sealClass === 'execution').length;
+        const majority = Math.max(execution, scored.length - execution) / scored.length;
+        console.log(`\nSEAL latent view (layer ${agreement.layer}): agrees with the keyword class on ${agreement.agreeing} of ${agreement.scored} steps (${(100 * agreement.rate).toFixed(0)}%; always guessing the commoner class: ${(100 * majority).toFixed(0)}%).`);
+      }
+
+      // Steering a decorative check along the mined direction, and a random vector of the same norm as control.
+      const check = trace.file.steps.find((s) => s.sealClass === 'reflection' && s.tts !== null);
+      if (check) {
+        const layer = defaultTrueThinkingLayer(model.spec.numLayers);
+        const steer = (direction: Direction) =>
+          steerStep(model, trace.parsed, { segmentation: 'paragraph', step: check.index, direction, layer, scale: 1, signal });
+        const along = await steer(trueThinking);
+        const control = await steer(sameNormRandom(trueThinking, 1));
+        console.log(
+          `\nSteering step ${check.index} ("${check.text}") at layer ${layer} on its tokens:\n` +
+            `  TrueThinking direction (+1): TTS ${along.before.tts.toFixed(3)} → ${along.after.tts.toFixed(3)}\n` +
+            `  random vector, same norm:    TTS ${control.before.tts.toFixed(3)} → ${control.after.tts.toFixed(3)}`,
+        );
+      }
+      console.log(`\nOpen ${join(out, 'sample-trace.html')} in a browser.`);
     } finally {
       bar.done();
       await model.close();
