@@ -61,7 +61,7 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
     }
     return service.handle(method, params, context).catch((error: unknown) => {
       if (method === 'initialize' && policy.token !== null) hangUp();
-      throw error;
+      throw withoutQuotedInput(error);
     });
   });
   const finish = () => {
@@ -85,6 +85,12 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
   input.on('close', finish);
   input.on('end', finish);
   return connection;
+}
+
+/** JSON.parse quotes the start of the text it could not read: a client must not learn a file's bytes from an error. */
+function withoutQuotedInput(error: unknown): unknown {
+  if (error instanceof Error) error.message = error.message.replace(/(Unexpected token '[^']*', )?"[^]*?"(\.\.\.)? is not valid JSON/g, 'not valid JSON');
+  return error;
 }
 
 /** Compares in constant time, so response timing says nothing about how much of a guess was right. */
