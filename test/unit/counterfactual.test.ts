@@ -86,6 +86,10 @@ describe('live counterfactuals', () => {
     assert.equal(removeSteps(text, steps, new Set([4])), markdown(STEPS.slice(0, 4), ANSWER));
     assert.equal(removeSteps(text, steps, new Set([3, 4])), markdown(STEPS.slice(0, 3), ANSWER));
     assert.equal(removeSteps(text, steps, new Set([0, 1])), markdown(STEPS.slice(2), ANSWER));
+    const paragraphs = 'A.\n\nB.\n\nC.';
+    const spans = [{ start: 0, end: 2 }, { start: 4, end: 6 }, { start: 8, end: 10 }];
+    assert.equal(removeSteps(paragraphs, spans, new Set([1])), 'A.\n\nC.', 'paragraphs stay paragraphs');
+    assert.equal(removeSteps(paragraphs, spans, new Set([0])), 'B.\n\nC.');
     const perturbed = perturbStep(text, steps[2], 100)!;
     assert.match(perturbed, /So we keep \d+ apples\./);
     assert.notEqual(perturbed, text);

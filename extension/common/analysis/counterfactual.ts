@@ -34,24 +34,18 @@ export interface TextSpan {
 }
 
 /**
- * The text without the steps in `remove`: each with the white space after it (the last step with the
- * white space before it), so the neighbours close up as if it had never been written.
+ * The text without the steps in `remove`, each with the white space before it (back to the last kept
+ * step; a step with no kept step before it takes the white space after it instead), so the neighbours
+ * close up as if it had never been written and paragraphs stay paragraphs.
  */
 export function removeSteps(text: string, steps: readonly TextSpan[], remove: ReadonlySet<number>): string {
-  const lastKept = (i: number) => {
-    let j = i - 1;
-    while (j >= 0 && remove.has(j)) j--;
-    return j;
-  };
-  const cuts = steps
-    .map((step, i) => {
-      if (!remove.has(i)) return null;
-      if (steps[i + 1]) return { start: step.start, end: steps[i + 1].start };
-      const kept = lastKept(i);
-      return { start: kept >= 0 ? steps[kept].end : step.start, end: step.end };
-    })
-    .filter((cut): cut is TextSpan => cut !== null)
-    .sort((a, b) => a.start - b.start);
+  let lastKept = -1;
+  const cuts: TextSpan[] = [];
+  steps.forEach((step, i) => {
+    if (!remove.has(i)) lastKept = i;
+    else if (lastKept >= 0) cuts.push({ start: steps[lastKept].end, end: step.end });
+    else cuts.push({ start: step.start, end: steps[i + 1]?.start ?? step.end });
+  });
   let out = '';
   let from = 0;
   for (const cut of cuts) {
