@@ -2,6 +2,7 @@
 // schema validation whose messages name the field, cross-field checks the schema cannot express,
 // migration of older versions and a polite refusal of newer ones.
 
+import { jsonStringText } from '../trace/mapped-text';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { TRACE_SCHEMA_ID, TRACE_SCHEMA_VERSION, type StepAnnotation, type TraceFile } from './trace-file';
 import { TRACE_SCHEMA_V0, TRACE_SCHEMA_V1 } from './trace-schema';
@@ -140,7 +141,7 @@ function migrateV0(old: TraceFileV0): TraceFile {
 
 /** What the schema cannot say: ranges point inside the text they annotate, and say the same thing. */
 function checkRanges(file: TraceFile): void {
-  checkSteps(file.steps, file.source.text, 'steps', 'source.text');
+  checkSteps(file.steps, file.source.text, 'steps', 'source.text', file.source.format === 'chat-json' || file.source.format === 'jsonl');
   file.turns.forEach((turn, i) => {
     if (turn.start > turn.end || turn.end > file.source.text.length) {
       throw new TraceFileError(
@@ -174,7 +175,8 @@ function checkRanges(file: TraceFile): void {
   });
 }
 
-function checkSteps(steps: StepAnnotation[], text: string, at: string, textName: string): void {
+/** `json`: the steps sit inside JSON strings, and a step's text is the decoded string (or, in files written before, the raw characters). */
+function checkSteps(steps: StepAnnotation[], text: string, at: string, textName: string, json = false): void {
   const seen = new Set<number>();
   let previousEnd = 0;
   steps.forEach((step, i) => {
@@ -184,7 +186,8 @@ function checkSteps(steps: StepAnnotation[], text: string, at: string, textName:
     if (step.start < previousEnd) {
       throw new TraceFileError(`${at}[${i}]: starts at ${step.start}, before the previous step ends (${previousEnd}); steps are ordered and do not overlap`);
     }
-    if (text.slice(step.start, step.end) !== step.text) {
+    const raw = text.slice(step.start, step.end);
+    if (raw !== step.text && !(json && decodesTo(text, step, step.text))) {
       throw new TraceFileError(`${at}[${i}].text: differs from ${textName} at ${step.start}–${step.end}`);
     }
     if (seen.has(step.index)) throw new TraceFileError(`${at}[${i}].index: ${step.index} is used by an earlier step`);
@@ -220,4 +223,12 @@ function describe(value: unknown): string {
 
 function megabytes(chars: number): string {
   return (chars / (1024 * 1024)).toFixed(1);
+}
+
+function decodesTo(text: string, range: { start: number; end: number }, expected: string): boolean {
+  try {
+    return jsonStringText(text, range).text === expected;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@
 // script with d3 inlined) and the data. A CSP forbids every request; every string from the trace is
 // escaped, and the embedded JSON cannot close its <script> element.
 
+import { readableTrace } from './readable-trace';
 import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-file';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
 import { answerWarnings } from '../analysis/tts';
@@ -66,6 +67,7 @@ export function exportHtml(unchecked: TraceFile, assets: HtmlAssets): string {
   const file = validateTraceFile(unchecked);
   const nonce = assets.nonce ?? randomNonce();
   const title = `${file.source.name} · ThinkScope trace`;
+  const readable = readableTrace(file);
   return `<!DOCTYPE html>
 <html lang="en" data-theme="auto">
 <head>
@@ -92,11 +94,11 @@ ${chartFigures(file)}
 <section aria-labelledby="trace-heading">
 <h2 id="trace-heading">Trace</h2>
 ${legend()}
-<pre class="ts-text" id="ts-trace" dir="ltr">${annotatedHtml(file.source.text, file.steps, 'step')}</pre>
+<pre class="ts-text" id="ts-trace" dir="ltr">${annotatedHtml(readable.text, readable.steps, 'step')}</pre>
 </section>
 <section aria-labelledby="steps-heading">
 <h2 id="steps-heading">Steps</h2>
-${stepsTable(file.steps)}
+${stepsTable(readable.steps)}
 </section>
 ${comparisonSection(file)}
 <section aria-labelledby="details-heading">

@@ -1,6 +1,7 @@
 // Markdown export for issues, papers and pull requests: a table of steps and the trace with inline
 // markers. Every string from the trace is escaped, so it renders as the text it is.
 
+import { readableTrace } from './readable-trace';
 import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-file';
 import { validateTraceFile } from '../bundle/trace-load';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
@@ -28,10 +29,11 @@ function escapeMarkdownLine(piece: string, atLineStart: boolean): string {
 export function exportMarkdown(unchecked: TraceFile): string {
   const file = validateTraceFile(unchecked);
   const out: string[] = [`# ThinkScope trace: ${escapeMarkdownInline(file.source.name)}`, '', ...summary(file), ''];
-  out.push('## Steps', '', ...stepsTable(file.steps, file), '');
+  const readable = readableTrace(file);
+  out.push('## Steps', '', ...stepsTable(readable.steps, file), '');
   if (file.turns.length > 0) out.push('## Persona projection per turn', '', ...turnsTable(file), '');
   if (file.comparison) out.push(...comparisonSection(file.comparison), '');
-  out.push('## Trace', '', ...annotatedText(file.source.text, file.steps), '');
+  out.push('## Trace', '', ...annotatedText(readable.text, readable.steps), '');
   return out.join('\n');
 }
 

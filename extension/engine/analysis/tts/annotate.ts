@@ -56,8 +56,8 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       index: step.index,
       start: step.range.start,
       end: step.range.end,
-      // A trace file stores the step as written in the source (escaped, inside a JSON string).
-      text: trace.text.slice(step.range.start, step.range.end),
+      // The step as the model reads it: inside a JSON string, decoded (its range covers the escaped form).
+      text: step.text,
       perturbable: isPerturbable(step.text),
     }),
   );
