@@ -231,6 +231,7 @@ class Panel {
       bars: this.views.steps.querySelectorAll('rect.ts-bar').length,
       selectedBars: [...this.views.steps.querySelectorAll('rect.ts-bar.ts-selected')].map((bar) => Number(bar.getAttribute('data-step'))),
       heatmapDirection: this.steps?.heatmapDirection ?? null,
+      heatmapCells: this.views.steps.querySelectorAll('rect.ts-cell').length,
       personaTurns: this.views.persona.querySelectorAll('circle.ts-point').length,
       sliders: this.controls.querySelectorAll('input.ts-range').length,
       replyStatus: saved.reply?.status ?? null,

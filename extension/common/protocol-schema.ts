@@ -106,7 +106,8 @@ const steerStepParams = record<SteerStepParams>(
 const buildDirectionParams = record<BuildDirectionParams>(
   {
     kind: { enum: ['seal', 'truethinking', 'assistant-axis', 'selective'] },
-    inputs: { type: 'array', items: path, minItems: 1, maxItems: 10000 },
+    // Empty for the bundled role set of an Assistant Axis; each kind checks its own inputs.
+    inputs: { type: 'array', items: path, maxItems: 10000 },
     out: path,
     options: { type: 'object' },
   },

@@ -157,6 +157,8 @@ export interface RenderReport {
   bars: number;
   selectedBars: number[];
   heatmapDirection: string | null;
+  /** Cells the heatmap draws (steps × layers of the shown series). */
+  heatmapCells: number;
   personaTurns: number;
   sliders: number;
   replyStatus: ReplyStatus | null;

@@ -8,8 +8,10 @@ import type { TraceFile } from '../common/bundle/trace-file';
 import type { EngineNotifications } from '../common/protocol';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
+import type { AnalysisDirections } from './analysis-directions';
 import type { ModelSelection } from './model-selection';
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
+import { isJsonTrace } from './readable-view';
 import { analyzeParams } from './settings';
 import { answerWarnings } from '../common/analysis/tts';
 import { boxedAnswer } from '../common/trace/query';
@@ -24,6 +26,12 @@ interface Analyses {
 /** Arguments a caller (CodeLens, a test) may pass instead of the user's choices. */
 export interface AnalyzeArguments extends Partial<Analyses> {
   uri?: string | vscode.Uri;
+  /** Folder of the SEAL direction for the latent score; null: keyword classes only. Default: the workspace's choice. */
+  sealDirection?: string | null;
+  /** Folder of the Assistant Axis for persona drift. Default: the workspace's choice. */
+  axisDirection?: string;
+  /** Only the steps within the last N tokens of thinking (what a trace longer than the model's context is offered). */
+  lastTokens?: number;
   /** The answer to score (default: the trace's \\boxed{} answer). */
   answer?: string;
   /** model: score the model's own answer after the whole trace. */
@@ -86,8 +94,41 @@ export function registerAnalyze(
   engine: EngineClient,
   results: TraceResults,
   models: ModelSelection,
+  analysisDirections: AnalysisDirections,
   log: vscode.LogOutputChannel,
 ): void {
+  /** The directions the chosen analyses read; undefined when the user cancelled a choice. */
+  async function directionsFor(analyses: Analyses, options: AnalyzeArguments, document: vscode.TextDocument): Promise<{ sealDirection?: string; axisDirection?: string } | undefined> {
+    const chosen: { sealDirection?: string; axisDirection?: string } = {};
+    if (analyses.persona) {
+      const axis = options.axisDirection ?? (await analysisDirections.resolve('assistant-axis', document))?.path;
+      if (!axis) return undefined;
+      chosen.axisDirection = axis;
+    }
+    if (analyses.seal) {
+      let seal: string | null | undefined = options.sealDirection;
+      // Keyword classes need no direction: without a saved SEAL direction the analysis runs and the
+      // latent score is offered afterwards instead of blocking it.
+      if (seal === undefined && (analysisDirections.remembered('seal') || analysisDirections.usable('seal').length > 0)) {
+        const resolved = await analysisDirections.resolve('seal', document);
+        if (!resolved) return undefined;
+        seal = resolved.path;
+      }
+      if (seal) chosen.sealDirection = seal;
+    }
+    return chosen;
+  }
+
+  function offerSealDirection(document: vscode.TextDocument): void {
+    void vscode.window
+      .showInformationMessage('SEAL classes come from keywords here. A SEAL direction adds the latent score (the model\'s own view of each step).', 'Choose or Build a SEAL Direction…')
+      .then(async (action) => {
+        if (!action) return;
+        const choice = await analysisDirections.ask('seal', document);
+        if (choice?.path) await vscode.commands.executeCommand(Commands.analyzeTrace, { uri: document.uri, seal: true, tts: false, persona: false, sealDirection: choice.path });
+      });
+  }
+
   async function analyze(argument: unknown): Promise<TraceFile | undefined> {
     const options: AnalyzeArguments = argument instanceof vscode.Uri ? { uri: argument } : ((argument as AnalyzeArguments | undefined) ?? {});
     const document = await documentFor(options);
@@ -110,6 +151,8 @@ export function registerAnalyze(
       answer = picked;
     }
     if (!(await models.ensureModel())) return undefined;
+    const directions = await directionsFor(analyses, options, document);
+    if (!directions) return undefined;
 
     // Read once: snapshots are only placed while the document is unchanged.
     const documentText = document.getText();
@@ -118,8 +161,16 @@ export function registerAnalyze(
     const version = document.version;
     const name = basename(document.uri.path);
     const current = () => document.version === version;
+    // A failed run must not leave its early snapshots (keyword classes) looking like an analysis.
+    const previous = results.get(document.uri);
     try {
-      const params = { ...analyzeParams(text, name, analyses), ...(answer.answer !== undefined ? { answer: answer.answer } : {}), ...(answer.answerFrom ? { answerFrom: answer.answerFrom } : {}) };
+      const params = {
+        ...analyzeParams(text, name, analyses),
+        ...directions,
+        ...(options.lastTokens ? { lastTokens: options.lastTokens } : {}),
+        ...(answer.answer !== undefined ? { answer: answer.answer } : {}),
+        ...(answer.answerFrom ? { answerFrom: answer.answerFrom } : {}),
+      };
       const file = await withEngineProgress(`ThinkScope: Analyzing ${name}`, (task) =>
         engine.request('analyzeTrace', params, {
           signal: task.signal,
@@ -136,10 +187,29 @@ export function registerAnalyze(
       results.set(document.uri, result);
       log.info(`analysed ${name}: ${result.steps.length} steps`);
       if (result.answerCheck) void warnAboutAnswer(result, { ...analyses, uri: document.uri });
+      if (analyses.seal && !directions.sealDirection && options.sealDirection === undefined) offerSealDirection(document);
+      // A JSON trace is hard to read: its thinking decoded, one step per line, opens beside it.
+      if (isJsonTrace(result.source.format) && document.uri.scheme === 'file') await vscode.commands.executeCommand(Commands.showReadableTrace, document.uri);
       return result;
     } catch (error) {
-      if (isCancelled(error)) void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
-      reportFailure(log, `Analyze Trace (${name})`, error);
+      if (isCancelled(error)) {
+        void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
+        log.info(`Analyze Trace (${name}): cancelled`);
+        return undefined;
+      }
+      // Scores the model computed before the failure (an engine that died mid-run) are kept; a run
+      // that failed before any is undone, so it does not look analysed.
+      const partial = results.get(document.uri);
+      if (partial !== previous && !(partial && hasModelScores(partial))) {
+        if (previous) results.set(document.uri, previous);
+        else results.delete(document.uri);
+      }
+      const overflow = contextOverflow(error);
+      if (overflow) {
+        log.warn(`Analyze Trace (${name}): ${(error as Error).message}`);
+        offerShorterTrace(document, overflow, { ...analyses, ...directions }, selection !== undefined);
+      }
+      else reportFailure(log, `Analyze Trace (${name})`, error);
       return undefined;
     }
   }
@@ -156,4 +226,51 @@ export function registerAnalyze(
   }
 
   context.subscriptions.push(vscode.commands.registerCommand(Commands.analyzeTrace, analyze));
+}
+
+/** Whether a trace holds anything the model computed (not only keyword classes). */
+function hasModelScores(file: TraceFile): boolean {
+  return file.turns.length > 0 || file.steps.some((s) => s.s11 !== null || s.latentScore !== null || Object.keys(s.projections).length > 0);
+}
+
+/** Why an analysis did not fit the model: the tokens it needs, the model's limit, and (when known) how many thinking tokens fit. */
+export interface ContextOverflow {
+  needed: number;
+  limit: number;
+  fits: number | null;
+}
+
+const number = (text: string) => Number(text.replace(/,/g, ''));
+
+/** The engine's refusal of a trace longer than the model's positions, read from its message. */
+export function contextOverflow(error: unknown): ContextOverflow | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const refused = /needs ([\d,]+) positions .* holds ([\d,]+)(?:.* only its last ([\d,]+) tokens)?/.exec(error.message);
+  if (refused) return { needed: number(refused[1]), limit: number(refused[2]), fits: refused[3] ? number(refused[3]) : null };
+  const overflowed = /([\d,]+) tokens exceeds the model's ([\d,]+) positions/.exec(error.message);
+  return overflowed ? { needed: number(overflowed[1]), limit: number(overflowed[2]), fits: null } : undefined;
+}
+
+/** Says how to analyse a trace longer than the model's context: its last N tokens of thinking, or a selection of it. */
+function offerShorterTrace(document: vscode.TextDocument, overflow: ContextOverflow, rerun: AnalyzeArguments, wasSelection: boolean): void {
+  const what = wasSelection ? 'The selection' : basename(document.uri.path);
+  const lastTokens = overflow.fits ? `Analyze the Last ${overflow.fits.toLocaleString('en')} Tokens` : undefined;
+  const select = 'Select Part of the Thinking';
+  void vscode.window
+    .showWarningMessage(
+      `${what} needs ${overflow.needed.toLocaleString('en')} positions; the model holds ${overflow.limit.toLocaleString('en')}. Nothing was analysed. ` +
+        (lastTokens ? `Analyse only the last ${overflow.fits!.toLocaleString('en')} tokens of thinking, or a selection of it.` : 'Select a part of the thinking and run Analyze Trace on the selection.'),
+      ...(lastTokens ? [lastTokens] : []),
+      select,
+    )
+    .then(async (action) => {
+      if (action === lastTokens) await vscode.commands.executeCommand(Commands.analyzeTrace, { ...rerun, uri: document.uri, lastTokens: overflow.fits });
+      if (action !== select) return;
+      const editor = await vscode.window.showTextDocument(document);
+      // A starting point the user can adjust: the end of the document, about as much as fits.
+      const length = document.getText().length;
+      const keep = Math.floor((0.9 * length * overflow.limit) / overflow.needed);
+      editor.selection = new vscode.Selection(document.positionAt(length - keep), document.positionAt(length));
+      editor.revealRange(editor.selection);
+    });
 }

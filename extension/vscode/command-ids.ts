@@ -17,4 +17,12 @@ export const Commands = {
   perturbStep: 'thinkscope.perturbStep',
   pruneTrace: 'thinkscope.pruneTrace',
   setEngineToken: 'thinkscope.setEngineToken',
+  chooseAnalysisDirections: 'thinkscope.chooseAnalysisDirections',
+  /** Accepts { uri, step }: selects the step in its document (the Steps view's click). */
+  revealStep: 'thinkscope.revealStep',
+  nextStep: 'thinkscope.nextStep',
+  showReadableTrace: 'thinkscope.showReadableTrace',
+  diffReplies: 'thinkscope.diffReplies',
+  revealInJson: 'thinkscope.revealInJson',
+  previousStep: 'thinkscope.previousStep',
 } as const;

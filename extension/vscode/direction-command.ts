@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { BuildDirectionParams } from '../common/protocol';
 import { DIRECTION_LABELS, type LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
+import { announceWritten } from './written-files';
 import type { EngineClient } from './contracts';
 import type { DirectionStore } from './direction-store';
 import type { ModelSelection } from './model-selection';
@@ -83,7 +84,8 @@ export function registerBuildDirection(context: vscode.ExtensionContext, engine:
       );
       await directions.add(built);
       log.info(`built ${built.method} direction "${built.name}" at ${built.path} (layers ${built.layers.join(', ')})`);
-      void vscode.window.showInformationMessage(`Built the ${label} direction "${built.name}" in ${built.path}. Use it with Steer Reply…, Steer this step or the Steering panel.`);
+      const folder = vscode.Uri.file(built.path);
+      void announceWritten(`Built the ${label} direction "${built.name}" in ${built.path}. Use it with Steer Reply…, Steer this step or the Steering panel.`, folder, vscode.Uri.joinPath(folder, 'direction.json'));
       return built;
     } catch (error) {
       reportFailure(log, `Build Direction (${label})`, error);

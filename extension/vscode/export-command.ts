@@ -9,6 +9,7 @@ import { serializeTraceFile } from '../common/bundle/trace-write';
 import { exportHtml } from '../common/export/html';
 import { exportMarkdown } from '../common/export/markdown';
 import { Commands } from './command-ids';
+import { announceWritten, writeAtomically } from './written-files';
 import type { TraceResults } from './contracts';
 import { reportFailure } from './progress';
 
@@ -57,9 +58,9 @@ export function registerExport(context: vscode.ExtensionContext, results: TraceR
         });
     if (!target) return undefined;
     try {
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(await render(file, target)));
+      await writeAtomically(target, await render(file, target));
       log.info(`exported ${uri.toString()} to ${target.toString()}`);
-      void vscode.window.showInformationMessage(`Exported the trace to ${basename(target.path)}.`);
+      void announceWritten(`Exported the trace to ${basename(target.path)}.`, target);
       return target;
     } catch (error) {
       reportFailure(log, 'Export Trace', error);

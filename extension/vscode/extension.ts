@@ -1,6 +1,7 @@
 // Entry point of the VS Code extension: the engine client, the analysed traces and everything that
 // shows them (decorations, hover, CodeLens, trace viewer, panels), and the palette commands.
 import * as vscode from 'vscode';
+import { AnalysisDirections } from './analysis-directions';
 import { registerAnalyze } from './analyze-command';
 import { registerCodeLens } from './codelens';
 import { LiveCounterfactuals } from './counterfactuals';
@@ -16,8 +17,11 @@ import { registerFollowEdits } from './follow-edits';
 import { registerHover } from './hover';
 import { registerModelSelection } from './model-selection';
 import { registerPanels } from './panels';
+import { ReadableView } from './readable-view';
+import { registerResultPersistence } from './result-persistence';
 import { registerSteer } from './steer-command';
 import { registerSteerStep } from './steer-step-command';
+import { registerStepNavigation } from './step-navigation';
 import { SteeredSteps } from './steered-steps';
 import { TraceResultStore } from './trace-results';
 import { TraceViewer } from './trace-viewer';
@@ -32,6 +36,8 @@ export interface ThinkScopeApi {
   counterfactuals: LiveCounterfactuals;
   /** The local engine process's id while one runs. */
   enginePid(): number | undefined;
+  /** What the Steps view lists under a document. */
+  stepItems(uri: vscode.Uri): vscode.TreeItem[];
   /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
   renderedSteps(uri: vscode.Uri): RenderedStep[];
 }
@@ -44,10 +50,13 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const directions = new DirectionStore(context.globalState, engine);
   const steered = new SteeredSteps(results);
   const counterfactuals = new LiveCounterfactuals(engine, results, log);
-  context.subscriptions.push(log, engine, results, decorations, directions, steered, new TraceViewer(results), registerFollowEdits(results), counterfactuals, registerHover(results, steered), registerCodeLens(results));
+  context.subscriptions.push(log, engine, results, decorations, directions, steered, new TraceViewer(results), new ReadableView(results), registerFollowEdits(results), counterfactuals, registerHover(results, steered), registerCodeLens(results));
+  const navigation = registerStepNavigation(results);
+  context.subscriptions.push(navigation, registerResultPersistence(context.workspaceState, results, log));
 
   const models = registerModelSelection(context, engine, log);
-  registerAnalyze(context, engine, results, models, log);
+  const analysisDirections = new AnalysisDirections(context, engine, directions);
+  registerAnalyze(context, engine, results, models, analysisDirections, log);
   registerSteer(context, engine, results, models, directions, log);
   registerSteerStep(context, engine, results, models, directions, steered, log);
   registerBuildDirection(context, engine, models, directions, log);
@@ -62,6 +71,13 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
       const targets = target && results.get(target) ? [target] : results.uris();
       targets.forEach((each) => results.delete(each));
     }),
+    // Which Assistant Axis and SEAL direction this workspace's analyses read, chosen again.
+    vscode.commands.registerCommand(Commands.chooseAnalysisDirections, async () => {
+      if (!(await models.ensureModel())) return;
+      const document = vscode.window.activeTextEditor?.document;
+      if ((await analysisDirections.ask('assistant-axis', document)) === undefined) return;
+      await analysisDirections.ask('seal', document);
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('thinkscope.engine.location')) engine.restart();
     }),
@@ -73,6 +89,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
     directions,
     counterfactuals,
     enginePid: () => engine.pid,
+    stepItems: (uri) => navigation.stepItems(uri),
     renderedSteps: (uri) => {
       decorations.renderNow(uri);
       return decorations.renderedSteps(uri);

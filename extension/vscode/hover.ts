@@ -4,11 +4,13 @@
 
 import * as vscode from 'vscode';
 import type { StepAnnotation, TraceFile } from '../common/bundle/trace-file';
+import { legendLine, TTS_BUCKET_MEANING, ttsBucket } from '../common/annotation-legend';
 import { formatNumber, formatTts } from '../common/export/format';
 import { describeReadable, LENS_FIRST_TOKEN, readableLayer } from '../common/analysis/logit-lens';
 import { Commands } from './command-ids';
 import type { TraceResults } from './contracts';
 import type { SteeredStepResult, SteeredSteps } from './steered-steps';
+import { READABLE_SCHEME } from './readable-view';
 import { TRACE_SCHEME } from './trace-viewer';
 
 export interface StepReference {
@@ -95,7 +97,8 @@ function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steer
   markdown.appendMarkdown(`**ThinkScope · step ${step.index}**\n\n`);
   const scored = step.s11 !== null || step.tts !== null;
   if (scored || !step.perturbable) {
-    markdown.appendMarkdown(`True Thinking Score: **${formatTts(step, file)}**${step.perturbable ? '' : ' (no number to perturb in this step)'}\n\n`);
+    const meaning = step.perturbable ? (step.tts === null ? '' : ` — ${TTS_BUCKET_MEANING[ttsBucket(step)]}`) : ' (no number to perturb in this step)';
+    markdown.appendMarkdown(`True Thinking Score: **${formatTts(step, file)}**${meaning}\n\n`);
   }
   if (scored && file.answerCheck) markdown.appendMarkdown(answerMarkdown(file));
   if (scored) {
@@ -115,12 +118,14 @@ function stepHover(file: TraceFile, step: StepAnnotation, uri: vscode.Uri, steer
   const reference: StepReference = { uri: uri.toString(), step: step.index };
   const whatIf = file.model ? ` · ${commandLink('Remove this step', Commands.removeStep, reference)}${step.perturbable ? ` · ${commandLink("Perturb this step's numbers", Commands.perturbStep, reference)}` : ''}` : '';
   markdown.appendMarkdown(`${commandLink('Steer this step', Commands.steerStep, reference)} · ${commandLink('Show in panel', Commands.openPanel, reference)}${whatIf}`);
+  // The legend of the marks, as Error Lens puts its source in a footer.
+  markdown.appendMarkdown(`\n\n---\n\n*${escapeMarkdown(legendLine())}*`);
   return markdown;
 }
 
 export function registerHover(results: TraceResults, steered: SteeredSteps): vscode.Disposable {
   return vscode.languages.registerHoverProvider(
-    [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: TRACE_SCHEME }],
+    [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: TRACE_SCHEME }, { scheme: READABLE_SCHEME }],
     {
       provideHover(document, position) {
         const file = results.get(document.uri);

@@ -2,6 +2,7 @@
 // its message and bar, and Cancel aborts the request in the engine.
 
 import * as vscode from 'vscode';
+import { ProgressWords } from '../common/progress-text';
 import type { EngineNotifications, NotificationMethod } from '../common/protocol';
 import { ErrorCodes, RemoteError } from '../common/protocol';
 import type { NotificationListener } from './contracts';
@@ -9,6 +10,8 @@ import { EngineStoppedError } from './engine-client';
 
 export interface EngineTask {
   signal: AbortSignal;
+  /** Says something the engine's progress does not (e.g. tokens so far), with the bar at `percent`. */
+  report(message: string, percent: number): void;
   /** Pass to EngineClient.request: shows progress and hands every notification to `also`. */
   listener(also?: NotificationListener): NotificationListener;
 }
@@ -18,18 +21,23 @@ export function withEngineProgress<T>(title: string, run: (task: EngineTask) => 
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     let reported = 0;
+    const words = new ProgressWords();
     const listener = (also?: NotificationListener): NotificationListener => {
       return <M extends NotificationMethod>(method: M, params: EngineNotifications[M]) => {
         if (method === 'progress') {
           const { message, done, total } = params as EngineNotifications['progress'];
           const percent = total > 0 ? Math.min(100, (100 * done) / total) : reported;
-          progress.report({ message: total > 0 ? `${message} (${done}/${total})` : message, increment: Math.max(0, percent - reported) });
+          progress.report({ message: words.words({ message, done, total }), increment: Math.max(0, percent - reported) });
           reported = Math.max(reported, percent);
         }
         also?.(method, params);
       };
     };
-    return run({ signal: controller.signal, listener });
+    const report = (message: string, percent: number) => {
+      progress.report({ message, increment: Math.max(0, Math.min(100, percent) - reported) });
+      reported = Math.max(reported, Math.min(100, percent));
+    };
+    return run({ signal: controller.signal, listener, report });
   });
 }
 

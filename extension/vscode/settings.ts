@@ -44,9 +44,22 @@ export function counterfactualDelayMs(): number {
   return Math.max(0, settings().get<number>('counterfactual.delayMs', 300));
 }
 
-export function decorationStyle(): DecorationStyle {
+export interface DecorationSettings {
+  style: DecorationStyle;
+  /** "Notable steps only": decorate only steps whose TTS is at least this; null decorates every step. */
+  notableTts: number | null;
+  /** A border around each step, besides its tint. */
+  stepBorders: boolean;
+}
+
+export function decorationSettings(): DecorationSettings {
   const style = settings().get<string>('decorations.style', 'inline');
-  return style === 'background' || style === 'off' ? style : 'inline';
+  const notable = settings().get<number | null>('decorations.notableTts', null);
+  return {
+    style: style === 'background' || style === 'off' ? style : 'inline',
+    notableTts: typeof notable === 'number' && notable > 0 ? notable : null,
+    stepBorders: settings().get<boolean>('decorations.stepBorders', false) === true,
+  };
 }
 
 function optionalLayer(key: string): number | undefined {

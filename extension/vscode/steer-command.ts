@@ -90,10 +90,11 @@ class ReplyWriter {
   }
 }
 
-let replyCount = 0;
+/** Numbers the baseline/steered pairs of this window, so both tabs of a pair carry the same one. */
+let pairCount = 0;
 
 async function openReplyEditor(title: string, header: string, column: vscode.ViewColumn): Promise<{ editor: vscode.TextEditor; writer: ReplyWriter }> {
-  const uri = vscode.Uri.from({ scheme: 'untitled', path: `${title} ${++replyCount}.md` });
+  const uri = vscode.Uri.from({ scheme: 'untitled', path: `${title}.md` });
   const document = await vscode.workspace.openTextDocument(uri);
   const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preview: false, preserveFocus: true });
   const edit = new vscode.WorkspaceEdit();
@@ -173,6 +174,9 @@ export function registerSteer(
     results.set(writer.document.uri, newTraceFile({ toolVersion: context.extension.packageJSON.version, source: { name, format: 'markdown', text }, steps, segmentation: segmentation() }));
   }
 
+  /** The last pair of replies, for the diff command. */
+  let lastPair: { baseline: vscode.Uri; steered: vscode.Uri; title: string } | undefined;
+
   async function steer(argument: unknown): Promise<SteerOutcome | undefined> {
     const options = (argument ?? {}) as SteerArguments;
     let chosen: Steering;
@@ -203,19 +207,26 @@ export function registerSteer(
     const quoted = prompt.replace(/\s+/g, ' ').trim();
     const baselineHeader = `# Baseline reply\n\n> ${quoted}\n\n`;
     const steeredHeader = `# Steered reply (${described})\n\n> ${quoted}\n\n`;
-    const baseline = await openReplyEditor('Baseline reply', baselineHeader, vscode.ViewColumn.Beside);
-    const steered = await openReplyEditor('Steered reply', steeredHeader, (baseline.editor.viewColumn ?? vscode.ViewColumn.One) + 1);
+    // Both tabs say which pair they belong to: "Pair 3 · baseline", "Pair 3 · steered (seal −4)".
+    const pair = ++pairCount;
+    const baseline = await openReplyEditor(`Pair ${pair} · baseline`, baselineHeader, vscode.ViewColumn.Beside);
+    const steered = await openReplyEditor(`Pair ${pair} · steered (${chosen.direction.name} ${chosen.method}${chosen.method === 'add' || chosen.method === 'rotate' ? ` ${choice.strength}` : ''})`, steeredHeader, (baseline.editor.viewColumn ?? vscode.ViewColumn.One) + 1);
     const writers = { baseline: baseline.writer, steered: steered.writer };
+    const maxTokens = options.maxTokens ?? generationMaxTokens();
     try {
+      // The engine decodes both replies as one batch of two: a snapshot per token of each.
+      const tokens = { baseline: 0, steered: 0 };
       const result = await withEngineProgress(`ThinkScope: Steering (${described})`, (task) =>
         engine.request(
           'generate',
-          { prompt, steering: [choice], compare: true, maxTokens: options.maxTokens ?? generationMaxTokens(), segmentation: segmentation() },
+          { prompt, steering: [choice], compare: true, maxTokens, segmentation: segmentation() },
           {
             signal: task.signal,
             onNotification: task.listener((method, params) => {
               if (method !== 'replySnapshot') return;
               const snapshot = params as EngineNotifications['replySnapshot'];
+              tokens[snapshot.stream]++;
+              task.report(`baseline ${tokens.baseline} · steered ${tokens.steered} of at most ${maxTokens} tokens`, (100 * Math.max(tokens.baseline, tokens.steered)) / maxTokens);
               void writers[snapshot.stream].update(snapshot.text);
             }),
           },
@@ -228,6 +239,10 @@ export function registerSteer(
         annotateReply(writers.baseline, baselineHeader.length, result.comparison.baseline, 'baseline reply');
         annotateReply(writers.steered, steeredHeader.length, result.comparison.steered, 'steered reply');
       }
+      lastPair = { baseline: baseline.writer.document.uri, steered: steered.writer.document.uri, title: `Pair ${pair}: baseline ↔ steered (${described})` };
+      void vscode.window.showInformationMessage(`Pair ${pair} is done: both replies are re-scored.`, 'Compare in Diff Editor').then((action) => {
+        if (action) void vscode.commands.executeCommand(Commands.diffReplies);
+      });
       return { baseline: baseline.writer.document.uri, steered: steered.writer.document.uri, result };
     } catch (error) {
       if (isCancelled(error)) void vscode.window.showInformationMessage('Steering cancelled; the text generated so far is kept.');
@@ -236,5 +251,15 @@ export function registerSteer(
     }
   }
 
-  context.subscriptions.push(vscode.commands.registerCommand(Commands.steerReply, steer));
+  context.subscriptions.push(
+    vscode.commands.registerCommand(Commands.steerReply, steer),
+    vscode.commands.registerCommand(Commands.diffReplies, async () => {
+      if (!lastPair) {
+        void vscode.window.showInformationMessage('No steered pair yet: run "ThinkScope: Steer Reply…" first.');
+        return undefined;
+      }
+      await vscode.commands.executeCommand('vscode.diff', lastPair.baseline, lastPair.steered, lastPair.title);
+      return lastPair.title;
+    }),
+  );
 }

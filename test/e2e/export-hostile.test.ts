@@ -11,6 +11,7 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { exportHtml } from '../../extension/common/export/html';
 import type { TraceFile } from '../../extension/common/bundle/trace-file';
+import { newTraceFile, unscoredStep } from '../../extension/common/bundle/trace-write';
 import { hostileTraceFile, sampleTraceFile } from '../unit/bundle-fixtures';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -138,7 +139,7 @@ test('scores too small to see as bars are said in words', { skip: !haveChromium 
   const file = { ...sample, steps: sample.steps.map((step) => (step.tts === null ? step : { ...step, tts: 4.2e-8 })) };
   const { page } = await open(file, 'all-low');
   assert.equal(await count(page, '#chart-tts rect.ts-bar'), file.steps.length);
-  assert.match((await page.locator('#chart-tts .ts-all-low').textContent()) ?? '', /every step scores below 0\.01 \(the largest is 4\.2e-8\)/);
+  assert.match((await page.locator('#chart-tts .ts-all-low').textContent()) ?? '', /every step scores below 0\.01 \(the largest is 4\.2e-8\)/i);
   await page.close();
 });
 
@@ -164,5 +165,45 @@ test('a hostile trace with 10 MB of text renders as text: no script, dialog or r
   await page.hover('#step-8');
   assert.match((await page.textContent('#ts-tooltip')) ?? '', /<script>window\.__pwned/);
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned), undefined);
+  await page.close();
+});
+
+test('the TTS strip of 400 steps: a window of bars at least 8 px wide, a brush to move it, step numbers, styled tooltips', { skip: !haveChromium }, async () => {
+  const lines = Array.from({ length: 400 }, (_, i) => `Then ${i} + 1 = ${i + 1}.`);
+  const text = `<think>\n${lines.join('\n')}\n</think>\n`;
+  let offset = '<think>\n'.length;
+  const steps = lines.map((line, index) => {
+    const start = offset;
+    offset += line.length + 1;
+    return { ...unscoredStep({ index, start, end: start + line.length, text: line, perturbable: true }), tts: index === 7 ? 0 : (index % 10) / 10, sealClass: 'execution' as const };
+  });
+  const { page, consoleErrors } = await open(newTraceFile({ toolVersion: 'test', source: { name: 'long.md', format: 'markdown', text }, steps }), 'long-strip');
+  const shown = await count(page, '#chart-tts rect.ts-bar');
+  assert.ok(shown > 20 && shown < 400, `${shown} bars in the window`);
+  assert.equal(await count(page, '#chart-tts .ts-overview-bar'), 400, 'the overview shows every step');
+  const widths = await page.$$eval('#chart-tts rect.ts-hit', (hits) => hits.map((hit) => hit.getBoundingClientRect().width));
+  assert.ok(Math.min(...widths) >= 8, `narrowest hit target ${Math.min(...widths)} px`);
+  // A bar of height 0 is still hoverable: its column shows the styled tooltip.
+  await page.hover('#chart-tts .ts-bar-group:has(rect.ts-bar[data-step="7"]) rect.ts-hit');
+  assert.match((await page.textContent('#chart-tts .ts-strip-tooltip')) ?? '', /^Step 7: /);
+  assert.equal(await page.isVisible('#chart-tts .ts-strip-tooltip'), true);
+  const ticks = await page.$$eval('#chart-tts .ts-step-axis .tick text', (texts) => texts.map((t) => t.textContent));
+  assert.equal(ticks[0], '0');
+  assert.ok(ticks.length > 4, `step numbers on the axis: ${ticks.join(',')}`);
+
+  // Dragging the brush to the end shows the last steps.
+  const overview = await page.locator('#chart-tts .ts-overview').boundingBox();
+  assert.ok(overview);
+  const selection = await page.locator('#chart-tts .ts-brush .selection').boundingBox();
+  assert.ok(selection);
+  await page.mouse.move(selection.x + selection.width / 2, selection.y + selection.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(overview.x + overview.width + 50, selection.y + selection.height / 2, { steps: 5 });
+  await page.mouse.up();
+  assert.equal(await count(page, '#chart-tts rect.ts-bar[data-step="399"]'), 1, 'the last step after dragging the brush to the end');
+  assert.equal(await count(page, '#chart-tts rect.ts-bar[data-step="0"]'), 0);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.locator('#chart-tts').screenshot({ path: join(SCREENSHOTS, 'tts-strip-400.png') });
+  assert.deepStrictEqual(consoleErrors, []);
   await page.close();
 });

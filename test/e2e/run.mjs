@@ -39,11 +39,12 @@ function steps({ checkpoint, checkpointName }) {
     { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis', shot: '06-choose-analyses.png' },
     { press: 'Enter' },
-    // The analysis (TTS, SEAL, logit lens) may outlast one step's wait on a busy machine: its progress toast gets three.
+    // The analysis (TTS, SEAL, logit lens) may outlast one step's wait on a busy machine. Without a SEAL
+    // direction the classes come from keywords, and the latent score is offered once it is done.
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]' },
-    { waitForGone: '.notification-toast-container' },
-    { waitForGone: '.notification-toast-container' },
-    { waitForGone: '.notification-toast-container', shot: '07-analyzed-trace.png' },
+    { waitForText: 'Choose or Build a SEAL Direction' },
+    { waitForText: 'Choose or Build a SEAL Direction', shot: '07-analyzed-trace.png' },
+    { command: 'Notifications: Clear All Notifications', waitForGone: '.notification-toast-container' },
     { hover: 'Wait, let me verify', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
     // What if: a step edited in place (found with the find widget, then typed over) gets the answer's readout.
@@ -64,6 +65,14 @@ function steps({ checkpoint, checkpointName }) {
     { waitFor: '.monaco-diff-editor', waitForText: 'of the tokens saved', shot: 'what-if-03-prune-diff.png' },
     { command: 'View: Close All Editors', waitForGone: '.monaco-diff-editor' },
     { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    // The Steps view (Explorer) lists the analysed steps; Alt+F9 walks them like F8 walks problems.
+    { press: 'Control+Shift+E', waitFor: '.pane-header[aria-label*="ThinkScope Steps"]' },
+    { waitForText: '#0 ', shot: '08a-steps-view.png' },
+    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { press: 'Alt+F9' },
+    { press: 'Alt+F9', waitFor: '.monaco-editor .selected-text', shot: '08b-next-step.png' },
+    // A reload keeps the analysis: the annotations come back with no model run.
+    { reload: true, waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: '08c-after-reload.png' },
     { command: 'ThinkScope: Clear Annotations', waitForGone: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForGone: 'Analyze again', shot: '09-annotations-cleared.png' },
   ];
@@ -141,6 +150,20 @@ function panelSteps({ model, seal, axis }) {
     ...colorThemeSteps('Dark Modern', 'vscode-dark', { shot: 'panel-07-steps-dark.png' }),
     ...colorThemeSteps('Dark High Contrast', 'vscode-high-contrast', { shot: 'panel-08-steps-high-contrast.png' }),
     ...colorThemeSteps('Light High Contrast', 'vscode-high-contrast-light', { webview: { click: '#tab-steering' }, shotOf: panel, shot: 'panel-09-steering-light-high-contrast.png' }),
+    ...colorThemeSteps('Dark Modern', 'vscode-dark', {}),
+    // Persona drift from the palette on a chat JSON: tick "Persona drift"; the Assistant Axis loaded
+    // above is the workspace's only one, so it is used (and remembered) without a question. The JSON
+    // opens beside as a readable, annotated view.
+    { open: 'persona-chat.json', waitFor: '.monaco-editor .view-lines' },
+    { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis' },
+    { press: 'ArrowDown' },
+    { press: 'ArrowDown' },
+    { press: 'Space', shot: 'persona-01-choose.png' },
+    { press: 'Enter' },
+    { waitFor: '.tab[aria-label*="persona-chat (readable).md"]', waitForGone: '.notification-toast-container .monaco-progress-container.active' },
+    { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: 'persona-03-readable-json.png' },
+    { command: 'ThinkScope: Open Panel', webview: { click: '#tab-persona', waitFor: 'circle.ts-point' }, shotOf: panel, shot: 'persona-04-panel.png' },
+    { webview: { click: '#tab-steps', waitFor: 'rect.ts-cell' }, shotOf: panel, shot: 'persona-05-heatmap.png' },
   ];
 }
 
@@ -261,6 +284,10 @@ async function waitUntilSettled(page, selector) {
 }
 
 async function runStep(page, step) {
+  if (step.reload) {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
   if (step.open) await pick(page, 'Control+P', step.open, step.open.split('/').pop());
   if (step.command) await pick(page, 'Control+Shift+P', step.command, step.command);
   if (step.type) await page.locator(':focus').fill(step.type);

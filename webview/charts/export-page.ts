@@ -5,8 +5,8 @@
 import type { StepAnnotation, TraceFile } from '../../extension/common/bundle/trace-file';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from '../../extension/common/export/format';
 import { TRACE_DATA_ELEMENT_ID } from '../../extension/common/export/page-ids';
-import { personaSeries, projectedDirections, projectionGrid, sealCounts, stepBars } from './data';
-import { renderProjectionHeatmap } from './heatmap';
+import { heatmapSeries, personaSeries, sealCounts, stepBars } from './data';
+import { renderHeatmap } from './heatmap';
 import { renderPersonaLine } from './persona-line';
 import { renderSealComposition } from './seal-composition';
 import { installChartStyles } from './style';
@@ -48,17 +48,17 @@ function start(): void {
 function drawHeatmap(file: TraceFile, onSelect: (index: number) => void): void {
   const chart = byId('chart-heatmap');
   const controls = byId('heatmap-controls');
-  const directions = projectedDirections(file);
-  if (!chart || !controls || directions.length === 0) return;
+  const series = heatmapSeries(file);
+  if (!chart || !controls || series.length === 0) return;
   let picker = controls.querySelector('select');
   if (!picker) {
     picker = document.createElement('select');
-    picker.setAttribute('aria-label', 'Direction');
-    directions.forEach((name, i) => picker?.append(new Option(excerpt(revealControls(name), 60), String(i))));
+    picker.setAttribute('aria-label', 'Heatmap series');
+    series.forEach(({ name }, i) => picker?.append(new Option(excerpt(revealControls(name), 60), String(i))));
     picker.addEventListener('change', () => drawHeatmap(file, onSelect));
     controls.append(picker);
   }
-  renderProjectionHeatmap(chart, projectionGrid(file, directions[Number(picker.value)] ?? directions[0]), { onSelect });
+  renderHeatmap(chart, series[Number(picker.value)] ?? series[0], { onSelect });
 }
 
 const THEMES = ['auto', 'light', 'dark'] as const;

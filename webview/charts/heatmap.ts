@@ -1,8 +1,8 @@
-// Layer × step heatmap of one direction's projection: hue for the sign, opacity for the size, so
-// the sign reads at a glance and the colours follow the theme (and print) through CSS alone.
+// Layer × step heatmap of one named series (a direction's projection, …): hue for the sign, opacity
+// for the size, so the sign reads at a glance and the colours follow the theme (and print) through CSS alone.
 
 import { axisBottom, axisLeft, scaleBand, type select } from 'd3';
-import type { ProjectionGrid } from './data';
+import type { HeatmapSeries } from './data';
 import { createFrame } from './frame';
 import { formatNumber } from '../../extension/common/export/format';
 
@@ -10,13 +10,13 @@ export interface HeatmapOptions {
   onSelect?: (index: number) => void;
 }
 
-export function renderProjectionHeatmap(container: HTMLElement, grid: ProjectionGrid, options: HeatmapOptions = {}): void {
+export function renderHeatmap(container: HTMLElement, grid: HeatmapSeries, options: HeatmapOptions = {}): void {
   const rowHeight = 16;
   const { plot, width, height } = createFrame(
     container,
     grid.layers.length * rowHeight + 52,
     { top: 8, right: 12, bottom: 36, left: 48 },
-    `Projection onto ${grid.direction}, layer by step`,
+    grid.title,
   );
   const x = scaleBand<number>().domain(grid.columns.map((c) => c.index)).range([0, width]);
   const y = scaleBand<number>().domain(grid.layers.map((_, row) => row)).range([0, height]);
@@ -38,7 +38,7 @@ export function renderProjectionHeatmap(container: HTMLElement, grid: Projection
     .attr('fill-opacity', (c) => strength(c.value))
     .on('click', (_event, c) => options.onSelect?.(c.index))
     .append('title')
-    .text((c) => `step ${c.index}, layer ${grid.layers[c.row] ?? c.row}: ${formatNumber(c.value)}`);
+    .text((c) => `step ${c.index}, layer ${grid.layers[c.row] ?? c.row}: ${grid.valueLabel} ${formatNumber(c.value)}`);
 
   const every = Math.ceil(grid.columns.length / 20);
   plot

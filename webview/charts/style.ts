@@ -40,6 +40,20 @@ export const CHART_CSS = `
 .ts-point:focus { outline: none; stroke: var(--ts-focus); stroke-width: 3px; }
 .ts-floor-band { fill: var(--ts-floor-band); }
 .ts-floor { stroke: var(--ts-warn); stroke-dasharray: 5 3; }
+.ts-strip-host { position: relative; }
+.ts-hit { fill: transparent; cursor: pointer; }
+.ts-bar-group:hover .ts-bar { stroke: var(--ts-fg); stroke-width: 1.5px; }
+.ts-overview-bar { fill-opacity: 0.7; }
+.ts-brush .selection { fill: var(--ts-focus); fill-opacity: 0.15; stroke: var(--ts-focus); }
+.ts-strip-tooltip {
+  position: absolute; z-index: 10; pointer-events: none; max-width: 320px; padding: 4px 8px;
+  font: 12px system-ui, sans-serif; line-height: 1.4;
+  color: var(--vscode-editorHoverWidget-foreground, var(--ts-fg));
+  background: var(--vscode-editorHoverWidget-background, #f6f8fa);
+  border: 1px solid var(--vscode-editorHoverWidget-border, var(--ts-grid));
+  border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.16);
+}
+.ts-all-low { white-space: normal; }
 `;
 
 /** Adds the chart styles to a document once; `nonce` is the page's CSP nonce for styles. */

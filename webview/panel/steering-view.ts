@@ -159,6 +159,11 @@ function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () 
   const layer = toolkit('vscode-dropdown', { 'aria-label': `Layers for ${name}` });
   const range = h('input', { type: 'range', class: 'ts-range', 'aria-label': `Strength of ${name}` });
   const value = h('output', { class: 'ts-strength', 'aria-live': 'off' });
+  // The slider shows its limits and its zero (no steering): a tick there, and the three values under it.
+  const ticks = h('datalist', { id: `ts-ticks-${direction.path.replace(/[^A-Za-z0-9]/g, '_')}` }, h('option', { value: '0' }));
+  range.setAttribute('list', ticks.id);
+  const scale = h('div', { class: 'ts-range-scale', 'aria-hidden': 'true' });
+  const rangeBox = h('div', { class: 'ts-range-box' }, range, ticks, scale);
   const remove = toolkit('vscode-button', { appearance: 'icon', title: `Remove ${name} from the list`, 'aria-label': `Remove ${name}` }, '✕');
 
   const fillLayers = () => {
@@ -173,7 +178,8 @@ function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () 
   const fillRange = () => {
     const limits = strengthRange(slider.method);
     // Ablation and capping have no strength: the range gives way to what they do.
-    range.hidden = limits === null;
+    rangeBox.hidden = limits === null;
+    scale.replaceChildren(...(limits ? [limits.min, 0, limits.max].map((v) => h('span', {}, `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v)}${limits.unit}`)) : []));
     range.min = String(limits?.min ?? 0);
     range.max = String(limits?.max ?? 1);
     range.step = String(limits?.step ?? 1);
@@ -221,7 +227,7 @@ function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () 
   const detail = `${direction.method} · ${direction.hook} · layers ${layerSpan(direction.layers)}${direction.model ? ` · made on ${direction.model.name}` : ''}`;
   row.append(
     h('div', { class: 'ts-slider-head' }, enabled, h('span', { class: 'ts-muted ts-ellipsis', title: traceText(direction.signConvention) }, traceText(detail)), remove),
-    h('div', { class: 'ts-slider-controls' }, method, layer, range, value),
+    h('div', { class: 'ts-slider-controls' }, method, layer, rangeBox, value),
   );
   return row;
 }

@@ -12,6 +12,7 @@ import { annotateTrace, type TtsSettings } from './tts/annotate';
 import { annotateSeal, type SealAgreement } from './seal';
 import { personaProjections } from './persona';
 import { lensProjections } from './logit-lens';
+import { projectedRef, stepProjections } from './step-projections';
 
 export interface AnalyzeDocumentOptions extends Progress {
   name: string;
@@ -102,6 +103,14 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
       settings: { ...file.settings, personaLayer: drift.layer },
       directions: [...file.directions, directionRef(options.persona.axis)],
     };
+    options.onSnapshot?.(file);
+  }
+
+  // The layer × step heatmap: every step projected on each direction of the analysis, at every layer.
+  const projected = [options.seal?.direction, options.persona?.axis].filter((d): d is Direction => d !== undefined);
+  if (model && projected.length > 0 && file.steps.length > 0) {
+    const { steps, layers } = await stepProjections(model, trace, file.steps, projected, { signal: options.signal, report: options.report });
+    file = { ...file, steps, directions: file.directions.map((ref) => projectedRef(ref, layers.get(ref.name))) };
     options.onSnapshot?.(file);
   }
   return { file, sealAgreement };

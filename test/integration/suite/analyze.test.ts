@@ -58,12 +58,14 @@ describe('ThinkScope: Analyze Trace', () => {
       const step = byIndex.get(shown.index)!;
       assert.equal(document.getText(shown.range), step.text, `decoration of step ${step.index} is on other text`);
       assert.equal(shown.kind, step.sealClass);
-      if (!step.perturbable) assert.equal(shown.badge, 'n/p');
+      if (!step.perturbable) assert.equal(shown.badge, `#${step.index} n/p`);
       // Scores of an answer the model does not give (this tiny random model) are shown as uninformative, never as numbers.
-      else assert.equal(shown.badge, stored.answerCheck?.tts === 'uninformative' ? 'TTS uninformative' : `TTS ${step.tts!.toFixed(2)}`);
+      else assert.equal(shown.badge, `#${step.index} TTS ${stored.answerCheck?.tts === 'uninformative' ? 'uninformative' : step.tts!.toFixed(2)}`);
+      // The badge sits right after the step's own text, not at the end of its line.
+      assert.deepEqual(shown.badgeAt, shown.range.end, `badge of step ${step.index}`);
     }
     assert.ok(stored.answerCheck, 'the model\'s own answer after the trace was read');
-    assert.ok(rendered.some((r) => r.badge === 'n/p') && rendered.some((r) => r.badge?.startsWith('TTS ')), 'expected both scored and not-perturbable steps');
+    assert.ok(rendered.some((r) => r.badge?.endsWith(' n/p')) && rendered.some((r) => r.badge?.includes(' TTS ')), 'expected both scored and not-perturbable steps');
   });
 
   it('shows the four S values, the class, its keyword and the command links on hover', async () => {

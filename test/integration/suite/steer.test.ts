@@ -20,10 +20,13 @@ describe('ThinkScope: Steer Reply…', () => {
 
   it('streams the baseline and the steered reply into two editors side by side', async () => {
     const growth = new Map<string, number[]>();
+    /** Which reply each change of a reply editor wrote to, in order: 'b' or 's'. */
+    const order: string[] = [];
     const watching = vscode.workspace.onDidChangeTextDocument((event) => {
       if (event.document.uri.scheme !== 'untitled') return;
       const key = event.document.uri.toString();
       growth.set(key, [...(growth.get(key) ?? []), event.document.getText().length]);
+      order.push(/baseline/.test(event.document.uri.path) ? 'b' : 's');
     });
     const outcome = await vscode.commands.executeCommand<SteerOutcome | undefined>('thinkscope.steerReply', {
       direction: fixture('THINKSCOPE_TEST_DIRECTION'),
@@ -52,6 +55,27 @@ describe('ThinkScope: Steer Reply…', () => {
     const columnOf = (document: vscode.TextDocument) => vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
     assert.ok(columnOf(baseline) && columnOf(steered) && columnOf(baseline) !== columnOf(steered), `the replies are not side by side: ${shown}`);
     assert.ok(result.comparison, 'both replies were re-scored');
+
+    // Both tabs say which pair they belong to.
+    const pair = /^\/?Pair (\d+) · baseline\.md$/.exec(baseline.uri.path);
+    assert.ok(pair, `baseline tab: ${baseline.uri.path}`);
+    assert.match(steered.uri.path, new RegExp(`^/?Pair ${pair[1]} · steered \\(seal add -4\\)\\.md$`));
+
+    // Batched: the two replies grew side by side, not one after the other.
+    const baselineGrowth = growth.get(outcome.baseline.toString()) ?? [];
+    assert.ok(baselineGrowth.length > 3, `the baseline editor changed only ${baselineGrowth.length} times`);
+    // The first change of each editor is its header; after those, a steered change before the last baseline one.
+    const tokens = order.slice(order.indexOf('s') + 1);
+    assert.ok(tokens.indexOf('s') < tokens.lastIndexOf('b'), `the baseline reply was complete before the steered one began: ${order.join('')}`);
+
+    // On request, both replies in VS Code's diff editor, titled by their pair.
+    const title = await vscode.commands.executeCommand<string>('thinkscope.diffReplies');
+    assert.match(title, new RegExp(`^Pair ${pair[1]}: baseline ↔ steered`));
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'the active tab is not a diff');
+    assert.equal(tab.input.original.toString(), baseline.uri.toString());
+    assert.equal(tab.input.modified.toString(), steered.uri.toString());
+    assert.equal(tab.label, title);
 
     // Each editor is annotated with its reply's re-scored steps, on their own text.
     for (const [document, reply] of [[baseline, result.comparison.baseline], [steered, result.comparison.steered]] as const) {

@@ -42,6 +42,23 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
+/**
+ * Waits for a command that asks with quick picks, pressing Enter on each one it shows (the first,
+ * focused item), as a user accepting the proposed choice would.
+ */
+export async function acceptingEachPick<T>(run: Thenable<T>, timeoutMs = 60_000): Promise<T> {
+  let settled = false;
+  const result = Promise.resolve(run).finally(() => {
+    settled = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!settled && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (!settled) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  }
+  return result;
+}
+
 /** The text of a hover's contents, joined. */
 export function hoverText(hovers: vscode.Hover[]): string {
   return hovers
