@@ -19,7 +19,7 @@ const JSON_TRACE = JSON.stringify(
 test('a JSON trace reads as decoded Markdown: the question, one step per line, paragraph breaks kept, the answer', async () => {
   const trace = parseTrace(JSON_TRACE, { fileName: 'chat.json' });
   const { file } = await analyzeDocument(trace, { name: 'chat.json', toolVersion: 'test', segmentation: 'sentence', model: null, tts: null, seal: {}, persona: null });
-  assert.ok(file.steps.some((s) => s.text.includes('\\"')), 'the JSON steps are escaped source text');
+  assert.ok(file.steps.some((s) => JSON_TRACE.slice(s.start, s.end).includes('\\"')), 'the JSON steps sit on escaped source text');
   const readable = readableTrace(trace, file).file;
   const { text } = readable.source;
   assert.equal(
