@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import mistral from 'mistral-tokenizer-js';
-import type { ChatMessage, TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
+import { TextTokenizer, type ChatMessage } from '../../extension/engine/checkpoint/tokenizer';
+import { thinkingPrompt } from '../../extension/engine/analysis/trace-steps';
 import { chatPromptIds, directReplyPromptIds, thinkingSwitch } from '../../extension/engine/chat-prompt';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
@@ -153,6 +154,19 @@ describe('real tokenizers and chat templates', () => {
     assert.ok(sp.decode(directReplyPromptIds(sp, SYSTEM_USER)).includes('[INST] You are a careful mathematician.\n\nWhat is 17 * 3? [/INST]'), 'a persona system prompt is folded into the first user turn');
   });
 
+  it('a base model without a chat template reads its BOS first in the analysed prompt, as generate sends it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { chat_template: _, ...baseConfig } = realTokenizerConfig('llama3_1');
+    const base = new TextTokenizer(JSON.parse(await readFile(join(realTokenizerDir('llama3_1'), 'tokenizer.json'), 'utf8')), baseConfig, 'llama base');
+    assert.equal(base.hasChatTemplate, false);
+    const question: ChatMessage[] = [{ role: 'user', content: 'What is 17 * 3?' }];
+    const analysed = base.encode(thinkingPrompt(base, question));
+    const generated = chatPromptIds(base, question);
+    assert.equal(analysed[0], base.bosId);
+    assert.equal(analysed.filter((id) => id === base.bosId).length, 1);
+    assert.equal(generated[0], base.bosId);
+  });
+
   it('Mistral: the SentencePiece file encodes as mistral-tokenizer-js does', async () => {
     const sp = await realTokenizer('mistral');
     for (const text of ['Hello world', 'Let me think.\n\nWait, 3 + 4 = 7!', 'Café – naïve 日本語 🙂', '  two spaces']) {
@@ -166,8 +180,7 @@ describe('real tokenizers and chat templates', () => {
       sp.applyChatTemplate(SYSTEM_USER, { addGenerationPrompt: true }),
       transformersRender(realTokenizerConfig('mistral'), [{ role: 'user', content: 'You are a careful mathematician.\n\nWhat is 17 * 3?' }], true, {}, MISTRAL_CHAT_TEMPLATE),
     );
-    const gemma3 = await realTokenizer('gemma3');
-    const gemma2 = new (gemma3.constructor as typeof TextTokenizer)(
+    const gemma2 = new TextTokenizer(
       JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(join(realTokenizerDir('gemma3'), 'tokenizer.json'), 'utf8'))),
       { ...realTokenizerConfig('gemma3'), chat_template: GEMMA2_CHAT_TEMPLATE },
       'gemma2',
