@@ -12,6 +12,7 @@ import type { PruneRecord } from '../../extension/common/bundle/trace-file';
 import { answerKept, confidenceKept, parsePruneRule, prunePoints, pruneChartSvg, pruneTable, stepsToPrune, tokensSaved } from '../../extension/common/analysis/prune';
 import { LENS_FIRST_TOKEN } from '../../extension/common/analysis/logit-lens';
 import { runCommand, UsageError } from '../../extension/cli/command';
+import { OutputError } from '../../extension/engine/atomic-write';
 import { analyzeCommand } from '../../extension/cli/commands/analyze';
 import { pruneCommand, prunedTraceFilePath } from '../../extension/cli/commands/prune';
 import { whatifCommand } from '../../extension/cli/commands/whatif';
@@ -99,6 +100,17 @@ describe('thinkscope prune, whatif and analyze --lens', () => {
     assert.ok(pruning.tokens.after < pruning.tokens.before);
     assert.ok(pruning.before.confidence > 0.9 && pruning.after.confidence > 0.9, `S ${pruning.before.confidence} → ${pruning.after.confidence}`);
     assert.equal(pruning.after.greedy, pruning.before.greedy);
+  });
+
+  it('never writes the pruned trace over the trace it reads', async () => {
+    const input = join(root, 'trace.md');
+    const before = await readFile(input, 'utf8');
+    await assert.rejects(runCommand(pruneCommand, [input, '--model', modelDir, '--out', input], running), OutputError);
+    const traceFile = join(root, 'trace.thinktrace.json');
+    await writeFile(traceFile, '{}');
+    await assert.rejects(runCommand(pruneCommand, [traceFile, '--model', modelDir, '--out', join(root, 'trace.md')], running), OutputError, 'its trace file would replace the input');
+    await rm(traceFile);
+    assert.equal(await readFile(input, 'utf8'), before);
   });
 
   it('over a folder writes a table, a chart and every record', async () => {

@@ -15,7 +15,7 @@ import { integerOption, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { readDocuments } from './analyze';
-import { writeFileAtomically } from '../../engine/atomic-write';
+import { refuseOverwritingInputs, writeFileAtomically } from '../../engine/atomic-write';
 
 const DEFAULT_RULES = '0.005,0.01,0.05,25%,50%';
 
@@ -35,7 +35,7 @@ export const pruneCommand: Command = {
     rules: { type: 'string', description: 'a folder: the rules to compare, comma-separated', valueName: 'LIST', default: DEFAULT_RULES },
     segment: { type: 'string', description: 'how the thinking is cut into steps: sentence, paragraph or markers', valueName: 'POLICY', default: 'sentence' },
     cue: { type: 'string', description: 'text after the thinking that asks for the answer (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
-    answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer, else its final reply)", valueName: 'TEXT' },
+    answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer)", valueName: 'TEXT' },
     threads: { type: 'string', description: 'onnxruntime threads (0 = all cores)', valueName: 'N' },
     out: { type: 'string', description: 'one trace: the pruned trace (its trace file goes beside it as .thinktrace.json); a folder: the folder for the table and chart', valueName: 'PATH' },
   },
@@ -44,6 +44,8 @@ export const pruneCommand: Command = {
     const out = resolve(required(values, 'out'));
     const segmentation = String(values.segment) as SegmentationPolicy;
     if (!SEGMENTATION_POLICIES.includes(segmentation)) throw new UsageError(`--segment must be one of ${SEGMENTATION_POLICIES.join(', ')}; got "${segmentation}"`);
+    await refuseOverwritingInputs(out, positionals, '--out');
+    await refuseOverwritingInputs(prunedTraceFilePath(out), positionals, 'the pruned trace file');
     const { documents, fromFolder } = await readDocuments(positionals, out);
     const rules = parseRules(fromFolder ? String(values.rules) : String(values.rule));
     const model = await openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0), signal });
