@@ -16,7 +16,7 @@ import { cachePrefix } from '../runtime/kv-cache';
 import { throwIfCancelled } from '../runtime/progress';
 import { argmax } from '../runtime/sampling';
 import { segmentThinking, thinkingPrompt, tokenSpans, type TraceThinking } from './trace-steps';
-import { traceAnswer } from './tts/annotate';
+import { requiredTraceAnswer } from './tts/annotate';
 import { answerTokens as ttsAnswerTokens, DEFAULT_TTS_CUE } from './tts/layout';
 
 /** Greedy answer tokens decoded at most, as the TTS paper reads its answers (≤ 20 tokens, stop at `}`). */
@@ -54,8 +54,7 @@ export class CounterfactualBaseline {
 
   static async prepare(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, settings: CounterfactualSettings, signal?: AbortSignal): Promise<CounterfactualBaseline> {
     const thinking = segmentThinking(trace, settings.segmentation, { conversation: settings.conversation });
-    const answer = traceAnswer(thinking, settings.answer);
-    if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer whose confidence to follow');
+    const answer = requiredTraceAnswer(thinking, settings.answer);
     const answerTokens = ttsAnswerTokens(model.tokenizer, settings.cue ?? DEFAULT_TTS_CUE, answer);
     const tokens = traceTokens(model, thinking, settings);
     throwIfCancelled(signal);

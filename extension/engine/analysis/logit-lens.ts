@@ -12,7 +12,7 @@ import type { Branch } from '../runtime/positions';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 import type { Model } from '../model';
 import { segmentThinking } from './trace-steps';
-import { traceAnswer, type TtsSettings } from './tts/annotate';
+import { requiredTraceAnswer, type TtsSettings } from './tts/annotate';
 import { DEFAULT_TTS_CUE, ttsLayout, variantQuestion, type TtsLayout } from './tts/layout';
 import type { TextTokenizer } from '../checkpoint/tokenizer';
 import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
@@ -105,8 +105,7 @@ export interface LensOptions extends Progress, TtsSettings {
 /** Each step's lens series, by step index, under the trace file's series names (LENS_FIRST_TOKEN, LENS_ANSWER). */
 export async function lensProjections(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, options: LensOptions): Promise<Record<string, number[]>[]> {
   const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
-  const answer = traceAnswer(thinking, options.answer);
-  if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer the logit lens should look for');
+  const answer = requiredTraceAnswer(thinking, options.answer);
   const layout = await ttsLayout(model.tokenizer, {
     messages: thinking.messages,
     thinking: thinking.thinking.text,

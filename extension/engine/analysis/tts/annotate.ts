@@ -119,6 +119,13 @@ export function traceAnswer(thinking: Pick<TraceThinking, 'reply' | 'thinking'>,
   return boxedAnswer(thinking.reply?.trim() ?? '') ?? boxedAnswer(thinking.thinking.text);
 }
 
+/** The answer to score, or an error that says how to give one: a trace without \boxed{} is never scored against its whole reply. */
+export function requiredTraceAnswer(thinking: Pick<TraceThinking, 'reply' | 'thinking'>, given?: string): string {
+  const answer = traceAnswer(thinking, given);
+  if (answer === null) throw new Error('the trace has no \\boxed{} answer: give the answer to score (--answer TEXT, or pick one when VS Code asks)');
+  return answer;
+}
+
 /** Greedy answer tokens decoded at most, as the TTS paper reads its answers (≤ 20 tokens, stop at `}`). */
 const MAX_ANSWER_TOKENS = 20;
 

@@ -13,7 +13,7 @@ import { mulberry32 } from '../../../common/analysis/perturb';
 import { norm } from '../../../common/analysis/stats';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
 import { segmentThinking } from '../trace-steps';
-import { traceAnswer, type TtsSettings } from './annotate';
+import { requiredTraceAnswer, type TtsSettings } from './annotate';
 import { steeredConfidence, variantConfidence } from './compute';
 import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
 import { DEFAULT_PERTURBATION_SEED } from '../../../common/analysis/perturb';
@@ -56,8 +56,7 @@ export async function steerStep(model: Model, trace: ParsedTrace, options: Steer
   const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
   const step = thinking.steps[options.step];
   if (!step) throw new Error(`step ${options.step} does not exist: the thinking has ${thinking.steps.length} steps (0..${thinking.steps.length - 1})`);
-  const answer = traceAnswer(thinking, options.answer);
-  if (answer === null) throw new Error('the trace has no \\boxed{} answer and no final reply: give the answer to score');
+  const answer = requiredTraceAnswer(thinking, options.answer);
   const layout = await ttsLayout(model.tokenizer, {
     messages: thinking.messages,
     thinking: thinking.thinking.text,
