@@ -1,7 +1,8 @@
 // The bundled reasoner on traces of held-out problems (never trained on; written by
 // tools/train-reasoner): the steps its answer depends on score high, the decorative checks low, and
 // the SEAL latent view, built on separate calibration traces, tells reflection from execution better
-// than always guessing the commoner class.
+// than always guessing the commoner class; on a chat, the Assistant Axis built from the model's own
+// replies keeps its assistant turns above the capping floor and puts its role-play turns below it.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { analyzeDocument } from '../../extension/engine/analysis/analyze-document';
 import { buildSealDirection } from '../../extension/engine/analysis/seal';
+import { buildAssistantAxis, loadRoleSet, personaProjections } from '../../extension/engine/analysis/persona';
 import type { TraceFile } from '../../extension/common/bundle/trace-file';
 
 const ROOT = join(__dirname, '..', '..');
@@ -83,5 +85,16 @@ describe('the bundled reasoner on held-out traces', () => {
     console.log(`held-out: SEAL latent agreement ${rate.toFixed(3)} on ${scored} steps; majority class ${majority.toFixed(3)}`);
     assert.ok(scored >= 100, `${scored} steps scored`);
     assert.ok(rate >= majority + 0.1, `latent agreement ${rate} vs majority-class rate ${majority}`);
+  });
+
+  it('keeps assistant turns above the Assistant-Axis floor and role-play turns below it', async () => {
+    const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet() });
+    const chat = readFileSync(join(ROOT, 'media', 'samples', 'reasoner-chat.json'), 'utf8');
+    const drift = await personaProjections(model, parseTrace(chat, { fileName: 'reasoner-chat.json' }), axis);
+    const [assistant1, assistant2, role1, role2] = drift.turns;
+    assert.equal(drift.turns.length, 4);
+    for (const turn of [assistant1, assistant2]) assert.ok(!turn.belowFloor, `assistant turn ${turn.turn}: ${turn.projection} ≥ τ ${drift.floor}`);
+    for (const turn of [role1, role2]) assert.ok(turn.belowFloor, `pirate turn ${turn.turn}: ${turn.projection} < τ ${drift.floor}`);
+    assert.ok(Math.max(role1.projection, role2.projection) < Math.min(assistant1.projection, assistant2.projection), 'role play projects lower than every assistant turn');
   });
 });

@@ -17,7 +17,7 @@ import { parseTrace } from '../../common/trace/parse';
 import type { TraceFile } from '../../common/bundle/trace-file';
 import type { Direction } from '../../common/direction';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
-import { buildAssistantAxis, FAST_AXIS, loadRoleSet } from '../../engine/analysis/persona';
+import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
 import { buildSealDirection } from '../../engine/analysis/seal';
 import { mineTrueThinking } from '../../engine/analysis/truethinking-direction';
 import { steerStep } from '../../engine/analysis/tts/steer-step';
@@ -105,7 +105,8 @@ export const demoCommand: Command = {
       await saveDirection(join(out, 'directions', 'seal'), seal);
       const trueThinking = await mineTrueThinking(model, calibration.map((c) => c.file), { signal, report: bar.report });
       await saveDirection(join(out, 'directions', 'truethinking'), trueThinking);
-      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), ...FAST_AXIS, signal, report: bar.report });
+      // Full-length replies: the floor τ is a percentile of replies like the chat's, so short ones would misplace it.
+      const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet(), signal, report: bar.report });
       await saveDirection(join(out, 'directions', 'assistant-axis'), axis);
       bar.done();
 
