@@ -68,9 +68,10 @@ describe('the engine served over TCP', () => {
 
   it('closes a connection that sends an HTTP request (a web page posting to the port) without running its body', async () => {
     const client = await LineClient.connect(engine.port);
-    const body = JSON.stringify({ jsonrpc: '2.0', method: '$/cancelRequest' });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'initialize', params: { client: 'web page', protocol: PROTOCOL_VERSION, token: TOKEN } });
     client.send(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${engine.port}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}\n`);
     assert.ok(await client.closesWithin(5000), 'the connection stays open');
+    assert.equal(client.received.length, 1, 'only the request line is answered: nothing after it is read');
     assert.equal(client.received[0]?.id, null);
     assert.equal((client.received[0]?.error as { code: number }).code, ErrorCodes.parseError);
     await stillServes();

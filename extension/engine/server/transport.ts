@@ -29,8 +29,13 @@ export interface ConnectionPolicy {
 export function serveConnection(input: Readable, output: Writable, service: EngineService, policy: ConnectionPolicy, onClose: () => void): RpcConnection {
   let authenticated = policy.token === null;
   let closed = false;
-  // Called only over TCP (a token is set): the answer already written goes out, then the socket closes.
-  const hangUp = () => setImmediate(() => output.destroy());
+  let hungUp = false;
+  // Called only over TCP (a token is set): the answer already written goes out, then the socket closes;
+  // lines that arrived with the refused one (an HTTP request's body) are never read.
+  const hangUp = () => {
+    hungUp = true;
+    setImmediate(() => output.destroy());
+  };
   const connection = new RpcConnection(
     (line) => {
       if (output.writable) output.write(line + '\n');
@@ -73,7 +78,9 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
   readLines(
     input,
     () => (authenticated ? (policy.maxMessageBytes ?? MAX_MESSAGE_BYTES) : Math.min(MAX_GREETING_BYTES, policy.maxMessageBytes ?? MAX_MESSAGE_BYTES)),
-    (line) => connection.receive(line),
+    (line) => {
+      if (!hungUp) connection.receive(line);
+    },
     (limit) => {
       const error = new RemoteError(`a message is larger than ${limit} bytes: refused`, ErrorCodes.invalidRequest);
       if (output.writable) output.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: error.code, message: error.message } }) + '\n');
