@@ -5,17 +5,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeCounterfactual, perturbStep, removeSteps } from '../../extension/common/analysis/counterfactual';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { CounterfactualBaseline } from '../../extension/engine/analysis/counterfactual';
 import { segmentThinking } from '../../extension/engine/analysis/trace-steps';
-import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { CancelledError } from '../../extension/engine/runtime/progress';
-import { ANSWER, makeOneStepModel } from '../support/one-step-model';
+import { ANSWER } from '../support/one-step-model';
+import { closeModelPair, openModelPair } from '../support/model-pair';
 
 const STEPS = ['Let us look at the basket.', 'First we count 3 pears and 4 plums.', 'So we keep 5 apples.', 'Wait, 7 minus 1 is 6.', 'The basket holds 9 items.'];
 
@@ -31,18 +28,9 @@ describe('live counterfactuals', () => {
   let oneStep: Model;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'counterfactual-'));
-    await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: join(root, 'random'), seed: 3 });
-    await makeOneStepModel(join(root, 'one-step'));
-    random = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache') });
-    oneStep = await Model.open(join(root, 'one-step'), { cacheRoot: join(root, 'cache') });
+    ({ root, random, oneStep } = await openModelPair('counterfactual-', { arch: 'qwen2', seed: 3 }));
   });
-
-  after(async () => {
-    await random?.close();
-    await oneStep?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => closeModelPair({ root, random, oneStep }));
 
   it('equals the edited trace run from scratch, recomputing only from the first changed token (multi-token answer)', async () => {
     const original = markdown(STEPS, '9 items');

@@ -5,8 +5,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { answerReadableAt, describeReadable, LENS_ANSWER, LENS_FIRST_TOKEN } from '../../extension/common/analysis/logit-lens';
@@ -16,10 +14,10 @@ import { computeLogitLens, lensProjections } from '../../extension/engine/analys
 import { segmentThinking } from '../../extension/engine/analysis/trace-steps';
 import { variantConfidence } from '../../extension/engine/analysis/tts/compute';
 import { DEFAULT_TTS_CUE, ttsLayout, variantPrefix, type TtsLayout } from '../../extension/engine/analysis/tts/layout';
-import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { CancelledError } from '../../extension/engine/runtime/progress';
-import { ANSWER, makeOneStepModel } from '../support/one-step-model';
+import { ANSWER } from '../support/one-step-model';
+import { closeModelPair, openModelPair } from '../support/model-pair';
 
 const REASONING = ['Let us look at the basket.', 'First we count 3 pears and 4 plums.', 'So we keep 5 apples.', 'Wait, 7 minus 1 is 6.', 'The basket holds 9 items.'].join(' ');
 
@@ -55,18 +53,9 @@ describe('logit lens', () => {
   let oneStep: Model;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'logit-lens-'));
-    await makeModel({ preset: 'tiny', arch: 'llama', outDir: join(root, 'random'), seed: 5 });
-    await makeOneStepModel(join(root, 'one-step'));
-    random = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache') });
-    oneStep = await Model.open(join(root, 'one-step'), { cacheRoot: join(root, 'cache') });
+    ({ root, random, oneStep } = await openModelPair('logit-lens-', { arch: 'llama', seed: 5 }));
   });
-
-  after(async () => {
-    await random?.close();
-    await oneStep?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => closeModelPair({ root, random, oneStep }));
 
   it("reads each layer's residual through the checkpoint's final norm and output layer", async () => {
     const layout = await layoutFor(random, '9 items');

@@ -4,15 +4,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { answerWarnings, UNINFORMATIVE_MAX_S } from '../../extension/common/analysis/tts';
 import { annotateTrace } from '../../extension/engine/analysis/tts/annotate';
-import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { ANSWER, makeOneStepModel } from '../support/one-step-model';
+import { ANSWER } from '../support/one-step-model';
+import { closeModelPair, openModelPair } from '../support/model-pair';
 
 const REASONING = 'First we count 3 pears and 4 plums. So we keep 5 apples. The basket holds 9 items in total.';
 
@@ -28,18 +25,9 @@ describe('the scored answer', () => {
     annotateTrace(trace(reply), { name: 'trace.json', toolVersion: 'test', segmentation: 'sentence', model, tts });
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tts-answer-'));
-    await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: join(root, 'random'), seed: 11 });
-    await makeOneStepModel(join(root, 'one-step'));
-    random = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache') });
-    oneStep = await Model.open(join(root, 'one-step'), { cacheRoot: join(root, 'cache') });
+    ({ root, random, oneStep } = await openModelPair('tts-answer-', { arch: 'qwen2', seed: 11 }));
   });
-
-  after(async () => {
-    await random?.close();
-    await oneStep?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => closeModelPair({ root, random, oneStep }));
 
   it('a model that gives the answer after the whole trace scores informatively; its own answer is read greedily to the brace and told apart when it differs', async () => {
     const file = await annotate(oneStep, `\\boxed{${ANSWER}}`);

@@ -3,18 +3,16 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { segmentThinking } from '../../extension/engine/analysis/trace-steps';
 import { computeTts, variantConfidence, type StepScore } from '../../extension/engine/analysis/tts/compute';
 import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from '../../extension/engine/analysis/tts/layout';
-import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { CancelledError, type ProgressUpdate } from '../../extension/engine/runtime/progress';
 import { bytesPerRow } from '../../extension/engine/runtime/memory-budget';
-import { ANSWER, makeOneStepModel } from '../support/one-step-model';
+import { ANSWER } from '../support/one-step-model';
+import { closeModelPair, openModelPair } from '../support/model-pair';
 
 const REASONING = [
   'Let us look at the basket.',
@@ -57,18 +55,9 @@ describe('True Thinking Score with a forked KV cache', () => {
   let oneStep: Model;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tts-engine-'));
-    await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: join(root, 'random'), seed: 11 });
-    await makeOneStepModel(join(root, 'one-step'));
-    random = await Model.open(join(root, 'random'), { cacheRoot: join(root, 'cache') });
-    oneStep = await Model.open(join(root, 'one-step'), { cacheRoot: join(root, 'cache') });
+    ({ root, random, oneStep } = await openModelPair('tts-engine-', { arch: 'qwen2', seed: 11 }));
   });
-
-  after(async () => {
-    await random?.close();
-    await oneStep?.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  after(() => closeModelPair({ root, random, oneStep }));
 
   it('equals naive recomputation of all four prompts on a random model (multi-token answer)', async () => {
     const layout = await layoutFor(random, '19 pears');
