@@ -11,11 +11,9 @@ import type { DecoderSession } from '../runtime/decoder-session';
 import type { Branch } from '../runtime/positions';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
 import type { Model } from '../model';
-import { segmentThinking } from './trace-steps';
-import { requiredTraceAnswer, type TtsSettings } from './tts/annotate';
-import { DEFAULT_TTS_CUE, ttsLayout, variantQuestion, type TtsLayout } from './tts/layout';
+import { traceLayout, type TtsSettings } from './tts/annotate';
+import { variantQuestion, type TtsLayout } from './tts/layout';
 import type { TextTokenizer } from '../checkpoint/tokenizer';
-import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
 
 export interface StepLens {
   index: number;
@@ -104,16 +102,7 @@ export interface LensOptions extends Progress, TtsSettings {
 
 /** Each step's lens series, by step index, under the trace file's series names (LENS_FIRST_TOKEN, LENS_ANSWER). */
 export async function lensProjections(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, options: LensOptions): Promise<Record<string, number[]>[]> {
-  const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
-  const answer = requiredTraceAnswer(thinking, options.answer);
-  const layout = await ttsLayout(model.tokenizer, {
-    messages: thinking.messages,
-    thinking: thinking.thinking.text,
-    steps: thinking.steps,
-    answer,
-    cue: options.cue ?? DEFAULT_TTS_CUE,
-    seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
-  }, options);
+  const { layout } = await traceLayout(model.tokenizer, trace, options);
   const steps = await computeLogitLens(model.session, model.tokenizer, layout, options);
   return steps.map((step) => ({ [LENS_FIRST_TOKEN]: step.firstToken, [LENS_ANSWER]: step.answer }));
 }

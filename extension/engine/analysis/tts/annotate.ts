@@ -14,7 +14,7 @@ import { answerCheck, type AnswerCheck } from '../../../common/analysis/tts';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { lastThinkingTokens } from '../context-limit';
 import { computeTts, variantConfidence } from './compute';
-import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
+import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from './layout';
 
 export interface TtsSettings {
   /** Text after the thinking prefix that asks for the answer (default DEFAULT_TTS_CUE). */
@@ -124,6 +124,25 @@ export function requiredTraceAnswer(thinking: Pick<TraceThinking, 'reply' | 'thi
   const answer = traceAnswer(thinking, given);
   if (answer === null) throw new Error('the trace has no \\boxed{} answer: give the answer to score (--answer TEXT, or pick one when VS Code asks)');
   return answer;
+}
+
+/** A trace's thinking and the TTS questions over it (whole strings), for the answer given or boxed. */
+export async function traceLayout(
+  tokenizer: TextTokenizer,
+  trace: ParsedTrace,
+  options: TtsSettings & Progress & { segmentation: SegmentationPolicy; conversation?: number },
+): Promise<{ thinking: TraceThinking; layout: TtsLayout }> {
+  const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
+  const answer = requiredTraceAnswer(thinking, options.answer);
+  const layout = await ttsLayout(tokenizer, {
+    messages: thinking.messages,
+    thinking: thinking.thinking.text,
+    steps: thinking.steps,
+    answer,
+    cue: options.cue ?? DEFAULT_TTS_CUE,
+    seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
+  }, options);
+  return { thinking, layout };
 }
 
 /** Greedy answer tokens decoded at most, as the TTS paper reads its answers (≤ 20 tokens, stop at `}`). */

@@ -12,11 +12,8 @@ import { defaultTrueThinkingLayer } from '../../directions/steering-methods';
 import { mulberry32 } from '../../../common/analysis/perturb';
 import { norm } from '../../../common/analysis/stats';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
-import { segmentThinking } from '../trace-steps';
-import { requiredTraceAnswer, type TtsSettings } from './annotate';
+import { traceLayout, type TtsSettings } from './annotate';
 import { steeredConfidence, variantConfidence } from './compute';
-import { DEFAULT_TTS_CUE, ttsLayout } from './layout';
-import { DEFAULT_PERTURBATION_SEED } from '../../../common/analysis/perturb';
 
 export interface SteerStepOptions extends Progress, TtsSettings {
   segmentation: SegmentationPolicy;
@@ -53,18 +50,9 @@ export async function steerStep(model: Model, trace: ParsedTrace, options: Steer
   if (options.direction.meta.method !== 'truethinking') {
     throw new DirectionError(`direction "${options.direction.meta.name}" is a ${options.direction.meta.method} direction; steering a step needs a TrueThinking direction`);
   }
-  const thinking = segmentThinking(trace, options.segmentation, { conversation: options.conversation });
+  const { thinking, layout } = await traceLayout(model.tokenizer, trace, options);
   const step = thinking.steps[options.step];
   if (!step) throw new Error(`step ${options.step} does not exist: the thinking has ${thinking.steps.length} steps (0..${thinking.steps.length - 1})`);
-  const answer = requiredTraceAnswer(thinking, options.answer);
-  const layout = await ttsLayout(model.tokenizer, {
-    messages: thinking.messages,
-    thinking: thinking.thinking.text,
-    steps: thinking.steps,
-    answer,
-    cue: options.cue ?? DEFAULT_TTS_CUE,
-    seed: options.seed ?? DEFAULT_PERTURBATION_SEED,
-  }, options);
   if (!layout.perturbable[options.step]) throw new Error(`step ${options.step} has no number to perturb, so it has no True Thinking Score to move`);
   const layer = options.layer ?? defaultTrueThinkingLayer(model.spec.numLayers);
   const vector = vectorAt(options.direction, layer);
