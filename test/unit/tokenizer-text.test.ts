@@ -4,6 +4,7 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
+import { stepClosingTokens } from '../../extension/engine/analysis/step-boundary';
 import { CheckpointError } from '../../extension/engine/checkpoint/errors';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 
@@ -101,14 +102,13 @@ test('think, end-of-turn and special ids are recognized', () => {
   assert.equal(tokenizer.decode(ids, { skipSpecialTokens: true }), '<think>ok</think>');
 });
 
-test('step boundary ids are exactly the tokens whose text holds a blank line', () => {
-  const boundaries = tokenizer.stepBoundaryIds;
-  assert.ok(boundaries.size >= 2);
-  for (const id of boundaries) assert.match(tokenizer.tokenText(id), /\n\n/);
-  assert.ok(boundaries.has(tokenizer.encode('\n\n')[0]));
-  assert.ok(boundaries.has(tokenizer.encode('.\n\n')[0]));
-  assert.ok(!boundaries.has(tokenizer.encode('.')[0]));
-  assert.ok(!boundaries.has(tokenizer.encode('\n')[0]));
+test('the blank-line tokens of this tokenizer close a step; a lone "." or "\\n" does not', () => {
+  const closes = (text: string) => stepClosingTokens(text, tokenizer.encodeWithOffsets(text));
+  assert.deepEqual(closes('\n\n'), [true]);
+  assert.equal(tokenizer.encode('.\n\n').length, 1);
+  assert.deepEqual(closes('.\n\n'), [true]);
+  assert.deepEqual(closes('.'), [false]);
+  assert.deepEqual(closes('\n'), [false]);
 });
 
 test('ids past the tokenizer (unused embedding rows) decode to nothing instead of crashing', () => {

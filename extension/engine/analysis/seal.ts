@@ -15,6 +15,7 @@ import type { TextTokenizer } from '../checkpoint/tokenizer';
 import type { Model } from '../model';
 import type { StepContext } from '../runtime/generate';
 import { throwIfCancelled, type Progress } from '../runtime/progress';
+import { stepClosingTokens } from './step-boundary';
 import { segmentThinking, thinkingPrompt, thinkingWithSteps, tokenSpans, type TraceThinking } from './trace-steps';
 
 /** ≈ 70% of the depth: the paper's layer 20 of R1-Distill-Qwen's 28. */
@@ -26,17 +27,20 @@ interface ReadThinking {
   ids: number[];
   /** Per step, the index of the token right before its first token (−1 when there is none). */
   boundaries: number[];
+  /** Per token, whether it closes a step (step-boundary.ts): SEAL's boundary tokens. */
+  closing: boolean[];
 }
 
 /** The prompt and thinking as one naturally tokenized text, and the token before each step. */
 function readThinking(model: Model, thinking: TraceThinking): ReadThinking {
   const prompt = thinkingPrompt(model.tokenizer, thinking.messages);
-  const { ids, offsets } = model.tokenizer.encodeWithOffsets(prompt + thinking.thinking.text);
+  const text = prompt + thinking.thinking.text;
+  const { ids, offsets } = model.tokenizer.encodeWithOffsets(text);
   const spans = tokenSpans(
     offsets,
     thinking.steps.map((s) => ({ start: prompt.length + s.at.start, end: prompt.length + s.at.end })),
   );
-  return { ids, boundaries: spans.map((span) => span.start - 1) };
+  return { ids, boundaries: spans.map((span) => span.start - 1), closing: stepClosingTokens(text, { offsets }) };
 }
 
 // ---- the SEAL vector ----
@@ -56,10 +60,11 @@ export interface SealVectorOptions extends Progress {
 /**
  * mean(hook_resid_pre at the boundary token before reflection ∪ transition steps) − mean(the same
  * before execution steps), per layer. Steps are SEAL's: the thinking cut at blank lines, the text
- * before the first one dropped, and only steps that a "\n\n" token precedes.
+ * before the first one dropped, and only steps whose preceding token closes the blank line
+ * (step-boundary.ts: "\n\n", ".\n\n" or the second of two "\n" tokens).
  */
 export async function buildSealDirection(model: Model, traces: readonly SealTrace[], options: SealVectorOptions = {}): Promise<Direction> {
-  const { spec, session, tokenizer } = model;
+  const { spec, session } = model;
   const keywords = options.keywords ?? DEFAULT_SEAL_KEYWORDS;
   const layer = options.layer ?? defaultSealLayer(spec.numLayers);
   if (!Number.isInteger(layer) || layer < 0 || layer >= spec.numLayers) throw new DirectionError(`SEAL layer ${layer} does not exist (the model has layers 0..${spec.numLayers - 1})`);
@@ -68,7 +73,6 @@ export async function buildSealDirection(model: Model, traces: readonly SealTrac
   const sums = { rt: hooks.map(() => new Float64Array(H)), execution: hooks.map(() => new Float64Array(H)) };
   const counts = { execution: 0, reflection: 0, transition: 0 };
   const skipped: string[] = [];
-  const boundaryIds = tokenizer.stepBoundaryIds;
 
   for (const [t, { name, trace }] of traces.entries()) {
     throwIfCancelled(options.signal);
@@ -84,7 +88,7 @@ export async function buildSealDirection(model: Model, traces: readonly SealTrac
       const read = readThinking(model, thinking);
       const classOf = new Map<number, SealClass>();
       read.boundaries.forEach((position, i) => {
-        if (position >= 0 && boundaryIds.has(read.ids[position])) classOf.set(position, classifyStep(thinking.steps[i].text, keywords).cls);
+        if (position >= 0 && read.closing[position]) classOf.set(position, classifyStep(thinking.steps[i].text, keywords).cls);
       });
       if (classOf.size === 0) continue;
       const last = Math.max(...classOf.keys());

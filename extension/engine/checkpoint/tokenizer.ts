@@ -38,7 +38,6 @@ export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly config: Json;
   private readonly template: TemplateRenderer | null;
-  private boundaryIds: ReadonlySet<number> | undefined;
   /** Whether `add_bos_token` asks for a BOS that the post-processor does not add (transformers adds it). */
   private readonly prependsBos: boolean;
 
@@ -143,17 +142,13 @@ export class TextTokenizer {
     return this.tokenizer.token_to_id(token) ?? null;
   }
 
-  /** Every token whose text contains a blank line ("\n\n", ".\n\n", …): SEAL's step separators. */
-  get stepBoundaryIds(): ReadonlySet<number> {
-    if (!this.boundaryIds) {
-      const ids = new Set<number>();
-      for (const [token, id] of this.tokenizer.get_vocab(true)) {
-        // Only tokens that can hold a newline are decoded: "Ċ" is the byte-level spelling of "\n".
-        if ((token.includes('Ċ') || token.includes('\n')) && this.rawDecode([id]).includes('\n\n')) ids.add(id);
-      }
-      this.boundaryIds = ids;
-    }
-    return this.boundaryIds;
+  /**
+   * The text `id` adds after `context` (the tokens before it): decoded in context, so that decoders
+   * which treat a sequence's first token specially (SentencePiece's leading space) see it mid-sequence.
+   */
+  appendedText(context: readonly number[], id: number): string {
+    const before = this.rawDecode([...context]);
+    return this.rawDecode([...context, id]).slice(before.length);
   }
 
   /**

@@ -16,6 +16,7 @@ import { choiceLayers, describeRule, methodsFor, steeringRule } from '../../comm
 import { DIRECTION_LABELS } from '../../common/webview-protocol';
 import { cappingInterventions } from '../analysis/persona';
 import { thinkingTracker } from '../analysis/seal';
+import { stepCloseTracker } from '../analysis/step-boundary';
 import { selectiveInterventions } from '../analysis/selective';
 import type { Model } from '../model';
 import type { Steering } from '../runtime/decoder-session';
@@ -87,9 +88,9 @@ export function generationSteering(model: Model, promptIds: readonly number[], c
   }
   const withBoundary = compile(items.map((i) => i.intervention));
   const thinking = thinkingTracker(tokenizer, promptIds);
-  const boundaries = tokenizer.stepBoundaryIds;
+  const closesStep = stepCloseTracker(tokenizer, promptIds);
   return {
-    steering: (step) => (thinking(step) && boundaries.has(step.inputToken) ? withBoundary : always),
+    steering: (step) => (closesStep(step) && thinking(step) ? withBoundary : always),
     promptSteering: always,
     applied,
   };
