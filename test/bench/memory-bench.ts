@@ -80,7 +80,7 @@ async function traceRun(request: Extract<MemoryTask, { task: 'trace' }>): Promis
   let firstPass = 0;
   await computeTts(model.session, layout, {
     report: (update) => {
-      if (firstPass === 0 && update.done === 1) firstPass = (performance.now() - start) / 1000;
+      if (firstPass === 0 && update.message.startsWith('True Thinking Score: step') && update.done === 1) firstPass = (performance.now() - start) / 1000;
     },
   });
   const totalSeconds = (performance.now() - start) / 1000;

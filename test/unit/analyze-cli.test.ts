@@ -117,8 +117,17 @@ describe('thinkscope analyze', () => {
     );
     await assert.rejects(readFile(out), /ENOENT/);
 
-    await runCommand(analyzeCommand, [join(root, 'long.json'), '--model', modelDir, '--segment', 'paragraph', '--tts', '--last-tokens', '300', '--out', out], running);
+    const said: string[] = [];
+    const print = console.error;
+    console.error = (...args: unknown[]) => said.push(args.join(' '));
+    try {
+      await runCommand(analyzeCommand, [join(root, 'long.json'), '--model', modelDir, '--segment', 'paragraph', '--tts', '--last-tokens', '300', '--out', out], running);
+    } finally {
+      console.error = print;
+    }
     const file = parseTraceFile(await readFile(out, 'utf8'));
+    const kept = file.steps.length;
+    assert.ok(said.includes(`wrote ${out}: 1 trace, ${kept} steps analysed (${400 - kept} earlier steps cut by --last-tokens 300), ${kept} scored`), said.join('\n'));
     assert.ok(file.steps.length > 5 && file.steps.length < 100, `only the last steps are analysed (${file.steps.length})`);
     assert.deepEqual(file.steps.map((s) => s.text), steps.slice(-file.steps.length), 'the last steps, in order');
     assert.deepEqual(file.steps.map((s) => s.index), file.steps.map((_, i) => i));

@@ -117,7 +117,10 @@ describe('True Thinking Score with a forked KV cache', () => {
       const counts = read.map((m) => Number(m[1]));
       assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'tokens read only grow');
       assert.equal(counts.at(-1), Number(read[0][2]), 'the first pass ends with every token read');
-      assert.ok(updates.indexOf(updates.find((u) => u.done === 1)!) > updates.findIndex((u) => u.message.includes('reading the trace')), 'reading comes before the first score');
+      const reading = updates.filter((u) => u.message.includes('reading the trace'));
+      assert.deepEqual(reading.map((u) => [u.done, u.total]), counts.map((n) => [n, Number(read[0][2])]), 'the bar moves with the tokens read');
+      const firstScore = updates.findIndex((u) => u.message.startsWith('True Thinking Score: step') && u.done === 1);
+      assert.ok(firstScore > updates.indexOf(reading.at(-1)!), 'reading comes before the first score');
       const reference = await computeTts(random.session, layout);
       scores.forEach((score, i) => {
         for (const key of ['s11', 's01', 's10', 's00'] as const) {

@@ -79,8 +79,7 @@ export const analyzeCommand: Command = {
     const { documents, fromFolder } = await readDocuments(positionals, out, datasetFields(values.fields));
     const asLines = fromFolder || documents.length > 1 || /\.(jsonl|ndjson)$/i.test(out);
     if (asLines && /\.json$/i.test(out)) throw new UsageError(`${documents.length} traces${fromFolder ? ' from a folder' : ''} make one trace file each: write them to a .jsonl file, not ${basename(out)}`);
-    // Every trace is segmented up front: a bad input fails before any model time is spent, and the
-    // step count gives the progress bar its total.
+    // Every trace is segmented up front: a bad input fails before any model time is spent.
     const stepCounts = documents.map((doc) => withName(doc.name, () => segmentThinking(doc.trace, segmentation, { conversation: doc.conversation }).steps.length));
     const total = stepCounts.reduce((a, b) => a + b, 0);
 
@@ -97,11 +96,11 @@ export const analyzeCommand: Command = {
       return fitted.direction;
     };
     const bar = progressBar();
+    const documentLabel = (i: number) => (documents.length > 1 ? `${documents[i].name} (${i + 1} of ${documents.length}): ` : `${documents[i].name}: `);
     const files: TraceFile[] = [];
     try {
       const sealDirection = await loadFor('seal-direction');
       const axis = await loadFor('axis');
-      let before = 0;
       const heldOutAgreement = { scored: 0, agreeing: 0, majority: 0 };
       for (const [i, doc] of documents.entries()) {
         const { file, sealAgreement } = await withNameAsync(doc.name, () =>
@@ -117,7 +116,8 @@ export const analyzeCommand: Command = {
             persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
             lastTokens,
             signal,
-            report: (update) => bar.report({ message: `analyzing ${doc.name}`, done: before + update.done, total }),
+            // Each phase (reading the trace, scoring its steps, …) moves the bar with its own done/total.
+            report: (update) => bar.report({ ...update, message: `${documentLabel(i)}${update.message}` }),
           }),
         );
         const readable = values.lens ? describeReadable(file.steps) : null;
@@ -133,8 +133,6 @@ export const analyzeCommand: Command = {
           if (heldOut) for (const key of ['scored', 'agreeing', 'majority'] as const) heldOutAgreement[key] += sealAgreement[key];
         }
         files.push(file);
-        before += stepCounts[i];
-        bar.report({ message: `analyzing ${doc.name}`, done: before, total });
       }
       if (heldOutAgreement.scored > 0 && documents.length > 1) {
         const { scored, agreeing, majority } = heldOutAgreement;
@@ -150,7 +148,10 @@ export const analyzeCommand: Command = {
     });
     await writeFileAtomically(out, asLines ? texts.join('\n') + '\n' : texts[0]);
     const scored = files.reduce((n, file) => n + file.steps.filter((step) => step.tts !== null).length, 0);
-    console.error(`wrote ${out}: ${files.length} trace${files.length === 1 ? '' : 's'}, ${total} steps${model ? `, ${scored} scored` : ''}`);
+    const analysed = files.reduce((n, file) => n + file.steps.length, 0);
+    const cut = total - analysed;
+    const cutWords = cut > 0 ? ` (${cut} earlier step${cut === 1 ? '' : 's'} cut by --last-tokens ${lastTokens})` : '';
+    console.error(`wrote ${out}: ${files.length} trace${files.length === 1 ? '' : 's'}, ${analysed} step${analysed === 1 ? '' : 's'} analysed${cutWords}${model ? `, ${scored} scored` : ''}`);
   },
 };
 

@@ -95,17 +95,16 @@ interface TracePair {
   intactLength: number;
 }
 
-/** The two passes over the whole trace; progress reports the tokens read, in words (no step is scored yet). */
+/** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
 async function tracePair(session: DecoderSession, layout: TtsLayout, progress: TtsProgress): Promise<TracePair> {
   const { intact, perturbed } = layout;
   // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
   const identical = intact.length === perturbed.length && intact.every((token, i) => token === perturbed[i]);
   const shared = sharedPrefix(intact, perturbed);
   const toRead = intact.length + (identical ? 0 : perturbed.length - shared);
-  const total = layout.perturbable.length;
   const reading = (before: number): Progress => ({
     signal: progress.signal,
-    report: (update) => progress.report?.({ message: `True Thinking Score: reading the trace, ${before + update.done} of ${toRead} tokens`, done: 0, total }),
+    report: (update) => progress.report?.({ message: `True Thinking Score: reading the trace, ${before + update.done} of ${toRead} tokens`, done: before + update.done, total: toRead }),
   });
   const intactCache = (await session.forward({ ids: intact, logits: 'none', progress: reading(0) })).cache;
   const perturbedCache = identical
