@@ -3,6 +3,7 @@
 // measurement runs in its own process.
 //   npm run bench -- [--json] [--runs N] [--preset qwen2.5-0.5b|qwen2.5-1.5b|tiny] [--threads N]
 //   npm run bench -- --long | --large [--json]   (memory-bench.ts; not in CI)
+//   npm run bench -- --what-if [--runs N]   only the live-counterfactual rows, printed (a quick check)
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { PRECISIONS, type Precision } from '../../extension/common/precision';
 import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { runMemoryBench } from './memory-bench';
 import { writeBenchmarkMain } from './sections';
-import { renderMarkdown, renderTable, summarizeBench, type BenchInputs } from './report';
+import { renderMarkdown, renderTable, renderWhatIf, summarizeBench, type BenchInputs } from './report';
 import type { WhatIfResult } from './what-if-cost';
 import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
 
@@ -33,10 +34,11 @@ interface Args {
   runs: number;
   preset: PresetName;
   threads: number;
+  whatIfOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, runs: 3, preset: 'qwen2.5-0.5b', threads: 0 };
+  const args: Args = { json: false, runs: 3, preset: 'qwen2.5-0.5b', threads: 0, whatIfOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -48,7 +50,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--runs') args.runs = Number(value());
     else if (flag === '--preset') args.preset = value() as PresetName;
     else if (flag === '--threads') args.threads = Number(value());
-    else throw new Error(`unknown option ${flag}; use --json, --runs N, --preset NAME, --threads N`);
+    else if (flag === '--what-if') args.whatIfOnly = true;
+    else throw new Error(`unknown option ${flag}; use --json, --runs N, --preset NAME, --threads N, --what-if`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
   if (!['qwen2.5-0.5b', 'qwen2.5-1.5b', 'tiny'].includes(args.preset)) throw new Error(`--preset must be qwen2.5-0.5b, qwen2.5-1.5b or tiny (a quick check that every measurement runs), got ${args.preset}`);
@@ -130,14 +133,7 @@ async function main(): Promise<void> {
   for (const info of folder.weights.tensors.values()) fp32WeightBytes += info.shape.reduce((a, b) => a * b, 1) * 4;
   await folder.weights.close();
 
-  log('llama.cpp peer: the same weights as GGUF…');
-  const peers = await ggufPairs(modelDir, join(benchRoot, 'gguf', args.preset), await fingerprintOf(modelDir), log);
-  // Agreement with fp32 is meaningful on trained weights (random weights have flat distributions).
   const trainedDir = trainedDefaultModel();
-  const trainedPeers = trainedDir ? await ggufPairs(trainedDir, join(benchRoot, 'gguf', 'trained'), await fingerprintOf(trainedDir), log) : null;
-
-  log('roofline (onnxruntime MatMul and streaming reads)…');
-  const roofline = await measureRoofline(args.threads, Math.max(5, args.runs));
   const cacheRoot = join(benchRoot, 'graphs');
   const request = (task: WorkerRequest['task'], precision: WorkerRequest['precision'], extra: Partial<WorkerRequest> = {}): WorkerRequest => ({
     task,
@@ -148,6 +144,23 @@ async function main(): Promise<void> {
     threads: args.threads,
     ...extra,
   });
+  // The readout after an edit, on the preset and (when one is bundled) the trained default, whose goal is ten times tighter.
+  const measureWhatIf = async () => ({
+    [args.preset]: await inWorker<WhatIfResult>(request('whatif', 'fp32'), log),
+    ...(trainedDir ? { [`trained default (${basename(trainedDir)})`]: await inWorker<WhatIfResult>(request('whatif', 'fp32', { modelDir: trainedDir }), log) } : {}),
+  });
+  if (args.whatIfOnly) {
+    process.stdout.write(`${renderWhatIf({ preset: args.preset, whatIf: await measureWhatIf() })}\n`);
+    return;
+  }
+
+  log('llama.cpp peer: the same weights as GGUF…');
+  const peers = await ggufPairs(modelDir, join(benchRoot, 'gguf', args.preset), await fingerprintOf(modelDir), log);
+  // Agreement with fp32 is meaningful on trained weights (random weights have flat distributions).
+  const trainedPeers = trainedDir ? await ggufPairs(trainedDir, join(benchRoot, 'gguf', 'trained'), await fingerprintOf(trainedDir), log) : null;
+
+  log('roofline (onnxruntime MatMul and streaming reads)…');
+  const roofline = await measureRoofline(args.threads, Math.max(5, args.runs));
   log('model measurements:');
   const loadFp32 = await inWorker<LoadResult>(request('load', 'fp32'), log);
   const loadInt4 = await inWorker<LoadResult>(request('load', 'int4'), log);
@@ -157,9 +170,7 @@ async function main(): Promise<void> {
   const speedup = await inWorker<SpeedupResult>(request('speedup', 'int4'), log);
   const tts = await inWorker<TtsResult>(request('tts', 'fp32'), log);
   const batch = await inWorker<BatchResult>(request('batch', 'fp32'), log);
-  const whatIf = await inWorker<WhatIfResult>(request('whatif', 'fp32'), log);
-  // The trained default model, when one is bundled: the live readout's goal there is ten times tighter.
-  const whatIfTrained = trainedDir ? await inWorker<WhatIfResult>(request('whatif', 'fp32', { modelDir: trainedDir }), log) : null;
+  const whatIf = await measureWhatIf();
   const peer: { pair: PeerPair; result: PeerResult }[] = [];
   for (const pair of peers) peer.push({ pair, result: await inWorker<PeerResult>(request('peer', pair.precision, { peers: [pair] }), log) });
   const quality = await inWorker<QualityResult>(request('quality', 'fp32', { peers }), log);
@@ -181,7 +192,7 @@ async function main(): Promise<void> {
     speedup,
     tts,
     batch,
-    whatIf: { [args.preset]: whatIf, ...(whatIfTrained && trainedDir ? { [`trained default (${basename(trainedDir)})`]: whatIfTrained } : {}) },
+    whatIf,
     peer,
     quality,
     trainedQuality: trainedQuality && { model: relative(process.cwd(), trainedDir!), ...trainedQuality },

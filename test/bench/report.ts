@@ -255,8 +255,13 @@ function steeringText(ms: number): string {
   return `about ${ms.toFixed(1)} ms per fp32 decode step: 2 kernels at each of 5 hook points per layer (the FusedGemm readout and the Gemm write-back) and 3 inputs each fed through the Node binding`;
 }
 
+/** The what-if rows alone (`npm run bench -- --what-if`), as the full run's table shows them. */
+export function renderWhatIf(inputs: Pick<BenchInputs, 'preset' | 'whatIf'>): string {
+  return renderTable({ rows: whatIfRows(inputs) } as BenchSummary);
+}
+
 /** Readout after an edit of the middle step (goal ≤ 1 s for the preset, ≤ 100 ms for the trained default) and the lens against TTS. */
-function whatIfRows(inputs: BenchInputs): Row[] {
+function whatIfRows(inputs: Pick<BenchInputs, 'preset' | 'whatIf'>): Row[] {
   return Object.entries(inputs.whatIf).flatMap(([name, result]) => {
     const goal = name === inputs.preset ? 1000 : 100;
     const readout = scale(summarize(result.readoutSeconds), 1000);
