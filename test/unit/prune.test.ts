@@ -134,7 +134,7 @@ describe('thinkscope prune, whatif and analyze --lens', () => {
       log.mock.restore();
     }
     assert.match(lines[0], /^step 1 edited: S 0\.9\d\d → 0\.0\d\d · answer 8+ → /);
-    assert.match(lines[3], /^step 2 edited: S 0\.9\d\d → 0\.9\d\d$/);
+    assert.match(lines[3], /^step 2 removed: S 0\.9\d\d → 0\.9\d\d$/);
     await assert.rejects(runCommand(whatifCommand, [join(root, 'trace.md'), '--model', modelDir], running), /exactly one of/);
   });
 

@@ -2,7 +2,8 @@
 //  - test/fixtures/reasoner/traces.json: calibration traces (to build SEAL and TrueThinking directions)
 //    and held-out traces (to measure separation on), each with the kind of every step;
 //  - media/samples/reasoner-trace.md, media/samples/reasoner-calibration/*.md and media/samples/reasoner-chat.json:
-//    what `thinkscope demo` analyses;
+//    what `thinkscope demo` analyses; media/samples/reasoner-trace.json (the sample as a chat JSON) and
+//    media/samples/reasoner-whatif-trace.md: what the integration tests analyse besides;
 //  - test/fixtures/reasoner/reference-ids.json: the prompts whose PyTorch logits reference.py records.
 //
 //   npx tsx tools/train-reasoner/write-fixtures.ts --data tmp/reasoner-data
@@ -64,8 +65,18 @@ async function main(): Promise<void> {
   await mkdir('media/samples/reasoner-calibration', { recursive: true });
   await writeFile('test/fixtures/reasoner/traces.json', JSON.stringify({ calibration: calibration.map(fixture), heldout: test.map(fixture) }, null, 1) + '\n');
   await writeFile('media/samples/reasoner-trace.md', traceMarkdown(sample));
+  // The same trace as a chat JSON with DeepSeek's reasoning_content, for the editor's JSON view.
+  const sampleChat = { messages: [{ role: 'user', content: sample.question }, { role: 'assistant', reasoning_content: sample.steps.map((s) => s.text).join('\n\n'), content: sample.reply }] };
+  await writeFile('media/samples/reasoner-trace.json', JSON.stringify(sampleChat, null, 2) + '\n');
   for (const [i, p] of calibration.slice(0, 8).entries()) await writeFile(`media/samples/reasoner-calibration/trace-${i + 1}.md`, traceMarkdown(p));
   await writeFile('media/samples/reasoner-chat.json', JSON.stringify(personaChat(), null, 2) + '\n');
+  // The editor tests' what-if sample: the longest test trace that ends in a true step, so the answer is read
+  // right after the step that states it, with a check before it; one sentence per step, so sentence and
+  // paragraph segmentation cut it alike.
+  const whatIf = test
+    .filter((p) => p.steps.at(-1)!.kind === 'true' && has(p, 'check') && p.steps.every((s) => !s.text.includes('?')))
+    .reduce((longest, p) => (p.steps.length > longest.steps.length ? p : longest));
+  await writeFile('media/samples/reasoner-whatif-trace.md', whatIf.markdown);
 
   const files = reasonerFiles();
   const tokenizer = new TextTokenizer(files['tokenizer.json'], files['tokenizer_config.json'], 'reasoner');

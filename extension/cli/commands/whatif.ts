@@ -55,7 +55,9 @@ export const whatifCommand: Command = {
       const settings = { segmentation, cue: typeof values.cue === 'string' ? values.cue : undefined, answer: typeof values.answer === 'string' ? values.answer : undefined };
       const baseline = await CounterfactualBaseline.prepare(model, trace, settings, signal);
       const result = await baseline.edit(parseTrace(edited, { fileName: positionals[0] }), signal);
-      console.log(`${result.step ? `step ${result.step.index}` : 'the question'} edited: ${describeCounterfactual(result)}`);
+      // A removed step's first changed token can fall in the step before it (a merged ".\n\n"): name the step asked for.
+      const what = values.remove !== undefined ? `step ${stepOf('remove').index} removed` : result.step ? `step ${result.step.index} edited` : 'the question edited';
+      console.log(`${what}: ${describeCounterfactual(result)}`);
       console.log(`answer "${result.answer}": S ${result.before.confidence} → ${result.after.confidence}; greedy "${result.before.greedy}" → "${result.after.greedy}"`);
       console.log(`${result.recomputed} of ${result.tokens.after} tokens recomputed in ${(result.seconds * 1000).toFixed(0)} ms`);
     } finally {

@@ -1,5 +1,5 @@
-// Analyze Trace on the bundled sample, as a user sees it: each step decorated on its own text with
-// its SEAL class and TTS badge, a hover with the scores, annotations that follow edits, the export,
+// Analyze Trace on the trained reasoner's bundled sample, as a user sees it: its true steps scored high
+// and its decorative checks low, each step decorated on its own text with its SEAL class and TTS badge, a hover with the scores, annotations that follow edits, the export,
 // and a saved trace shown again without a model.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
@@ -8,7 +8,7 @@ import type { TraceFile } from '../../../extension/common/bundle/trace-file';
 import { parseTraceFile } from '../../../extension/common/bundle/trace-load';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
 import { formatConfidence } from '../../../extension/vscode/hover';
-import { hoverText, thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
+import { CHECK_TTS, hoverText, stepKind, thinkScope, TRUE_STEP_TTS, useModel, waitFor, workspaceFile } from './support';
 
 describe('ThinkScope: Analyze Trace', () => {
   let api: ThinkScopeApi;
@@ -17,8 +17,8 @@ describe('ThinkScope: Analyze Trace', () => {
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
-    document = await vscode.workspace.openTextDocument(workspaceFile('sample-trace.md'));
+    await useModel(api);
+    document = await vscode.workspace.openTextDocument(workspaceFile('reasoner-trace.md'));
     await vscode.window.showTextDocument(document);
     const snapshots: number[] = [];
     const listening = api.results.onDidChange(({ uri, file }) => {
@@ -39,14 +39,26 @@ describe('ThinkScope: Analyze Trace', () => {
 
   it('keeps one result per step, each on its own text in the document', () => {
     const stored = api.results.get(document.uri);
-    assert.ok(stored && stored.steps.length > 10, 'expected the sample to have more than 10 steps');
+    assert.ok(stored && stored.steps.length > 5, 'expected the sample to have more than 5 steps');
     for (const step of stored.steps) assert.equal(document.getText().slice(step.start, step.end), step.text, `step ${step.index}`);
     assert.deepEqual(
       stored.steps.filter((s) => s.sealClass === 'reflection').map((s) => s.text.split(/\s/)[0]),
       analysed.steps.filter((s) => s.sealClass === 'reflection').map((s) => s.text.split(/\s/)[0]),
     );
-    assert.ok(stored.steps.some((s) => s.sealClass === 'reflection' && /^Wait\b/.test(s.text)), 'the "Wait, let me verify…" step is a reflection');
+    assert.ok(stored.steps.some((s) => s.sealClass === 'reflection' && /^Wait\b/.test(s.text)), 'the "Wait, let me check…" step is a reflection');
     assert.ok(stored.steps.some((s) => s.sealClass === 'transition' && /^Alternatively\b/.test(s.text)), 'the "Alternatively…" step is a transition');
+  });
+
+  it('scores the steps the answer depends on high and the decorative checks low', () => {
+    const stored = api.results.get(document.uri)!;
+    assert.equal(stored.answerCheck?.tts, 'scored', 'the model answers the trace’s answer, so its scores mean something');
+    assert.equal(stored.answerCheck?.agrees, true);
+    const scored = stored.steps.filter((s) => s.tts !== null);
+    const trueSteps = scored.filter((s) => stepKind(s.text) === 'true');
+    const checks = scored.filter((s) => stepKind(s.text) === 'check');
+    assert.ok(trueSteps.length >= 2 && checks.length >= 1, 'the sample has true steps and checks');
+    for (const step of trueSteps) assert.ok(step.tts! >= TRUE_STEP_TTS, `true step ${step.index} (${step.text}): TTS ${step.tts}`);
+    for (const step of checks) assert.ok(step.tts! <= CHECK_TTS, `check ${step.index} (${step.text}): TTS ${step.tts}`);
   });
 
   it('decorates every visible step on its exact range, by SEAL class, with its TTS badge', async () => {
@@ -59,8 +71,7 @@ describe('ThinkScope: Analyze Trace', () => {
       assert.equal(document.getText(shown.range), step.text, `decoration of step ${step.index} is on other text`);
       assert.equal(shown.kind, step.sealClass);
       if (!step.perturbable) assert.equal(shown.badge, `#${step.index} n/p`);
-      // Scores of an answer the model does not give (this tiny random model) are shown as uninformative, never as numbers.
-      else assert.equal(shown.badge, `#${step.index} TTS ${stored.answerCheck?.tts === 'uninformative' ? 'uninformative' : step.tts!.toFixed(2)}`);
+      else assert.equal(shown.badge, `#${step.index} TTS ${step.tts!.toFixed(2)}`);
       // The badge sits right after the step's own text, not at the end of its line.
       assert.deepEqual(shown.badgeAt, shown.range.end, `badge of step ${step.index}`);
     }
@@ -133,5 +144,19 @@ describe('ThinkScope: Analyze Trace', () => {
     assert.ok(rendered.length > 0);
     for (const shown of rendered) assert.equal(document.getText(shown.range), after.steps.find((s) => s.index === shown.index)!.text);
     await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+  it('shows the scores of an answer the model does not give as uninformative, never as numbers', async () => {
+    const other = workspaceFile('reasoner-trace-other-answer.md');
+    await vscode.workspace.fs.copy(document.uri, other, { overwrite: true });
+    await vscode.window.showTextDocument(other);
+    const file = await vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri: other, tts: true, seal: true, persona: false, answer: '13' });
+    assert.ok(file, 'the analysis returned no trace');
+    assert.equal(file.answerCheck?.agrees, false);
+    assert.equal(file.answerCheck?.tts, 'uninformative');
+    const rendered = await waitFor('decorations', () => api.renderedSteps(other).length > 0 && api.renderedSteps(other));
+    const scored = rendered.filter((r) => !r.badge?.endsWith(' n/p'));
+    assert.ok(scored.length > 0);
+    for (const shown of scored) assert.equal(shown.badge, `#${shown.index} TTS uninformative`);
+    api.results.delete(other);
   });
 });

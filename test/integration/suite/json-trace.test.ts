@@ -1,12 +1,13 @@
-// A chat JSON with DeepSeek's reasoning_content, analysed as a user would: beside the JSON a readable
-// view opens with the analysed thinking decoded, one step per line, annotated like any trace, and
-// "Show This Step in the JSON" selects the step's own text in the JSON.
+// A chat JSON with DeepSeek's reasoning_content (the reasoner's sample trace), analysed as a user would:
+// the model reads the decoded thinking, so its true steps score high and its checks low as in the
+// Markdown trace; beside the JSON a readable view opens with the thinking decoded, one step per line,
+// annotated like any trace, and "Show This Step in the JSON" selects the step's own text in the JSON.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { TraceFile } from '../../../extension/common/bundle/trace-file';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
-import { thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
+import { CHECK_TTS, stepKind, thinkScope, TRUE_STEP_TTS, useModel, waitFor, workspaceFile } from './support';
 
 describe('ThinkScope: a JSON trace, annotated in a readable view', () => {
   let api: ThinkScopeApi;
@@ -15,16 +16,26 @@ describe('ThinkScope: a JSON trace, annotated in a readable view', () => {
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
-    json = workspaceFile('persona-chat.json');
+    await useModel(api);
+    json = workspaceFile('reasoner-trace.json');
     await vscode.window.showTextDocument(json, { viewColumn: vscode.ViewColumn.One });
-    const result = await vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri: json, tts: false, seal: true, persona: false, sealDirection: null });
+    const result = await vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri: json, tts: true, seal: true, persona: false, sealDirection: null });
     assert.ok(result, 'the analysis returned nothing');
     analysed = result;
   });
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('scores the decoded thinking: true steps high, decorative checks low', () => {
+    assert.equal(analysed.answerCheck?.agrees, true);
+    const scored = analysed.steps.filter((s) => s.tts !== null);
+    assert.ok(scored.some((s) => stepKind(s.text) === 'true') && scored.some((s) => stepKind(s.text) === 'check'));
+    for (const step of scored) {
+      if (stepKind(step.text) === 'true') assert.ok(step.tts! >= TRUE_STEP_TTS, `true step ${step.index} (${step.text}): TTS ${step.tts}`);
+      if (stepKind(step.text) === 'check') assert.ok(step.tts! <= CHECK_TTS, `check ${step.index} (${step.text}): TTS ${step.tts}`);
+    }
   });
 
   it('opens the thinking decoded, one step per line, with the JSON’s annotations on it', async () => {
@@ -46,7 +57,7 @@ describe('ThinkScope: a JSON trace, annotated in a readable view', () => {
   it('selects the step at the cursor in the JSON itself', async () => {
     const view = vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'thinkscope-readable')!;
     const readable = api.results.get(view.document.uri)!;
-    const wait = readable.steps[1];
+    const wait = readable.steps.find((s) => s.index > 0 && stepKind(s.text) === 'check')!;
     const editor = await vscode.window.showTextDocument(view.document, view.viewColumn);
     editor.selection = new vscode.Selection(view.document.positionAt(wait.start + 2), view.document.positionAt(wait.start + 2));
     assert.equal(await vscode.commands.executeCommand('thinkscope.revealInJson'), wait.index);

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { TraceFile } from '../../../extension/common/bundle/trace-file';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
 import type { ThinkScopePanel } from '../../../extension/vscode/panels';
-import { acceptingEachPick, fixture, thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
+import { acceptingEachPick, fixture, thinkScope, useModel, waitFor, workspaceFile } from './support';
 
 describe('ThinkScope: persona drift, SEAL latent score and the heatmap', () => {
   let api: ThinkScopeApi;
@@ -16,7 +16,7 @@ describe('ThinkScope: persona drift, SEAL latent score and the heatmap', () => {
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
+    await useModel(api);
   });
 
   after(async () => {
@@ -26,7 +26,7 @@ describe('ThinkScope: persona drift, SEAL latent score and the heatmap', () => {
 
   it('offers to build an Assistant Axis on the first persona analysis, then projects every assistant turn', async () => {
     assert.deepEqual(api.directions.all().filter((d) => d.method === 'assistant-axis'), [], 'a fresh workspace has no axis yet');
-    const uri = workspaceFile('persona-chat.json');
+    const uri = workspaceFile('reasoner-chat.json');
     await vscode.window.showTextDocument(uri);
     // Enter on the first offer: "Build an Assistant Axis now (bundled roles, quick)".
     const file = await acceptingEachPick(vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri, persona: true, tts: false, seal: false }));
@@ -36,11 +36,19 @@ describe('ThinkScope: persona drift, SEAL latent score and the heatmap', () => {
     assert.ok(file.turns.length > 0, 'no assistant turn was projected');
     for (const turn of file.turns) assert.ok(Number.isFinite(turn.projection), `turn ${turn.turn}: ${turn.projection}`);
     assert.ok(file.personaFloor !== null && Number.isFinite(file.personaFloor));
+    // The chat's first two replies are the assistant's, the last two a pirate's (the user assigned the role):
+    // the role-play turns project below the floor and below every assistant turn.
+    assert.equal(file.turns.length, 4);
+    const [assistant, roles] = [file.turns.slice(0, 2), file.turns.slice(2)];
+    for (const turn of roles) {
+      assert.ok(turn.belowFloor, `pirate turn ${turn.turn}: ${turn.projection} < τ ${file.personaFloor}`);
+      for (const other of assistant) assert.ok(turn.projection < other.projection, `pirate turn ${turn.turn} (${turn.projection}) below assistant turn ${other.turn} (${other.projection})`);
+    }
     assert.ok(file.directions.some((d) => d.name === axis.name && d.method === 'assistant-axis'));
   });
 
   it('remembers the axis for this workspace: the next persona analysis asks nothing', async () => {
-    const uri = workspaceFile('persona-chat.json');
+    const uri = workspaceFile('reasoner-chat.json');
     // No quick pick is answered here: a question would time the analysis out.
     const file = await Promise.race([
       vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri, persona: true, tts: false, seal: false }),
@@ -51,11 +59,12 @@ describe('ThinkScope: persona drift, SEAL latent score and the heatmap', () => {
 
   it('uses the saved SEAL direction for the latent score and fills the heatmap with every step at every layer', async () => {
     const seal = await api.directions.addFolder(fixture('THINKSCOPE_TEST_DIRECTION'));
-    const uri = workspaceFile('sample-trace.md');
+    const uri = workspaceFile('reasoner-trace.md');
     await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One });
     const file = await vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri, tts: false, seal: true, persona: false });
     assert.ok(file, 'the SEAL analysis returned nothing');
     assert.ok(file.steps.some((s) => s.latentScore !== null), 'no step has a SEAL latent score');
+    assert.equal(file.settings.sealLayer, 2, 'the latent view reads the layer the SEAL direction was built at (2, per the model card)');
     const ref = file.directions.find((d) => d.name === seal.name);
     assert.ok(ref && ref.layers.length > 1, 'the SEAL direction is not listed with its layers');
     for (const step of file.steps) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { TraceFile } from '../../../extension/common/bundle/trace-file';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
-import { fixture, thinkScope, useTinyModel, waitFor, workspaceFile } from './support';
+import { fixture, thinkScope, useModel, waitFor, workspaceFile } from './support';
 
 describe('ThinkScope engine recovery', () => {
   let api: ThinkScopeApi;
@@ -14,10 +14,11 @@ describe('ThinkScope engine recovery', () => {
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
-    // A copy of the sample (its results apart from the other suites'): scoring its 37 steps takes
-    // four model runs each, long enough to be killed in the middle. (A longer trace would not fit
-    // the tiny model's 2,048 positions.)
+    // The random model, not the trained reasoner: this test needs an analysis slow enough to be killed in
+    // the middle, and the reasoner scores any trace that fits its 1,024 positions in well under a second.
+    // A copy of the random model's 37-step sample (its results apart from the other suites'): scoring its
+    // steps takes four model runs each, long enough to be killed in the middle.
+    await useModel(api, 'THINKSCOPE_TEST_RANDOM_MODEL');
     await vscode.workspace.fs.copy(workspaceFile('sample-trace.md'), workspaceFile('recovery-trace.md'), { overwrite: true });
     document = await vscode.workspace.openTextDocument(workspaceFile('recovery-trace.md'));
     await vscode.window.showTextDocument(document);
@@ -65,7 +66,7 @@ describe('ThinkScope engine recovery', () => {
     assert.ok(result, 'the analysis after the restart failed');
     assert.ok(result.steps.length > 10);
     assert.ok(api.enginePid() && api.enginePid() !== secondPid);
-    assert.equal(api.engine.state.model?.path, fixture('THINKSCOPE_TEST_MODEL'));
+    assert.equal(api.engine.state.model?.path, fixture('THINKSCOPE_TEST_RANDOM_MODEL'));
     assert.equal(api.engine.state.status, 'idle');
   });
 });

@@ -1,5 +1,5 @@
 // Steer this step: a step of the analysed sample pushed along or against a TrueThinking direction
-// made on the tiny model; the scores before and after come back, stay in the step's hover, and the
+// mined from the trained reasoner's calibration traces; the scores before and after come back, stay in the step's hover, and the
 // direction is offered by the Steering panel too.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
@@ -10,7 +10,7 @@ import type { ThinkScopeApi } from '../../../extension/vscode/extension';
 import { formatScore } from '../../../extension/vscode/hover';
 import type { ThinkScopePanel } from '../../../extension/vscode/panels';
 import type { SteeredStepResult } from '../../../extension/vscode/steered-steps';
-import { fixture, hoverText, thinkScope, useTinyModel, workspaceFile } from './support';
+import { fixture, hoverText, thinkScope, useModel, workspaceFile } from './support';
 
 const SCORES: (keyof StepScores)[] = ['s11', 's01', 's10', 's00', 'tts'];
 
@@ -24,8 +24,8 @@ describe('ThinkScope: Steer this step', () => {
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
-    document = await vscode.workspace.openTextDocument(workspaceFile('sample-trace.md'));
+    await useModel(api);
+    document = await vscode.workspace.openTextDocument(workspaceFile('reasoner-trace.md'));
     await vscode.window.showTextDocument(document);
     const analysed = await vscode.commands.executeCommand<TraceFile | undefined>('thinkscope.analyzeTrace', { uri: document.uri, tts: true, seal: false, persona: false });
     assert.ok(analysed, 'the analysis returned no trace');

@@ -4,14 +4,14 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
 import type { SteerOutcome } from '../../../extension/vscode/steer-command';
-import { fixture, thinkScope, useTinyModel } from './support';
+import { fixture, thinkScope, useModel } from './support';
 
 describe('ThinkScope: Steer Reply…', () => {
   let api: ThinkScopeApi;
 
   before(async () => {
     api = await thinkScope();
-    await useTinyModel(api);
+    await useModel(api);
   });
 
   after(async () => {
@@ -32,8 +32,8 @@ describe('ThinkScope: Steer Reply…', () => {
       direction: fixture('THINKSCOPE_TEST_DIRECTION'),
       method: 'add',
       strength: -4,
-      prompt: 'How many marbles were in the bag at the start?',
-      maxTokens: 24,
+      prompt: 'Ben has 77 cookies. Ben wins 2 more, then sells 5, then gives away 2. How many cookies now?',
+      maxTokens: 40,
     });
     watching.dispose();
     assert.ok(outcome, 'Steer Reply returned nothing');

@@ -1,5 +1,6 @@
-// What the integration suites share: the extension's API, the fixtures runTest.ts made (a tiny
-// model, and a SEAL and a TrueThinking direction made on it), and waiting for something the extension does later.
+// What the integration suites share: the extension's API, the fixtures runTest.ts made (the bundled
+// trained reasoner, a SEAL and a TrueThinking direction made on it, and a tiny random model for the crash
+// test), the reasoner's documented guarantees, and waiting for something the extension does later.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ThinkScopeApi } from '../../../extension/vscode/extension';
@@ -13,17 +14,31 @@ export async function thinkScope(): Promise<ThinkScopeApi> {
 }
 
 /** A fixture folder from runTest.ts. */
-export function fixture(name: 'THINKSCOPE_TEST_MODEL' | 'THINKSCOPE_TEST_DIRECTION' | 'THINKSCOPE_TEST_TRUETHINKING'): string {
+export function fixture(name: 'THINKSCOPE_TEST_MODEL' | 'THINKSCOPE_TEST_RANDOM_MODEL' | 'THINKSCOPE_TEST_DIRECTION' | 'THINKSCOPE_TEST_TRUETHINKING'): string {
   const path = process.env[name];
   assert.ok(path, `${name} is not set: run the suite through test/integration/runTest.ts`);
   return path;
 }
 
-/** Loads the tiny model through "Select Model…", as a user would. */
-export async function useTinyModel(api: ThinkScopeApi): Promise<void> {
-  if (api.engine.state.model?.path === fixture('THINKSCOPE_TEST_MODEL')) return;
-  const loaded = await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(fixture('THINKSCOPE_TEST_MODEL')));
-  assert.equal(loaded, fixture('THINKSCOPE_TEST_MODEL'));
+/** Loads the trained reasoner (or, for the crash test, the random model) through "Select Model…", as a user would. */
+export async function useModel(api: ThinkScopeApi, which: 'THINKSCOPE_TEST_MODEL' | 'THINKSCOPE_TEST_RANDOM_MODEL' = 'THINKSCOPE_TEST_MODEL'): Promise<void> {
+  if (api.engine.state.model?.path === fixture(which)) return;
+  const loaded = await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(fixture(which)));
+  assert.equal(loaded, fixture(which));
+}
+
+/**
+ * What the reasoner's model card guarantees on held-out traces (media/models/thinkscope-reasoner): true
+ * steps score TTS ≥ 0.9, decorative checks ≤ 0.05. A retrained reasoner keeps these, not the exact numbers.
+ */
+export const TRUE_STEP_TTS = 0.9;
+export const CHECK_TTS = 0.05;
+
+/** The reasoner's steps by the templates its generator writes (tools/train-reasoner/problems.ts). */
+export function stepKind(text: string): 'check' | 'transition' | 'true' | 'goal' {
+  if (/^(Wait\b|Let me verify)/.test(text)) return 'check';
+  if (/^(Alternatively\b|Let me try another way)/.test(text)) return 'transition';
+  return /=/.test(text) ? 'true' : 'goal';
 }
 
 export function workspaceFile(name: string): vscode.Uri {
