@@ -18,7 +18,7 @@ import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
 import { trainedTokenizer } from '../../extension/engine/make-model/bpe-tokenizer';
 import { DEFAULT_TTS_CUE } from '../../extension/engine/analysis/tts/layout';
 import { reasonerFiles } from './model-files';
-import { answerAfter, between, makeProblem, seededRandom, traceMarkdown, type Problem, type Random } from './problems';
+import { answerAfter, between, makeProblem, seededRandom, traceMarkdown, type CheckForm, type Problem, type Random } from './problems';
 import { characterOf, extraRolePrompts, makeChat, type PersonaSource } from './personas';
 import roles from '../../media/roles/roles.json';
 import questions from '../../media/roles/questions.json';
@@ -162,6 +162,7 @@ async function main(): Promise<void> {
       train: { type: 'string', default: '24000' },
       heldout: { type: 'string', default: '600' },
       seed: { type: 'string', default: '1' },
+      checks: { type: 'string', default: 'inverse' },
     },
   });
   const files = reasonerFiles();
@@ -177,13 +178,15 @@ async function main(): Promise<void> {
     questions: [...questions.questions],
   };
   const seed = Number(values.seed);
+  const checks = values.checks as CheckForm;
+  if (checks !== 'inverse' && checks !== 'restate') throw new Error(`--checks must be inverse or restate, not ${values.checks}`);
   const random = seededRandom(seed);
   // Held-out problems are drawn from their own stream and never appear in training.
   const heldout: Problem[] = [];
   const heldoutRandom = seededRandom(seed + 1_000_003);
   const seen = new Set<string>();
   while (heldout.length < Number(values.heldout)) {
-    const p = makeProblem(heldoutRandom);
+    const p = makeProblem(heldoutRandom, checks);
     if (seen.has(p.question)) continue;
     seen.add(p.question);
     heldout.push(p);
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
       train.push(chatExample(random, tok, source));
       continue;
     }
-    const p = makeProblem(random);
+    const p = makeProblem(random, checks);
     if (seen.has(p.question)) {
       skipped++;
       continue;

@@ -32,6 +32,12 @@ export interface Problem {
 
 export type Random = () => number;
 
+/**
+ * How a check states its numbers: `inverse` undoes the change (`74 + 5 = 79`); `restate` repeats the
+ * true step it follows word for word (end total included), so it differs from a true step only by its opening.
+ */
+export type CheckForm = 'inverse' | 'restate';
+
 export const seededRandom = (seed: number): Random => mulberry32(seed);
 export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 export const between = (random: Random, low: number, high: number): number => low + Math.floor(random() * (high - low + 1));
@@ -52,6 +58,8 @@ const CHECKS = [
   'Let me verify: {a} {op} {b} = {c}',
   'Wait, is that right? {a} {op} {b} = {c}',
 ];
+/** The openings of the checks, before the numbers they state. */
+const CHECK_OPENINGS = ['Wait, let me check:', 'Let me verify:', 'Wait, is that right?'];
 const TRANSITIONS = [
   'Alternatively, I go on from there',
   'Let me try another way',
@@ -65,7 +73,7 @@ const fill = (template: string, values: Record<string, string | number>): string
  * One problem with two or three changes of 1..6. Every running total stays in the decade it starts in
  * (no carries), so the arithmetic the chain of thought writes stays within the units digit.
  */
-export function makeProblem(random: Random): Problem {
+export function makeProblem(random: Random, checks: CheckForm = 'inverse'): Problem {
   const name = pick(random, NAMES);
   const items = pick(random, ITEMS);
   const count = random() < 0.6 ? 2 : 3;
@@ -92,14 +100,22 @@ export function makeProblem(random: Random): Problem {
     const later = changes.slice(change + 1);
     const rest = later.length ? `${next} ${later.map((d) => `${d > 0 ? '+' : '-'} ${Math.abs(d)}`).join(' ')} = ${next + later.reduce((a, b) => a + b, 0)}` : '';
     const carry = rest ? fill(pick(random, CARRIES), { rest }) : '';
-    steps.push({ kind: 'true', text: fill(pick(random, TRUE_STEPS), { prev: running, op, delta: Math.abs(delta), next }) + carry + '.', change });
-    // A check after every subtraction: the inverse operation, or noise half of the time.
+    const body = fill(pick(random, TRUE_STEPS), { prev: running, op, delta: Math.abs(delta), next }) + carry;
+    steps.push({ kind: 'true', text: body + '.', change });
+    // A check after every subtraction, or noise half of the time: the inverse operation, or (restating
+    // checks) the true step's own words after the check's opening, so that only the opening tells the
+    // model that this step is not to be used.
     if (delta < 0) {
       const noisy = random() < 0.5;
       const check = noisy
         ? { a: between(random, 20, 89), op: pick(random, ['+', '-']), b: between(random, 1, 6), c: between(random, 20, 89) }
-        : { a: next, op: delta > 0 ? '-' : '+', b: Math.abs(delta), c: running };
-      steps.push({ kind: 'check', text: fill(pick(random, CHECKS), check) + '.', change: null });
+        : checks === 'restate'
+          ? { a: running, op, b: Math.abs(delta), c: next }
+          : { a: next, op: delta > 0 ? '-' : '+', b: Math.abs(delta), c: running };
+      const text = checks === 'restate' && !noisy
+        ? `${pick(random, CHECK_OPENINGS)} ${body.replace(/^(So|Now) /, '')}.`
+        : fill(pick(random, CHECKS), check) + '.';
+      steps.push({ kind: 'check', text, change: null });
       // A check that does not add up is followed by a change of approach, when there is more to do.
       const addsUp = check.op === '+' ? check.a + check.b === check.c : check.a - check.b === check.c;
       if (!addsUp && change + 1 < changes.length) steps.push({ kind: 'transition', text: pick(random, TRANSITIONS) + '.', change: null });
