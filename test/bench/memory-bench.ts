@@ -241,6 +241,18 @@ async function largeBench(traceTokens: number, precisions: readonly ('int8' | 'i
   return { markdown: renderLarge(traceTokens, runs, wide), json: { large: runs, wideEmbedding: wide } };
 }
 
+/** For each missed memory target, where its peak comes from: the build, or the loaded model and what the trace adds. */
+function largeLimits(runs: readonly { precision: 'int8' | 'int4'; build: BuildRun; trace: TraceRun }[]): string[] {
+  const lines = runs
+    .filter(({ precision, build, trace }) => Math.max(build.peakBytes, trace.peakBytes) > LARGE_TARGETS[precision])
+    .map(({ precision, build, trace }) =>
+      build.peakBytes > LARGE_TARGETS[precision]
+        ? `- ${precision} MISSED at the build: peak ${gib(build.peakBytes)} while writing a ${gib(trace.weightsFileBytes)} weights file.`
+        : `- ${precision} MISSED in the trace: ${gib(trace.loadedBytes)} resident once loaded (a ${gib(trace.weightsFileBytes)} weights file), the scoring adds ${gib(trace.peakBytes - trace.loadedBytes)} (caches and working tensors).`,
+    );
+  return lines.length > 0 ? ['What limits each missed target:', '', ...lines, ''] : [];
+}
+
 /** The large-model section from its runs; `note` says anything about how they were taken. */
 export function renderLarge(traceTokens: number, runs: readonly { precision: 'int8' | 'int4'; build: BuildRun; trace: TraceRun }[], wide: WideEmbeddingRun, note: readonly string[] = []): string {
   const rows = runs.map(({ precision, build, trace }) => {
@@ -257,6 +269,7 @@ export function renderLarge(traceTokens: number, runs: readonly { precision: 'in
     ...note,
     '',
     ...(rows.length > 0 ? ['| weights | graph weights file | first open (build) | TTS of the trace | peak resident memory | target |', '|---|---|---|---|---|---|', ...rows, ''] : []),
+    ...largeLimits(runs),
     `A float32 checkpoint whose embedding alone is ${gib(wide.embeddingBytes)} (the 7B vocabulary × hidden, one layer):`,
     `${wide.finite ? 'builds, loads and gives finite logits' : 'FAILED: non-finite logits'} in ${wide.seconds.toFixed(0)} s, peak ${gib(wide.peakBytes)}.`,
   ].join('\n');

@@ -68,6 +68,7 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
   const prefillGflops = scale(prefill, inputs.prefillFlops / PREFILL_TOKENS / 1e9);
   const decodeGBs = scale(decode, inputs.decodeBytes.fp32 / 1e9);
   const int4Decode = summarize(inputs.speed.int4.decode);
+  const int4Prefill = summarize(inputs.speed.int4.prefill);
   const speedup = summarize(inputs.speedup.ratio);
   const idle = summarize(inputs.overhead.idle);
   const active = summarize(inputs.overhead.active);
@@ -185,7 +186,16 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
         limit: 'the two replies\' prompt passes differ (one is steered) and run packed, twice the prompt tokens; each step attends over both replies\' cache slots, masked, and concatenates the shared cache',
       },
     },
-    { figure: `prefill ${PREFILL_TOKENS} tokens, int4`, value: summarize(inputs.speed.int4.prefill), unit: 'tokens/s' },
+    {
+      figure: `prefill ${PREFILL_TOKENS} tokens, int4`,
+      value: int4Prefill,
+      unit: 'tokens/s',
+      target: {
+        text: `≥ fp32 prefill: ${(int4Prefill.median / prefill.median).toFixed(2)}× (${(int4Prefill.min / prefill.max).toFixed(2)} … ${(int4Prefill.max / prefill.min).toFixed(2)})`,
+        met: int4Prefill.median >= prefill.median,
+        limit: `its projections are MatMulNBits at accuracy level 4 (activations quantized to int8 per block), at ${PREFILL_TOKENS} rows: ${kernelText(inputs.roofline.int4, PREFILL_TOKENS)}; fp32 reaches ${prefillGflops.median.toFixed(0)} GFLOP/s`,
+      },
+    },
     { figure: `decode ${DECODE_TOKENS} tokens, int4`, value: int4Decode, unit: 'tokens/s' },
     { figure: 'int4 decode speedup over fp32 (paired runs)', value: speedup, unit: '×' },
     { figure: 'int4 decode step: weight reads at bandwidth / the rest', value: null, unit: `${int4ReadMs.toFixed(1)} ms / ${(int4StepMs - int4ReadMs).toFixed(1)} ms` },
