@@ -5,7 +5,7 @@
 // client names (to read or to write) to the folder it serves.
 
 import { PRECISIONS } from './precision';
-import { STEERING_METHODS, type AnalyzeParams, type BuildDirectionParams, type CounterfactualParams, type EngineRequests, type GenerateParams, type PruneParams, type RequestMethod, type SteeringChoice, type SteerStepParams } from './protocol';
+import { STEERING_METHODS, type AnalyzeParams, type BuildDirectionParams, type CounterfactualParams, type EngineRequests, type GenerateParams, type PruneFolderParams, type PruneParams, type RequestMethod, type SteeringChoice, type SteerStepParams } from './protocol';
 
 /** The schema keyword marking a path: the engine checks it against the folder it serves. */
 export const PATH_KEYWORD = 'fsPath';
@@ -119,19 +119,26 @@ const counterfactualParams = record<CounterfactualParams>(
   ['baseline', 'text', 'fileName', 'segmentation'],
 );
 
+const pruneRule = { type: 'object', properties: { kind: { enum: ['threshold', 'fraction'] }, value: { type: 'number', minimum: 0 } }, required: ['kind', 'value'], additionalProperties: false };
+
 const pruneParams = record<PruneParams>(
   {
     text: string,
     fileName: string,
     conversation: count,
     segmentation,
-    rule: { type: 'object', properties: { kind: { enum: ['threshold', 'fraction'] }, value: { type: 'number', minimum: 0 } }, required: ['kind', 'value'], additionalProperties: false },
+    rule: pruneRule,
     scores: { type: 'array', items: { type: ['number', 'null'] } },
     cue: string,
     answer: string,
     seed: integer,
   },
   ['text', 'fileName', 'segmentation', 'rule'],
+);
+
+const pruneFolderParams = record<PruneFolderParams>(
+  { folder: path, out: path, rules: { type: 'array', items: pruneRule, minItems: 1, maxItems: 100 }, segmentation, cue: string, answer: string },
+  ['folder', 'out', 'rules', 'segmentation'],
 );
 
 /** The params schema of every request method. */
@@ -145,4 +152,5 @@ export const REQUEST_PARAMS_SCHEMAS: { [M in RequestMethod]: Schema } = {
   describeDirection: record<Params<'describeDirection'>>({ path: path }, ['path']),
   counterfactual: counterfactualParams,
   prune: pruneParams,
+  pruneFolder: pruneFolderParams,
 };

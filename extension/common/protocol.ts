@@ -9,6 +9,7 @@ import type { SegmentationPolicy } from './trace/types';
 import type { SealKeywords } from './analysis/seal';
 import type { Precision } from './precision';
 import type { Counterfactual } from './analysis/counterfactual';
+import type { PrunePoint } from './analysis/prune';
 
 /** Bumped when requests change incompatibly: `initialize` refuses a client that speaks another. */
 export const PROTOCOL_VERSION = 2;
@@ -158,6 +159,26 @@ export interface PruneResultMessage {
   stepCount: number;
 }
 
+export interface PruneFolderParams {
+  /** A folder of traces: every trace directly in it is pruned under every rule. */
+  folder: string;
+  /** The folder the table (prune-table.md), chart (prune-chart.svg) and records (prune-results.jsonl) go to. */
+  out: string;
+  rules: PruneRule[];
+  segmentation: SegmentationPolicy;
+  cue?: string;
+  answer?: string;
+}
+
+export interface PruneFolderResult {
+  traces: number;
+  /** One point per rule: tokens saved (mean), answers kept, confidence kept (median). */
+  points: PrunePoint[];
+  /** The Markdown table, one row per rule. */
+  table: string;
+  written: { table: string; chart: string; records: string };
+}
+
 export interface BuildDirectionParams {
   kind: 'seal' | 'truethinking' | 'assistant-axis' | 'selective';
   /** Trace files/folders (seal, truethinking), or two prompt files (selective: [positive, negative]). */
@@ -179,6 +200,7 @@ export interface EngineRequests {
   describeDirection: [{ path: string }, DirectionMetadata & { path: string }];
   counterfactual: [CounterfactualParams, Counterfactual];
   prune: [PruneParams, PruneResultMessage];
+  pruneFolder: [PruneFolderParams, PruneFolderResult];
 }
 
 /** Notifications the engine sends while a request runs. */

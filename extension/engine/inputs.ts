@@ -2,10 +2,11 @@
 // analysis results. Shared by the CLI and the engine service.
 
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { TraceFile } from '../common/bundle/trace-file';
 import { parseTraceFile } from '../common/bundle/trace-load';
 import { parseTrace } from '../common/trace/parse';
+import type { DatasetFields } from '../common/trace/parse-chat';
 import type { ParsedTrace } from '../common/trace/types';
 
 /** A path or file the user named that cannot be used; the message says why. */
@@ -97,4 +98,50 @@ export async function readTraceResults(paths: readonly string[]): Promise<TraceF
     }
   }
   return files;
+}
+
+/** One conversation to analyse: a file, a line of a JSONL file, or one conversation of a JSON array. */
+export interface TraceDocument {
+  name: string;
+  trace: ParsedTrace;
+  conversation: number;
+}
+
+/** The conversations of the files named and of the trace files directly in the folders named (none of them `out`, no trace file). */
+export async function readTraceDocuments(paths: readonly string[], out: string, fields: DatasetFields = {}): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
+  const documents: TraceDocument[] = [];
+  let fromFolder = false;
+  for (const path of paths) {
+    const info = await stat(path).catch(() => null);
+    if (!info) throw new InputError(`${path}: no such file or folder`);
+    let files = [path];
+    if (info.isDirectory()) {
+      fromFolder = true;
+      const names = (await readdir(path)).filter((name) => TRACE_EXTENSIONS.has(extname(name).toLowerCase()) && !/\.thinktrace\.json$/i.test(name)).sort();
+      files = names.map((name) => join(path, name)).filter((file) => resolve(file) !== out);
+      if (files.length === 0) throw new InputError(`${path}: the folder has no trace files (.json, .jsonl, .md, .txt)`);
+    }
+    for (const file of files) documents.push(...documentsOf(file, await readFile(file, 'utf8'), fields));
+  }
+  return { documents, fromFolder };
+}
+
+/** A JSONL file gives one document per line, its source being that line alone; a JSON array one per conversation. */
+function documentsOf(path: string, text: string, fields: DatasetFields): TraceDocument[] {
+  let trace: ParsedTrace;
+  try {
+    trace = parseTrace(text, { fileName: path, fields });
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new InputError(message.startsWith(path) ? message : `${path}: ${message}`);
+  }
+  if (trace.format === 'jsonl') {
+    const lines = text.split('\n');
+    return trace.conversations.map(({ line }) => {
+      const lineText = lines[line - 1].replace(/\r$/, '');
+      return { name: `${path}:${line}`, trace: parseTrace(lineText, { fileName: 'line.json', fields }), conversation: 0 };
+    });
+  }
+  if (trace.conversations.length === 1) return [{ name: path, trace, conversation: 0 }];
+  return trace.conversations.map((_, c) => ({ name: `${path}#${c + 1}`, trace, conversation: c }));
 }

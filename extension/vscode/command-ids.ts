@@ -16,6 +16,8 @@ export const Commands = {
   removeStep: 'thinkscope.removeStep',
   perturbStep: 'thinkscope.perturbStep',
   pruneTrace: 'thinkscope.pruneTrace',
+  /** Accepts a folder's Uri (the Explorer's menu) or { folder, rules }. */
+  pruneFolder: 'thinkscope.pruneFolder',
   setEngineToken: 'thinkscope.setEngineToken',
   chooseAnalysisDirections: 'thinkscope.chooseAnalysisDirections',
   /** Accepts { uri, step }: selects the step in its document (the Steps view's click). */

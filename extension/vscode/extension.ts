@@ -6,6 +6,7 @@ import { registerAnalyze } from './analyze-command';
 import { registerCodeLens } from './codelens';
 import { LiveCounterfactuals } from './counterfactuals';
 import { registerPrune } from './prune-command';
+import { registerPruneFolder } from './prune-folder-command';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import { TraceDecorations, type RenderedStep } from './decorations';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);
   registerPrune(context, engine, results, models, log);
+  registerPruneFolder(context, engine, models, log);
   registerEngineToken(context, engine);
   registerPanels(context, engine, results, directions, counterfactuals);
   context.subscriptions.push(

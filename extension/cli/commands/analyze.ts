@@ -1,22 +1,21 @@
 // `thinkscope analyze`: cut traces into steps and, with --tts, score every step's True Thinking
 // Score; writes one trace file per trace (JSON for one trace, JSONL for several or a folder).
 
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import { DEFAULT_PERTURBATION_SEED } from '../../common/analysis/perturb';
 import type { TraceFile } from '../../common/bundle/trace-file';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { MAX_TRACE_FILE_CHARS } from '../../common/bundle/trace-load';
-import { parseTrace } from '../../common/trace/parse';
 import type { DatasetFields } from '../../common/trace/parse-chat';
-import { SEGMENTATION_POLICIES, type ParsedTrace, type SegmentationPolicy } from '../../common/trace/types';
+import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../../common/trace/types';
 import { segmentThinking } from '../../engine/analysis/trace-steps';
 import { describeReadable } from '../../common/analysis/logit-lens';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { loadDirectionFor } from '../../engine/directions/store';
 import type { Direction } from '../../common/direction';
 import type { Model } from '../../engine/model';
+import { InputError, readTraceDocuments, type TraceDocument } from '../../engine/inputs';
 import { refuseOverwritingInputs, writeFileAtomically } from '../../engine/atomic-write';
 import { integerOption, optionalInteger, UsageError, required, type Command } from '../command';
 import { ContextLimitError } from '../../engine/analysis/context-limit';
@@ -26,14 +25,6 @@ import { answerWarnings } from '../../common/analysis/tts';
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
-const TRACE_EXTENSIONS = /\.(json|jsonl|ndjson|md|markdown|txt)$/i;
-
-/** One conversation to annotate: a file, a line of a JSONL file, or one conversation of a JSON array. */
-export interface TraceDocument {
-  name: string;
-  trace: ParsedTrace;
-  conversation: number;
-}
 
 export const analyzeCommand: Command = {
   name: 'analyze',
@@ -167,36 +158,13 @@ function datasetFields(value: unknown): DatasetFields {
   return fields;
 }
 
+/** The engine's reader, its input errors reported as usage errors (exit status 2). */
 export async function readDocuments(paths: readonly string[], out: string, fields: DatasetFields = {}): Promise<{ documents: TraceDocument[]; fromFolder: boolean }> {
-  const documents: TraceDocument[] = [];
-  let fromFolder = false;
-  for (const path of paths) {
-    const info = await stat(path).catch(() => null);
-    if (!info) throw new UsageError(`${path}: no such file or folder`);
-    let files = [path];
-    if (info.isDirectory()) {
-      fromFolder = true;
-      const names = (await readdir(path)).filter((name) => TRACE_EXTENSIONS.test(name) && !/\.thinktrace\.json$/i.test(name)).sort();
-      files = names.map((name) => join(path, name)).filter((file) => resolve(file) !== out);
-      if (files.length === 0) throw new UsageError(`${path}: the folder has no trace files (.json, .jsonl, .md, .txt)`);
-    }
-    for (const file of files) documents.push(...documentsOf(file, await readFile(file, 'utf8'), fields));
+  try {
+    return await readTraceDocuments(paths, out, fields);
+  } catch (error) {
+    throw error instanceof InputError ? new UsageError(error.message) : error;
   }
-  return { documents, fromFolder };
-}
-
-/** A JSONL file gives one document per line, its source being that line alone; a JSON array one per conversation. */
-function documentsOf(path: string, text: string, fields: DatasetFields): TraceDocument[] {
-  const trace = withName(path, () => parseTrace(text, { fileName: path, fields }));
-  if (trace.format === 'jsonl') {
-    const lines = text.split('\n');
-    return trace.conversations.map(({ line }) => {
-      const lineText = lines[line - 1].replace(/\r$/, '');
-      return { name: `${path}:${line}`, trace: parseTrace(lineText, { fileName: 'line.json', fields }), conversation: 0 };
-    });
-  }
-  if (trace.conversations.length === 1) return [{ name: path, trace, conversation: 0 }];
-  return trace.conversations.map((_, c) => ({ name: `${path}#${c + 1}`, trace, conversation: c }));
 }
 
 function optionalString(value: unknown): string | undefined {

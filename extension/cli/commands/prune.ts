@@ -3,21 +3,19 @@
 // tokens saved. One trace: writes the pruned trace (same format) and a trace file that records what was
 // removed. A folder: every trace under every rule, a table and a chart of tokens saved vs answers kept.
 
-import { mkdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { version } from '../../../package.json';
-import type { PruneRecord, PruneRule } from '../../common/bundle/trace-file';
+import type { PruneRule } from '../../common/bundle/trace-file';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
-import { describePruning, parsePruneRule, prunePoints, pruneChartSvg, pruneTable } from '../../common/analysis/prune';
+import { DEFAULT_BATCH_RULES, describePruning, parsePruneRules } from '../../common/analysis/prune';
 import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../../common/trace/types';
 import { pruneTrace } from '../../engine/analysis/prune';
+import { pruneDocuments, writePruneReport } from '../../engine/analysis/prune-batch';
 import { integerOption, required, UsageError, type Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { readDocuments } from './analyze';
 import { refuseOverwritingInputs, writeFileAtomically } from '../../engine/atomic-write';
-
-const DEFAULT_RULES = '0.005,0.01,0.05,25%,50%';
 
 /** The trace file written beside a pruned trace: PRUNED.md → PRUNED.thinktrace.json. */
 export function prunedTraceFilePath(out: string): string {
@@ -32,7 +30,7 @@ export const pruneCommand: Command = {
   options: {
     model: { type: 'string', description: 'Hugging Face checkpoint folder', valueName: 'DIR' },
     rule: { type: 'string', description: 'one trace: a TTS threshold (steps below it go) or the lowest share of steps by TTS, as N%', valueName: 'RULE', default: '50%' },
-    rules: { type: 'string', description: 'a folder: the rules to compare, comma-separated', valueName: 'LIST', default: DEFAULT_RULES },
+    rules: { type: 'string', description: 'a folder: the rules to compare, comma-separated', valueName: 'LIST', default: DEFAULT_BATCH_RULES },
     segment: { type: 'string', description: 'how the thinking is cut into steps: sentence, paragraph or markers', valueName: 'POLICY', default: 'sentence' },
     cue: { type: 'string', description: 'text after the thinking that asks for the answer (default: "\\n The final answer is \\boxed{")', valueName: 'TEXT' },
     answer: { type: 'string', description: "the answer to score (default: the trace's \\boxed{} answer)", valueName: 'TEXT' },
@@ -47,55 +45,47 @@ export const pruneCommand: Command = {
     await refuseOverwritingInputs(out, positionals, '--out');
     await refuseOverwritingInputs(prunedTraceFilePath(out), positionals, 'the pruned trace file');
     const { documents, fromFolder } = await readDocuments(positionals, out);
+    if (!fromFolder && documents.length > 1) throw new UsageError(`${positionals[0]} holds ${documents.length} traces: put them in a folder to prune them as a batch`);
     const rules = parseRules(fromFolder ? String(values.rules) : String(values.rule));
     const model = await openModelWithProgress(required(values, 'model'), { threads: integerOption(values, 'threads', 0), signal });
     const bar = progressBar();
-    const records: PruneRecord[] = [];
+    const settings = { segmentation, cue: typeof values.cue === 'string' ? values.cue : undefined, answer: typeof values.answer === 'string' ? values.answer : undefined };
     try {
-      for (const [n, doc] of documents.entries()) {
-        const result = await pruneTrace(model, doc.trace, {
-          name: doc.name,
+      if (fromFolder) {
+        const records = await pruneDocuments(model, documents, {
+          ...settings,
           toolVersion: version,
-          segmentation,
-          conversation: doc.conversation,
-          cue: typeof values.cue === 'string' ? values.cue : undefined,
-          answer: typeof values.answer === 'string' ? values.answer : undefined,
           rules,
           signal,
-          report: (update) => bar.report({ ...update, message: `${documents.length > 1 ? `trace ${n + 1} of ${documents.length}: ` : ''}${update.message}` }),
+          report: (update) => bar.report(update),
+          onTrace: (doc, traceRecords, stepCount) => {
+            bar.done();
+            for (const record of traceRecords) console.error(`${doc.name}: ${describePruning(record, stepCount)}`);
+          },
         });
-        bar.done();
-        for (const pruned of result.pruned) {
-          records.push(pruned.record);
-          console.error(`${doc.name}: ${describePruning(pruned.record, result.steps.length)}`);
-        }
-        if (!fromFolder) {
-          const [pruned] = result.pruned;
-          await writeFileAtomically(out, pruned.text);
-          await writeFileAtomically(prunedTraceFilePath(out), serializeTraceFile(pruned.file));
-          console.error(`wrote ${out} and ${basename(prunedTraceFilePath(out))}`);
-        }
+        const report = await writePruneReport(out, records, documents.length);
+        console.log(report.table);
+        console.error(`wrote ${report.written.table}, prune-chart.svg and prune-results.jsonl`);
+        return;
       }
+      const [doc] = documents;
+      const result = await pruneTrace(model, doc.trace, { ...settings, name: doc.name, toolVersion: version, conversation: doc.conversation, rules, signal, report: (update) => bar.report(update) });
+      bar.done();
+      const [pruned] = result.pruned;
+      console.error(`${doc.name}: ${describePruning(pruned.record, result.steps.length)}`);
+      await writeFileAtomically(out, pruned.text);
+      await writeFileAtomically(prunedTraceFilePath(out), serializeTraceFile(pruned.file));
+      console.error(`wrote ${out} and ${basename(prunedTraceFilePath(out))}`);
     } finally {
       bar.done();
       await model.close();
-    }
-    if (fromFolder) {
-      await mkdir(out, { recursive: true });
-      const points = prunePoints(records);
-      const table = pruneTable(points);
-      await writeFileAtomically(join(out, 'prune-table.md'), `# Pruning ${documents.length} traces\n\n${table}\n![tokens saved vs answers kept](prune-chart.svg)\n`);
-      await writeFileAtomically(join(out, 'prune-chart.svg'), pruneChartSvg(points));
-      await writeFileAtomically(join(out, 'prune-results.jsonl'), records.map((record) => JSON.stringify(record)).join('\n') + '\n');
-      console.log(table);
-      console.error(`wrote ${join(out, 'prune-table.md')}, prune-chart.svg and prune-results.jsonl`);
     }
   },
 };
 
 function parseRules(text: string): PruneRule[] {
   try {
-    return text.split(',').map(parsePruneRule);
+    return parsePruneRules(text);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

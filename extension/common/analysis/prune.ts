@@ -17,6 +17,14 @@ export function stepsToPrune(steps: readonly { index: number; tts: number | null
   return new Set([...scored].sort((a, b) => a.tts - b.tts || a.index - b.index).slice(0, count).map((step) => step.index));
 }
 
+/** The rules a batch compares unless told otherwise: three TTS thresholds and two shares. */
+export const DEFAULT_BATCH_RULES = '0.005,0.01,0.05,25%,50%';
+
+/** Parses a comma-separated list of rules ("0.005,25%"). */
+export function parsePruneRules(text: string): PruneRule[] {
+  return text.split(',').map(parsePruneRule);
+}
+
 /** Parses "0.005" (a TTS threshold) or "50%" (the lowest fraction). */
 export function parsePruneRule(text: string): PruneRule {
   const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);

@@ -1,7 +1,7 @@
 // The engine service's analyses: the same pipeline as the CLI's `analyze` and `direction` commands,
 // with progress, snapshots and cancellation carried over the protocol.
 
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import { parseTrace } from '../../common/trace/parse';
 import type { Direction } from '../../common/direction';
@@ -12,13 +12,14 @@ import { buildSelectiveDirection } from '../analysis/selective';
 import { mineTrueThinking } from '../analysis/truethinking-direction';
 import { steerStep } from '../analysis/tts/steer-step';
 import { loadDirectionFor, saveDirection } from '../directions/store';
-import { InputError, readPrompts, readTraceResults, readTraces } from '../inputs';
+import { InputError, readPrompts, readTraceDocuments, readTraceResults, readTraces } from '../inputs';
 import type { Model } from '../model';
 import { requestProgress } from '../runtime/progress';
 import type { EngineRequests } from '../../common/protocol';
 import type { AnalysisBackend } from './engine-service';
 import { CounterfactualBaseline } from '../analysis/counterfactual';
 import { pruneTrace } from '../analysis/prune';
+import { pruneDocuments, writePruneReport } from '../analysis/prune-batch';
 import { throwIfCancelled } from '../runtime/progress';
 
 /** The last analysed traces' runs, so that each edit recomputes only from its first changed token. */
@@ -96,6 +97,13 @@ export const analysisBackend: AnalysisBackend = {
       ...requestProgress(context),
     });
     return { text: pruned[0].text, file: pruned[0].file, record: pruned[0].record, stepCount: steps.length };
+  },
+
+  async pruneFolder(model, params, context) {
+    const { documents } = await readTraceDocuments([params.folder], resolve(params.out));
+    const records = await pruneDocuments(model, documents, { ...params, toolVersion: version, ...requestProgress(context) });
+    const { traces, points, table, written } = await writePruneReport(params.out, records, documents.length);
+    return { traces, points, table, written };
   },
 
   async buildDirection(model, params, context) {

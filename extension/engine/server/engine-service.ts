@@ -23,6 +23,7 @@ export interface AnalysisBackend {
   steerStep(model: Model, params: EngineRequests['steerStep'][0], context: RequestContext): Promise<EngineRequests['steerStep'][1]>;
   counterfactual(model: Model, params: EngineRequests['counterfactual'][0], context: RequestContext): Promise<EngineRequests['counterfactual'][1]>;
   prune(model: Model, params: EngineRequests['prune'][0], context: RequestContext): Promise<EngineRequests['prune'][1]>;
+  pruneFolder(model: Model, params: EngineRequests['pruneFolder'][0], context: RequestContext): Promise<EngineRequests['pruneFolder'][1]>;
 }
 
 export class EngineService {
@@ -103,6 +104,7 @@ export class EngineService {
     counterfactual: async (params, context) => this.analysis.counterfactual(this.requireModel(), params, context),
 
     prune: async (params, context) => this.analysis.prune(this.requireModel(), params, context),
+    pruneFolder: async (params, context) => this.analysis.pruneFolder(this.requireModel(), params, context),
 
     describeDirection: async (params) => ({ ...(await loadDirection(params.path)).meta, path: params.path }),
 

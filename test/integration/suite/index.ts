@@ -5,7 +5,10 @@ import { join } from 'node:path';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000 });
-  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort()) {
+  // THINKSCOPE_TEST_SUITES=prune-folder,steps-view runs only the suites whose file names contain one of these.
+  const only = process.env.THINKSCOPE_TEST_SUITES?.split(',').filter(Boolean) ?? [];
+  const chosen = (name: string) => only.length === 0 || only.some((part) => name.includes(part));
+  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.test.js') && chosen(name)).sort()) {
     mocha.addFile(join(__dirname, file));
   }
   return new Promise((resolve, reject) => {
