@@ -113,6 +113,8 @@ export interface SteeringState {
 export interface ReplyStream {
   text: string;
   done: boolean;
+  /** Tokens generated so far (one snapshot per token). */
+  tokens: number;
 }
 
 /** interrupted: the window was reloaded while the reply was being generated. */

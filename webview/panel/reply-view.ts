@@ -36,7 +36,8 @@ export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyV
   const column = (title: string, stream: ReplyState['steered']) => {
     const text = h('pre', { class: 'ts-reply-text', tabindex: 0, 'aria-label': `${title} reply` });
     text.textContent = traceText(stream.text) || (reply.status === 'running' ? '…' : '(empty reply)');
-    return { element: h('div', { class: 'ts-reply-column' }, h('h3', {}, title), text), text };
+    const count = h('span', { class: 'ts-muted ts-token-count', 'aria-live': 'off' }, tokenCount(stream.tokens));
+    return { element: h('div', { class: 'ts-reply-column' }, h('h3', {}, title, ' ', count), text), text, count };
   };
   const steered = column('Steered', reply.steered);
   const baseline = reply.baseline ? column('Baseline (unsteered)', reply.baseline) : null;
@@ -56,10 +57,19 @@ export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyV
     update(next) {
       if (shape(next) !== current) return false;
       steered.text.textContent = traceText(next.steered.text) || '…';
-      if (baseline && next.baseline) baseline.text.textContent = traceText(next.baseline.text) || '…';
+      steered.count.textContent = tokenCount(next.steered.tokens);
+      if (baseline && next.baseline) {
+        baseline.text.textContent = traceText(next.baseline.text) || '…';
+        baseline.count.textContent = tokenCount(next.baseline.tokens);
+      }
       return true;
     },
   };
+}
+
+/** A reply kept from an older version has no count: nothing is shown rather than a wrong one. */
+function tokenCount(tokens: number | undefined): string {
+  return Number.isInteger(tokens) ? `· ${tokens} token${tokens === 1 ? '' : 's'}` : '';
 }
 
 function meanTts(steps: readonly StepAnnotation[]): number | null {

@@ -310,8 +310,8 @@ export class ThinkScopePanel {
       status: 'running',
       prompt,
       steering: request.steering,
-      baseline: request.compare ? { text: '', done: false } : null,
-      steered: { text: '', done: false },
+      baseline: request.compare ? { text: '', done: false, tokens: 0 } : null,
+      steered: { text: '', done: false, tokens: 0 },
       comparison: null,
       warnings: [],
       error: null,
@@ -321,7 +321,7 @@ export class ThinkScopePanel {
     const onNotification = <M extends NotificationMethod>(method: M, params: EngineNotifications[M]) => {
       if (method !== 'replySnapshot' || this.reply !== reply) return;
       const { stream, text, done } = params as EngineNotifications['replySnapshot'];
-      reply[stream] = { text, done };
+      reply[stream] = { text, done, tokens: (reply[stream]?.tokens ?? 0) + 1 };
       this.postReplySoon();
     };
     try {
@@ -333,8 +333,8 @@ export class ThinkScopePanel {
       );
       Object.assign(reply, {
         status: 'done',
-        steered: { text: result.steered, done: true },
-        baseline: result.baseline === null ? null : { text: result.baseline, done: true },
+        steered: { text: result.steered, done: true, tokens: reply.steered.tokens },
+        baseline: result.baseline === null ? null : { text: result.baseline, done: true, tokens: reply.baseline?.tokens ?? 0 },
         comparison: result.comparison,
         warnings: result.warnings,
       });
