@@ -91,7 +91,7 @@ describe('outputs', () => {
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (chunk) => {
         log += chunk;
-        if (/analyzing/.test(log)) resolve();
+        if (/True Thinking Score: step \d+ of/.test(log)) resolve();
       });
       void exited.then(() => reject(new Error(`analyze ended before it started scoring: ${log}`)));
     });
