@@ -205,7 +205,8 @@ export interface EngineRequests {
 
 /** Notifications the engine sends while a request runs. */
 export interface EngineNotifications {
-  progress: { requestId: number; message: string; done: number; total: number };
+  /** `done`/`total` count the current phase; `overall` (0..1) is the whole request's share done, when it has phases. */
+  progress: { requestId: number; message: string; done: number; total: number; overall?: number };
   analysisSnapshot: { requestId: number; file: TraceFile };
   replySnapshot: { requestId: number; stream: 'baseline' | 'steered'; text: string; done: boolean };
 }

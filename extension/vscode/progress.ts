@@ -25,8 +25,9 @@ export function withEngineProgress<T>(title: string, run: (task: EngineTask) => 
     const listener = (also?: NotificationListener): NotificationListener => {
       return <M extends NotificationMethod>(method: M, params: EngineNotifications[M]) => {
         if (method === 'progress') {
-          const { message, done, total } = params as EngineNotifications['progress'];
-          const percent = total > 0 ? Math.min(100, (100 * done) / total) : reported;
+          const { message, done, total, overall } = params as EngineNotifications['progress'];
+          // The bar only moves forward: a request in phases gives its overall share, so each phase moves it.
+          const percent = overall !== undefined ? Math.min(100, 100 * overall) : total > 0 ? Math.min(100, (100 * done) / total) : reported;
           progress.report({ message: words.words({ message, done, total }), increment: Math.max(0, percent - reported) });
           reported = Math.max(reported, percent);
         }

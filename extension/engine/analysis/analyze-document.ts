@@ -7,7 +7,7 @@ import type { DirectionRef, TraceFile } from '../../common/bundle/trace-file';
 import { classifyStep, DEFAULT_SEAL_KEYWORDS, type SealClassification, type SealKeywords } from '../../common/analysis/seal';
 import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { Model } from '../model';
-import type { Progress } from '../runtime/progress';
+import { phases, type Progress } from '../runtime/progress';
 import { annotateTrace, type TtsSettings } from './tts/annotate';
 import { annotateSeal, type SealAgreement } from './seal';
 import { personaProjections } from './persona';
@@ -56,6 +56,16 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
   const withClasses = (f: TraceFile): TraceFile =>
     options.seal ? { ...f, steps: f.steps.map((step) => ({ ...step, ...sealFields(classifyStep(step.text, keywords)) })) } : f;
   if (options.lastTokens !== undefined && !model) throw new Error('keeping the last tokens of thinking counts them with the model\'s tokenizer: load a model first');
+  // The heatmap's directions: every step projected on each of them, at every layer, after the rest.
+  const projected = [options.seal?.direction, options.persona?.axis].filter((d): d is Direction => d !== undefined);
+  // Weights are rough shares of the time each phase takes; TTS's packed passes dominate.
+  const [ttsPhase, lensPhase, sealPhase, personaPhase, projectionPhase] = phases(options, [
+    options.tts && model ? 8 : 0,
+    options.lens && model ? 2 : 0,
+    options.seal?.direction && model ? 1 : 0,
+    options.persona && model ? 2 : 0,
+    projected.length > 0 && model ? 1 : 0,
+  ]);
   let file = await annotateTrace(trace, {
     name: options.name,
     toolVersion: options.toolVersion,
@@ -64,21 +74,21 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     model: options.tts ? (model ?? undefined) : undefined,
     tts: options.tts ?? undefined,
     signal: options.signal,
-    report: options.report,
+    report: ttsPhase.report,
     lastTokens: options.lastTokens !== undefined && model ? { tokens: options.lastTokens, tokenizer: model.tokenizer } : undefined,
     onSnapshot: options.onSnapshot && ((snapshot) => options.onSnapshot!(withClasses(snapshot))),
   });
   if (!options.tts && model) file = { ...file, model: model.fingerprint };
 
   if (options.lens && model) {
-    const series = await lensProjections(model, trace, { ...options.lens, segmentation: options.segmentation, conversation: options.conversation, signal: options.signal, report: options.report });
+    const series = await lensProjections(model, trace, { ...options.lens, segmentation: options.segmentation, conversation: options.conversation, signal: options.signal, report: lensPhase.report });
     file = { ...file, model: model.fingerprint, steps: file.steps.map((step) => ({ ...step, projections: { ...step.projections, ...series[step.index] } })) };
     options.onSnapshot?.(withClasses(file));
   }
 
   let sealAgreement: AnalyzedDocument['sealAgreement'] = null;
   if (options.seal) {
-    const seal = await annotateSeal(model, trace, file.steps, { ...options.seal, signal: options.signal, report: options.report });
+    const seal = await annotateSeal(model, trace, file.steps, { ...options.seal, signal: options.signal, report: sealPhase.report });
     file = {
       ...file,
       steps: seal.steps,
@@ -94,7 +104,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
       layer: options.persona.layer,
       conversation: options.conversation,
       signal: options.signal,
-      report: options.report,
+      report: personaPhase.report,
     });
     file = {
       ...file,
@@ -106,10 +116,9 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     options.onSnapshot?.(file);
   }
 
-  // The layer × step heatmap: every step projected on each direction of the analysis, at every layer.
-  const projected = [options.seal?.direction, options.persona?.axis].filter((d): d is Direction => d !== undefined);
+  // The layer × step heatmap.
   if (model && projected.length > 0 && file.steps.length > 0) {
-    const { steps, layers } = await stepProjections(model, trace, file.steps, projected, { signal: options.signal, report: options.report });
+    const { steps, layers } = await stepProjections(model, trace, file.steps, projected, { signal: options.signal, report: projectionPhase.report });
     file = { ...file, steps, directions: file.directions.map((ref) => projectedRef(ref, layers.get(ref.name))) };
     options.onSnapshot?.(file);
   }

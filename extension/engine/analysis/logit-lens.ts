@@ -9,7 +9,7 @@ import { LENS_ANSWER, LENS_FIRST_TOKEN } from '../../common/analysis/logit-lens'
 import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { DecoderSession } from '../runtime/decoder-session';
 import type { Branch } from '../runtime/positions';
-import { throwIfCancelled, type Progress } from '../runtime/progress';
+import { phases, throwIfCancelled, type Progress } from '../runtime/progress';
 import type { Model } from '../model';
 import { traceLayout, type TtsSettings } from './tts/annotate';
 import { variantQuestion, type TtsLayout } from './tts/layout';
@@ -102,7 +102,8 @@ export interface LensOptions extends Progress, TtsSettings {
 
 /** Each step's lens series, by step index, under the trace file's series names (LENS_FIRST_TOKEN, LENS_ANSWER). */
 export async function lensProjections(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, options: LensOptions): Promise<Record<string, number[]>[]> {
-  const { layout } = await traceLayout(model.tokenizer, trace, options);
-  const steps = await computeLogitLens(model.session, model.tokenizer, layout, options);
+  const [tokenizing, reading] = phases(options, [1, 4]);
+  const { layout } = await traceLayout(model.tokenizer, trace, { ...options, ...tokenizing });
+  const steps = await computeLogitLens(model.session, model.tokenizer, layout, reading);
   return steps.map((step) => ({ [LENS_FIRST_TOKEN]: step.firstToken, [LENS_ANSWER]: step.answer }));
 }

@@ -7,7 +7,7 @@ import { boxedAnswer } from '../../../common/trace/query';
 import type { SegmentOptions } from '../../../common/trace/segment';
 import type { ParsedTrace, SegmentationPolicy } from '../../../common/trace/types';
 import type { Model } from '../../model';
-import type { Progress } from '../../runtime/progress';
+import { phases, type Progress } from '../../runtime/progress';
 import { segmentThinking, thinkingPrompt, type TraceThinking } from '../trace-steps';
 import { generate } from '../../runtime/generate';
 import { answerCheck, type AnswerCheck } from '../../../common/analysis/tts';
@@ -83,10 +83,11 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
     if (answer === null) {
       throw new Error(`${options.name}: the trace has no \\boxed{} answer: give the answer to score (--answer TEXT), or score the model's own answer after the trace, "${own}" (--answer-from model)`);
     }
+    const [tokenizing, scoring] = phases(options, [1, 6]);
     const layout = await ttsLayout(
       options.model.tokenizer,
       { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed, maxPositions: options.model.session.spec.maxPositions },
-      options,
+      tokenizing,
     );
     own ??= await modelAnswer(options.model, wholeText, options.signal);
     if (layout.perturbable.length > 0) {
@@ -95,7 +96,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       options.onSnapshot?.(file());
     }
     await computeTts(options.model.session, layout, {
-      ...options,
+      ...scoring,
       onScore: (score) => {
         const { index: _, ...values } = score;
         Object.assign(steps[score.index], values);

@@ -17,7 +17,7 @@
 import { confidenceFromLogProbs, tokenLogProb, trueThinking } from '../../../common/analysis/tts';
 import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-session';
 import type { Branch } from '../../runtime/positions';
-import { throwIfCancelled, type Progress } from '../../runtime/progress';
+import { phases, throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
 import { cachePrefix, concatCaches } from '../../runtime/kv-cache';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
@@ -34,11 +34,12 @@ export interface TtsProgress extends Progress {
 
 export async function computeTts(session: DecoderSession, layout: TtsLayout, progress: TtsProgress = {}): Promise<StepScore[]> {
   const total = layout.perturbable.length;
-  const report = (done: number) => progress.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
+  const [reading, scoring] = phases(progress, [1, 2]);
+  const report = (done: number) => scoring.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
+  throwIfCancelled(progress.signal);
+  const pair = await tracePair(session, layout, reading);
   throwIfCancelled(progress.signal);
   report(0);
-  const pair = await tracePair(session, layout, progress);
-  throwIfCancelled(progress.signal);
   const questions = layout.perturbable.map((_, i) => stepQuestions(layout, pair, i));
   const scores: StepScore[] = [];
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
@@ -96,7 +97,7 @@ interface TracePair {
 }
 
 /** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
-async function tracePair(session: DecoderSession, layout: TtsLayout, progress: TtsProgress): Promise<TracePair> {
+async function tracePair(session: DecoderSession, layout: TtsLayout, progress: Progress): Promise<TracePair> {
   const { intact, perturbed } = layout;
   // The perturbed trace forks from the intact one where they part (a trace with nothing to perturb is one trace).
   const identical = intact.length === perturbed.length && intact.every((token, i) => token === perturbed[i]);
