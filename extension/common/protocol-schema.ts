@@ -58,6 +58,8 @@ const analyzeParams = record<AnalyzeParams>(
     sealDirection: path,
     personaLayer: count,
     axisDirection: path,
+    document: string,
+    restart: boolean,
     lastTokens: { type: 'integer', minimum: 1 },
   },
   ['text', 'fileName', 'segmentation', 'tts', 'seal', 'persona'],

@@ -46,7 +46,20 @@ export interface AnalyzeParams {
   axisDirection?: string;
   /** Only the steps within the last N tokens of thinking (a trace longer than the model's positions is refused with the N that fits). */
   lastTokens?: number;
+  /** Where the trace comes from (a URI; default fileName): a cancelled True Thinking run of the same document goes on where it stopped when its inputs are the same. */
+  document?: string;
+  /** Score every step again, dropping the steps a cancelled run of the document kept. */
+  restart?: boolean;
 }
+
+/** What a True Thinking run did with steps kept from a cancelled run of the same document. */
+export type TtsResumeEvent =
+  /** This run's first `kept` of `total` steps are kept (sent after every pack of steps), for a resume should it be cancelled. */
+  | { kind: 'kept'; kept: number; total: number }
+  /** This run goes on from a cancelled one: its first `kept` of `total` steps are not computed again. */
+  | { kind: 'resumed'; kept: number; total: number }
+  /** A cancelled run of the document kept steps that these inputs cannot use: `reason` says what changed. */
+  | { kind: 'startedOver'; reason: string };
 
 /** calibrate: SEAL's −c·v at "\n\n" tokens while thinking; add and ablate: at every position; cap: the Assistant Axis's floor; rotate: Selective Steering. */
 export type SteeringMethod = 'calibrate' | 'add' | 'ablate' | 'cap' | 'rotate';
@@ -208,6 +221,7 @@ export interface EngineNotifications {
   /** `done`/`total` count the current phase; `overall` (0..1) is the whole request's share done, when it has phases. */
   progress: { requestId: number; message: string; done: number; total: number; overall?: number };
   analysisSnapshot: { requestId: number; file: TraceFile };
+  ttsResume: { requestId: number; event: TtsResumeEvent };
   replySnapshot: { requestId: number; stream: 'baseline' | 'steered'; text: string; done: boolean };
 }
 

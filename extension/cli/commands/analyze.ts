@@ -22,6 +22,9 @@ import { ContextLimitError } from '../../engine/analysis/context-limit';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
 import { answerWarnings } from '../../common/analysis/tts';
+import { KeptScoresStore } from '../../engine/analysis/tts/kept-scores';
+import { CancelledError } from '../../engine/runtime/progress';
+import type { TtsResumeEvent } from '../../common/protocol';
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
@@ -29,12 +32,13 @@ const percent = (x: number) => `${Math.round(x * 100)}%`;
 export const analyzeCommand: Command = {
   name: 'analyze',
   summary: 'Cut traces into steps and score them (--tts True Thinking, --seal step classes, --persona drift); write trace files.',
-  usage: 'analyze TRACE... [--model DIR] [--tts] [--lens] [--seal [--seal-direction DIR]] [--persona --axis DIR] [--segment sentence|paragraph|markers] --out FILE',
+  usage: 'analyze TRACE... [--model DIR] [--tts [--restart]] [--lens] [--seal [--seal-direction DIR]] [--persona --axis DIR] [--segment sentence|paragraph|markers] --out FILE',
   positionals: 'TRACE...',
   options: {
     model: { type: 'string', description: 'Hugging Face checkpoint folder (needed for --tts)', valueName: 'DIR' },
     segment: { type: 'string', description: 'how the thinking is cut into steps: sentence, paragraph or markers', valueName: 'POLICY', default: 'sentence' },
-    tts: { type: 'boolean', description: "score each step's True Thinking Score (4 confidences per step)" },
+    tts: { type: 'boolean', description: "score each step's True Thinking Score (4 confidences per step); after Ctrl-C, the same command resumes where it stopped" },
+    restart: { type: 'boolean', description: 'with --tts: score every step again instead of resuming a cancelled run of the same traces' },
     lens: { type: 'boolean', description: "logit lens: the answer's probability at every layer after every step (needs --model)" },
     seal: { type: 'boolean', description: 'classify each step (SEAL: execution, reflection, transition) by its keywords' },
     'seal-direction': { type: 'string', description: 'with --seal: a SEAL direction folder, for the latent score of each step (needs --model)', valueName: 'DIR' },
@@ -60,6 +64,7 @@ export const analyzeCommand: Command = {
     if (values.lens && values.model === undefined) throw new UsageError('--lens needs --model DIR: the logit lens reads the model\'s layers');
     if (values.persona && (values.model === undefined || values.axis === undefined)) throw new UsageError('--persona needs --model DIR and --axis DIR (an Assistant-Axis direction)');
     if (values['seal-direction'] !== undefined && !values.seal) throw new UsageError('--seal-direction goes with --seal');
+    if (values.restart && !values.tts) throw new UsageError('--restart goes with --tts');
     if (values['seal-direction'] !== undefined && values.model === undefined) throw new UsageError('--seal-direction needs --model DIR: the latent view runs the model');
     if (positionals.length === 0) throw new UsageError('give at least one trace file or folder (see --help)');
     const answerFrom = String(values['answer-from']);
@@ -89,6 +94,20 @@ export const analyzeCommand: Command = {
     const bar = progressBar();
     const documentLabel = (i: number) => (documents.length > 1 ? `${documents[i].name} (${i + 1} of ${documents.length}): ` : `${documents[i].name}: `);
     const files: TraceFile[] = [];
+    // A cancelled --tts run keeps each trace's scored steps (kept-scores.ts) until the whole command completes.
+    const kept = KeptScoresStore.inCache();
+    const keptAs = (doc: TraceDocument) => `cli:${resolve(doc.name)}#${doc.conversation}`;
+    let keptAny = false;
+    const sayResume = (name: string, event: TtsResumeEvent) => {
+      if (event.kind === 'kept') {
+        keptAny = true;
+        return;
+      }
+      bar.done();
+      if (event.kind === 'startedOver') console.error(`${name}: scoring every step again: ${event.reason}`);
+      else if (event.kept === event.total) console.error(`${name}: all ${event.total} steps kept from the cancelled run`);
+      else console.error(`${name}: resuming at step ${event.kept + 1} of ${event.total}: ${event.kept} steps kept from the cancelled run (--restart scores every step again)`);
+    };
     try {
       const sealDirection = await loadFor('seal-direction');
       const axis = await loadFor('axis');
@@ -107,6 +126,7 @@ export const analyzeCommand: Command = {
             persona: axis ? { axis, layer: optionalInteger(values, 'persona-layer') } : null,
             lastTokens,
             signal,
+            resume: values.tts ? { store: kept, document: keptAs(doc), restart: values.restart === true, onEvent: (event) => sayResume(doc.name, event) } : undefined,
             // Each phase (reading the trace, scoring its steps, …) moves the bar with its own done/total.
             report: (update) => bar.report({ ...update, message: `${documentLabel(i)}${update.message}` }),
           }),
@@ -129,6 +149,12 @@ export const analyzeCommand: Command = {
         const { scored, agreeing, majority } = heldOutAgreement;
         console.error(`held-out traces: keyword classes and the latent view agree on ${percent(agreeing / scored)} of ${scored} steps; the commoner class alone: ${percent(majority / scored)}`);
       }
+    } catch (error) {
+      if (error instanceof CancelledError && keptAny) {
+        bar.done();
+        console.error('the steps scored so far are kept: run the same command again to resume where it stopped (--restart starts over)');
+      }
+      throw error;
     } finally {
       bar.done();
       await model?.close();
@@ -138,6 +164,7 @@ export const analyzeCommand: Command = {
       if (text.length > MAX_TRACE_FILE_CHARS) throw new Error(`${documents[i].name}: its trace file would have ${text.length} characters, more than the ${MAX_TRACE_FILE_CHARS} a trace file may have; nothing was written`);
     });
     await writeFileAtomically(out, asLines ? texts.join('\n') + '\n' : texts[0]);
+    if (values.tts) for (const doc of documents) await kept.drop(keptAs(doc));
     const scored = files.reduce((n, file) => n + file.steps.filter((step) => step.tts !== null).length, 0);
     const analysed = files.reduce((n, file) => n + file.steps.length, 0);
     const cut = total - analysed;

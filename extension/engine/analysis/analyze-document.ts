@@ -9,6 +9,7 @@ import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { Model } from '../model';
 import { phases, type Progress } from '../runtime/progress';
 import { annotateTrace, type TtsSettings } from './tts/annotate';
+import type { ResumeOptions } from './tts/kept-scores';
 import { annotateSeal, type SealAgreement } from './seal';
 import { personaProjections } from './persona';
 import { lensProjections } from './logit-lens';
@@ -31,6 +32,8 @@ export interface AnalyzeDocumentOptions extends Progress {
   /** The answer read at every layer after every step (logit lens; needs the model), kept in the steps' projections. */
   lens?: TtsSettings | null;
   onSnapshot?: (file: TraceFile) => void;
+  /** True Thinking goes on from the steps a cancelled run of the same document kept, when its inputs were these. */
+  resume?: ResumeOptions;
 }
 
 function sealFields(seal: SealClassification): { sealClass: SealClassification['cls']; sealKeyword: string | null } {
@@ -76,6 +79,7 @@ export async function analyzeDocument(trace: ParsedTrace, options: AnalyzeDocume
     signal: options.signal,
     report: ttsPhase.report,
     lastTokens: options.lastTokens !== undefined && model ? { tokens: options.lastTokens, tokenizer: model.tokenizer } : undefined,
+    resume: options.resume,
     onSnapshot: options.onSnapshot && ((snapshot) => options.onSnapshot!(withClasses(snapshot))),
   });
   if (!options.tts && model) file = { ...file, model: model.fingerprint };

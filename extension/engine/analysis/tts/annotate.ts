@@ -13,7 +13,8 @@ import { generate } from '../../runtime/generate';
 import { answerCheck, type AnswerCheck } from '../../../common/analysis/tts';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { lastThinkingTokens } from '../context-limit';
-import { computeTts, variantConfidence } from './compute';
+import { computeTts, variantConfidence, type StepScore } from './compute';
+import { resumable, type ResumeOptions } from './kept-scores';
 import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from './layout';
 
 export interface TtsSettings {
@@ -41,6 +42,8 @@ export interface AnnotateOptions extends Progress {
   onSnapshot?: (file: TraceFile) => void;
   /** Only the steps within the last `tokens` tokens of thinking, when the whole trace is longer than the model's positions. */
   lastTokens?: { tokens: number; tokenizer: Pick<TextTokenizer, 'encodeWithOffsets'> };
+  /** Go on from the steps a cancelled run of the same document kept (when its inputs were these), and keep this run's. */
+  resume?: ResumeOptions;
 }
 
 export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions): Promise<TraceFile> {
@@ -95,14 +98,37 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       check = answerCheck(own, given, answer, whole);
       options.onSnapshot?.(file());
     }
-    await computeTts(options.model.session, layout, {
-      ...scoring,
-      onScore: (score) => {
-        const { index: _, ...values } = score;
-        Object.assign(steps[score.index], values);
-        options.onSnapshot?.(file());
-      },
-    });
+    const { session } = options.model;
+    const place = (score: StepScore) => {
+      const { index: _, ...values } = score;
+      Object.assign(steps[score.index], values);
+    };
+    const score = (run: Parameters<typeof computeTts>[2]) =>
+      computeTts(session, layout, {
+        ...scoring,
+        ...run,
+        onKept: (kept) => {
+          kept.forEach(place);
+          options.onSnapshot?.(file());
+        },
+        onScore: (score) => {
+          place(score);
+          options.onSnapshot?.(file());
+        },
+      });
+    if (!options.resume) await score({});
+    else {
+      const settings = {
+        segmentation: options.segmentation,
+        conversation: options.conversation ?? 0,
+        lastTokens: options.lastTokens?.tokens ?? null,
+        cue,
+        answer,
+        answerFrom: options.tts?.answerFrom ?? 'trace',
+        seed,
+      };
+      await resumable(options.resume, { model: options.model.fingerprint, text: trace.text, settings, layout }, score);
+    }
   }
   return file();
 }

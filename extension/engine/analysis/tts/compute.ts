@@ -30,55 +30,98 @@ export type StepScore = Pick<StepAnnotation, 'index' | 'perturbable' | 'tts' | '
 export interface TtsProgress extends Progress {
   /** Each step's score as soon as it is known, in step order. */
   onScore?: (score: StepScore) => void;
+  /** Scores an earlier run over the same layout finished (see kept-scores.ts): they are not computed again. */
+  kept?: KeptScores;
+  /** The steps kept from `kept`, handed over at once before any new one. */
+  onKept?: (scores: readonly StepScore[]) => void;
+  /** After each pack of steps: every score so far, and the packs, so that a cancelled run can resume. */
+  onPack?: (kept: KeptScores) => Promise<void> | void;
+}
+
+/**
+ * The scores of the first packs of steps of a run, and every pack's end (a step index, exclusive). A
+ * resumed run answers the remaining packs exactly as the first run would have: the packs decide the
+ * shapes of the forwards, and so the last bits of every score.
+ */
+export interface KeptScores {
+  packs: number[];
+  scores: StepScore[];
 }
 
 export async function computeTts(session: DecoderSession, layout: TtsLayout, progress: TtsProgress = {}): Promise<StepScore[]> {
   const total = layout.perturbable.length;
   const [reading, scoring] = phases(progress, [1, 2]);
-  const report = (done: number) => scoring.report?.({ message: `True Thinking Score: step ${done} of ${total}`, done, total });
+  const report = (done: number, message = `True Thinking Score: step ${done} of ${total}`) => scoring.report?.({ message, done, total });
   throwIfCancelled(progress.signal);
+  const packs = progress.kept?.packs ?? ttsPacks(session, layout);
+  const scores: StepScore[] = progress.kept ? [...progress.kept.scores] : [];
+  if (scores.length > 0 && !packs.includes(scores.length)) throw new Error(`kept scores end at step ${scores.length}, inside a pack`);
+  // Kept steps are shown at once; the others need the trace pair.
+  if (scores.length > 0) progress.onKept?.(scores);
+  if (scores.length === total) {
+    report(total, `True Thinking Score: all ${total} steps kept from the cancelled run`);
+    return scores;
+  }
   const pair = await tracePair(session, layout, reading);
   throwIfCancelled(progress.signal);
-  report(0);
-  const questions = layout.perturbable.map((_, i) => stepQuestions(layout, pair, i));
-  const scores: StepScore[] = [];
+  report(scores.length, scores.length > 0 ? `True Thinking Score: resuming at step ${scores.length + 1} of ${total}` : undefined);
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
-  const emit = (upTo: number) => {
-    for (let i = scores.length; i < upTo; i++) {
-      throwIfCancelled(progress.signal);
-      const q = questions[i];
-      if (!q) scores.push({ index: i, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
+  let emitted = scores.length;
+  let start = 0;
+  for (const end of packs) {
+    if (end <= scores.length) {
+      start = end;
+      continue;
+    }
+    throwIfCancelled(progress.signal);
+    const questions = Array.from({ length: end - start }, (_, k) => stepQuestions(layout, pair, start + k));
+    const pack = questions.flatMap((q) => (q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : []));
+    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack);
+    questions.forEach((q, k) => {
+      const index = start + k;
+      if (!q) scores.push({ index, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
       else {
         const s = { s11: q.s11.confidence!, s01: q.s01.confidence!, s10: (q.s10 ?? q.s11).confidence!, s00: (q.s00 ?? q.s01).confidence! };
-        scores.push({ index: i, perturbable: true, tts: trueThinking(s).tts, ...s });
+        scores.push({ index, perturbable: true, tts: trueThinking(s).tts, ...s });
       }
-      progress.onScore?.(scores[i]);
-      report(i + 1);
+    });
+    await progress.onPack?.({ packs, scores: [...scores] });
+    for (; emitted < end; emitted++) {
+      throwIfCancelled(progress.signal);
+      progress.onScore?.(scores[emitted]);
+      report(emitted + 1);
     }
-  };
-  const budget = packBudget(session, pair.cache.length, questions);
-  // Each question returns a logits row per answer token: whole-vocabulary rows, bounded by the budget too.
-  const logitRows = session.logitRowsWithinBudget();
-  let pack: Question[] = [];
-  let packed = 0;
-  const flush = async (upTo: number) => {
-    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack);
-    pack = [];
-    packed = 0;
-    emit(upTo);
-  };
-  for (let i = 0; i < total; i++) {
-    throwIfCancelled(progress.signal);
-    const q = questions[i];
-    const branches = q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : [];
-    const size = branches.reduce((n, b) => n + b.tokens.length, 0);
-    const rows = (pack.length + branches.length) * layout.answer.length;
-    if (packed > 0 && (packed + size > budget || rows > logitRows)) await flush(i);
-    pack.push(...branches);
-    packed += size;
+    start = end;
   }
-  await flush(total);
   return scores;
+}
+
+/**
+ * Where each pack of steps ends: as many steps' questions per forward as the memory budget allows (and
+ * the logits rows it may return), never splitting a step's questions.
+ */
+export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
+  const tail = layout.answer.length - 1;
+  const sizes = layout.questions.map((q) => (q ? [q.s11, q.s01, q.s10, q.s00].filter((b) => b !== null).map((b) => b.tail.length + tail) : []));
+  // The pair's cache holds the intact trace's positions, then the perturbed trace's.
+  const budget = packBudget(session, layout.intact.length + layout.perturbed.length, sizes);
+  const logitRows = session.logitRowsWithinBudget();
+  const ends: number[] = [];
+  let packed = 0;
+  let branches = 0;
+  sizes.forEach((step, i) => {
+    const size = step.reduce((n, b) => n + b, 0);
+    const rows = (branches + step.length) * layout.answer.length;
+    if (packed > 0 && (packed + size > budget || rows > logitRows)) {
+      ends.push(i);
+      packed = 0;
+      branches = 0;
+    }
+    packed += size;
+    branches += step.length;
+  });
+  if (sizes.length > 0) ends.push(sizes.length);
+  return ends;
 }
 
 /** One question for the model: tokens continuing a range of the trace pair, and its answer confidence once asked. */
@@ -135,8 +178,8 @@ function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Qu
  * New tokens per packed forward: as many as the memory budget allows over the pair's cache (the pack's
  * attention scores and branch mask grow with both), but never fewer than the largest step's questions.
  */
-function packBudget(session: DecoderSession, cacheLength: number, questions: readonly (Record<string, Question | null> | null)[]): number {
-  const largest = Math.max(1, ...questions.map((q) => (q ? Object.values(q).reduce((n, b) => n + (b?.tokens.length ?? 0), 0) : 0)));
+function packBudget(session: DecoderSession, cacheLength: number, stepSizes: readonly (readonly number[])[]): number {
+  const largest = Math.max(1, ...stepSizes.map((sizes) => sizes.reduce((n, size) => n + size, 0)));
   let rows = session.rowsWithinBudget(cacheLength + largest);
   // The pack's own tokens are keys too: shrink until the pack fits beside the cache.
   while (rows > largest && rows > session.rowsWithinBudget(cacheLength + rows)) rows = session.rowsWithinBudget(cacheLength + rows);
