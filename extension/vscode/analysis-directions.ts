@@ -93,7 +93,7 @@ export class AnalysisDirections {
       return [
         {
           label: '$(add) Build an Assistant Axis now (bundled roles, quick)',
-          detail: 'The default assistant minus 44 role-played personas, from two short replies per role',
+          detail: 'The default assistant\'s full replies to five questions (they set the floor) minus 44 role-played personas, one question per role prompt',
           choose: () => this.build({ kind, inputs: [], out: this.outFolder(kind), options: { fast: true } }),
         },
         {

@@ -75,11 +75,13 @@ test('direction seal, selective and assistant-axis build direction folders from 
   assert.deepEqual(selective.meta.counts, { harmful: 3, harmless: 3 });
   assert.equal(selective.companions.b2.length, selective.meta.layers.length);
 
-  await direction('assistant-axis', '--model', modelDir, '--out', join(dir, 'axis'), '--fast', '--questions', '1');
+  await direction('assistant-axis', '--model', modelDir, '--out', join(dir, 'axis'), '--fast', '--questions', '2', '--max-tokens', '12');
   const axis = await loadDirection(join(dir, 'axis'));
   assert.equal(axis.meta.method, 'assistant-axis');
-  assert.equal(axis.meta.details.averagedOver, 'reply tokens of generated replies', '--fast still measures replies');
-  assert.equal(axis.meta.details.maxTokens, 24);
+  assert.match(String(axis.meta.details.averagedOver), /^reply tokens of generated replies/, '--fast still measures replies');
+  assert.equal(axis.meta.details.maxTokens, 12, '--fast keeps the reply length the floor is applied to');
+  assert.equal(axis.meta.details.questionsPerPrompt, 2, 'the default assistant answers every question');
+  assert.equal(axis.meta.details.questionsPerRolePrompt, 1, 'each role prompt answers one');
   assert.ok((axis.meta.counts.roles as number) >= 40);
 });
 

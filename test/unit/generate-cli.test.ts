@@ -38,7 +38,7 @@ before(async () => {
   await makeModel({ preset: 'tiny', outDir: modelDir, seed: 9 });
   writeFileSync(join(dir, 'q.json'), JSON.stringify({ messages: [{ role: 'user', content: 'What is 2+2?' }, { role: 'assistant', content: '<think>\nStart.\n\nAdd.\n\nWait, verify.\n\nSo four.\n</think>\n\n4' }] }));
   await runCommand(directionCommand, ['seal', join(dir, 'q.json'), '--model', modelDir, '--out', join(dir, 'seal')], context);
-  await runCommand(directionCommand, ['assistant-axis', '--model', modelDir, '--out', join(dir, 'axis'), '--fast', '--questions', '1'], context);
+  await runCommand(directionCommand, ['assistant-axis', '--model', modelDir, '--out', join(dir, 'axis'), '--fast', '--questions', '1', '--max-tokens', '24'], context);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -31,7 +31,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'persona-'));
   await makeModel({ preset: 'tiny', outDir: join(dir, 'model'), seed: 11 });
   model = await Model.open(join(dir, 'model'), { cacheRoot: join(dir, 'cache'), threads: 1 });
-  fast = await buildAssistantAxis(model, { roleSet: SMALL, ...FAST_AXIS, maxTokens: 12 });
+  fast = await buildAssistantAxis(model, { roleSet: SMALL, ...FAST_AXIS, questions: 2, maxTokens: 12 });
 });
 after(async () => {
   await model?.close();
@@ -96,6 +96,14 @@ test('τ is the chosen percentile of the default assistant\'s replies: about tha
   assert.ok(total >= 40, `${total} held-out replies`);
   const share = below / total;
   assert.ok(share >= 0.1 && share <= 0.45, `${below} of ${total} held-out default replies below τ (${(100 * share).toFixed(0)}%), expected about ${percentileRank}%`);
+});
+
+test('the quick axis asks each role prompt one question while the default assistant answers every question at full length', () => {
+  const replies = fast.meta.details.replies as Record<string, { total: number }>;
+  assert.deepEqual(Object.fromEntries(Object.entries(replies).map(([name, counts]) => [name, counts.total])), { default: 4, pirate: 2, poet: 1 });
+  assert.equal(fast.meta.details.questionsPerPrompt, 2);
+  assert.equal(fast.meta.details.questionsPerRolePrompt, 1);
+  assert.equal(fast.meta.details.maxTokens, 12);
 });
 
 test('reply mode averages over generated replies, keeps every role reply without a judge, and can be cancelled', async () => {

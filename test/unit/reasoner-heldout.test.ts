@@ -1,8 +1,9 @@
 // The bundled reasoner on traces of held-out problems (never trained on; written by
 // tools/train-reasoner): the steps its answer depends on score high, the decorative checks low, and
 // the SEAL latent view, built on separate calibration traces, tells reflection from execution better
-// than always guessing the commoner class; on a chat, the Assistant Axis built from the model's own
-// replies keeps its assistant turns above the capping floor and puts its role-play turns below it.
+// than always guessing the commoner class. The Assistant Axis, in each mode it is built, places its floor τ
+// among the model's own replies: about the chosen percentile of held-out default-assistant replies fall
+// below it, and on a chat the assistant turns stay above it while the role-play turns fall below.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,10 @@ import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { analyzeDocument } from '../../extension/engine/analysis/analyze-document';
 import { buildSealDirection } from '../../extension/engine/analysis/seal';
-import { buildAssistantAxis, loadRoleSet, personaProjections } from '../../extension/engine/analysis/persona';
+import { buildAssistantAxis, FAST_AXIS, loadRoleSet, personaProjections } from '../../extension/engine/analysis/persona';
+import { directReplyPromptIds } from '../../extension/engine/chat-prompt';
+import { generate } from '../../extension/engine/runtime/generate';
+import type { Direction } from '../../extension/common/direction';
 import type { TraceFile } from '../../extension/common/bundle/trace-file';
 
 const ROOT = join(__dirname, '..', '..');
@@ -87,14 +91,69 @@ describe('the bundled reasoner on held-out traces', () => {
     assert.ok(rate >= majority + 0.1, `latent agreement ${rate} vs majority-class rate ${majority}`);
   });
 
-  it('keeps assistant turns above the Assistant-Axis floor and role-play turns below it', async () => {
-    const axis = await buildAssistantAxis(model, { roleSet: await loadRoleSet() });
-    const chat = readFileSync(join(ROOT, 'media', 'samples', 'reasoner-chat.json'), 'utf8');
-    const drift = await personaProjections(model, parseTrace(chat, { fileName: 'reasoner-chat.json' }), axis);
-    const [assistant1, assistant2, role1, role2] = drift.turns;
-    assert.equal(drift.turns.length, 4);
-    for (const turn of [assistant1, assistant2]) assert.ok(!turn.belowFloor, `assistant turn ${turn.turn}: ${turn.projection} ≥ τ ${drift.floor}`);
-    for (const turn of [role1, role2]) assert.ok(turn.belowFloor, `pirate turn ${turn.turn}: ${turn.projection} < τ ${drift.floor}`);
-    assert.ok(Math.max(role1.projection, role2.projection) < Math.min(assistant1.projection, assistant2.projection), 'role play projects lower than every assistant turn');
-  });
+  // Each axis-building mode the product offers (the paper's and the quick one), built once for the tests below.
+  const axisModes = { full: {}, quick: FAST_AXIS } as const;
+  const axes = new Map<keyof typeof axisModes, Promise<Direction>>();
+  const axisOf = (mode: keyof typeof axisModes) => {
+    if (!axes.has(mode)) axes.set(mode, loadRoleSet().then((roleSet) => buildAssistantAxis(model, { roleSet, ...axisModes[mode] })));
+    return axes.get(mode)!;
+  };
+  interface ReplySettings { questionsPerPrompt: number; maxTokens: number; temperature: number; topP: number }
+  // Held out: the questions an axis was not built from, under every default prompt, sampled as its own
+  // replies were (generated once per set of settings, shared by the modes that agree on them).
+  const heldOut = new Map<string, Promise<string[]>>();
+  const heldOutChats = (settings: ReplySettings) => {
+    const key = JSON.stringify(settings);
+    if (!heldOut.has(key)) heldOut.set(key, generateHeldOut(settings));
+    return heldOut.get(key)!;
+  };
+  const generateHeldOut = async ({ questionsPerPrompt, maxTokens, temperature, topP }: ReplySettings) => {
+    const roleSet = await loadRoleSet();
+    const chats: string[] = [];
+    for (const [q, question] of roleSet.questions.slice(questionsPerPrompt).entries()) {
+      for (const [d, system] of roleSet.defaultPrompts.entries()) {
+        const systemPrompt = system.replaceAll('{model_name}', model.fingerprint.name);
+        const messages = [...(systemPrompt ? [{ role: 'system' as const, content: systemPrompt }] : []), { role: 'user' as const, content: question }];
+        const reply: number[] = [];
+        const settings = { maxTokens, temperature, topP, seed: 1000 + 10 * q + d, stopTokens: model.tokenizer.eosIds };
+        for await (const token of generate(model.session, directReplyPromptIds(model.tokenizer, messages), settings)) if (token.stop !== 'token') reply.push(token.id);
+        chats.push(JSON.stringify({ messages: [...messages, { role: 'assistant', content: model.tokenizer.decode(reply, { skipSpecialTokens: true }) }] }));
+      }
+    }
+    return chats;
+  };
+
+  for (const mode of Object.keys(axisModes) as (keyof typeof axisModes)[]) {
+    it(`${mode} Assistant Axis: about the chosen percentile of held-out default-assistant replies fall below τ`, async () => {
+      const axis = await axisOf(mode);
+      const details = axis.meta.details as unknown as ReplySettings & { percentile: number };
+      const { questionsPerPrompt, maxTokens, temperature, topP } = details;
+      let below = 0;
+      let total = 0;
+      for (const chat of await heldOutChats({ questionsPerPrompt, maxTokens, temperature, topP })) {
+        // Read back as persona drift reads a chat: the flag under test is the product's own.
+        const drift = await personaProjections(model, parseTrace(chat, { fileName: 'chat.json' }), axis);
+        if (drift.turns.length === 0) continue; // a reply that is all thinking has no turn to project
+        total++;
+        if (drift.turns[0].belowFloor) below++;
+      }
+      const share = below / total;
+      console.log(`${mode} axis: ${below} of ${total} held-out default-assistant replies below τ (${(100 * share).toFixed(0)}%; τ is the ${details.percentile}th percentile)`);
+      assert.ok(total >= 80, `${total} held-out replies`);
+      // Within ten points: the floor is a percentile of 25 replies, the share counted over 85.
+      assert.ok(Math.abs(share - details.percentile / 100) <= 0.1, `${(100 * share).toFixed(0)}% of held-out default replies below τ, expected about ${details.percentile}%`);
+    });
+
+    it(`${mode} Assistant Axis: the chat's assistant turns stay above the floor and its role-play turns fall below it`, async () => {
+      const axis = await axisOf(mode);
+      const chat = readFileSync(join(ROOT, 'media', 'samples', 'reasoner-chat.json'), 'utf8');
+      const drift = await personaProjections(model, parseTrace(chat, { fileName: 'reasoner-chat.json' }), axis);
+      console.log(`${mode} axis on reasoner-chat.json: τ ${drift.floor?.toFixed(2)}, turns ${drift.turns.map((t) => `${t.turn}: ${t.projection.toFixed(2)}`).join(', ')}`);
+      const [assistant1, assistant2, role1, role2] = drift.turns;
+      assert.equal(drift.turns.length, 4);
+      for (const turn of [assistant1, assistant2]) assert.ok(!turn.belowFloor, `assistant turn ${turn.turn}: ${turn.projection} ≥ τ ${drift.floor}`);
+      for (const turn of [role1, role2]) assert.ok(turn.belowFloor, `pirate turn ${turn.turn}: ${turn.projection} < τ ${drift.floor}`);
+      assert.ok(Math.max(role1.projection, role2.projection) < Math.min(assistant1.projection, assistant2.projection), 'role play projects lower than every assistant turn');
+    });
+  }
 });

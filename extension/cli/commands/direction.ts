@@ -85,7 +85,7 @@ const axisCommand: Command = {
     roles: { type: 'string', multiple: true, description: 'a folder with roles.json / questions.json / default.json adding to the bundled role set (repeatable)', valueName: 'DIR' },
     questions: { type: 'string', description: 'questions asked under each system prompt', valueName: 'N', default: '5' },
     'max-tokens': { type: 'string', description: 'length of each generated reply', valueName: 'N', default: '96' },
-    fast: { type: 'boolean', description: 'short replies to at most 2 questions (still replies: the floor is measured on the population it is applied to)' },
+    fast: { type: 'boolean', description: 'each role prompt answers one question; the default assistant still answers every question in full, since τ is a percentile of its replies' },
     judge: { type: 'string', description: 'a model that scores role replies 0–3; only replies fully in role (3) are kept', valueName: 'DIR' },
     percentile: { type: 'string', description: 'capping floor τ: this percentile of the default assistant\'s reply projections per layer', valueName: 'P', default: '25' },
     temperature: { type: 'string', description: 'sampling temperature of the replies', valueName: 'T', default: '0.7' },
@@ -103,8 +103,9 @@ const axisCommand: Command = {
       await build(values, () => openModelWithProgress(required(values, 'model'), loadSettings), (model, report) =>
         buildAssistantAxis(model, {
           roleSet,
-          questions: values.fast ? Math.min(integerOption(values, 'questions'), FAST_AXIS.questions) : integerOption(values, 'questions'),
-          maxTokens: values.fast ? FAST_AXIS.maxTokens : integerOption(values, 'max-tokens'),
+          questions: integerOption(values, 'questions'),
+          maxTokens: integerOption(values, 'max-tokens'),
+          ...(values.fast ? FAST_AXIS : {}),
           judge,
           percentile: numberOption(values, 'percentile'),
           temperature: numberOption(values, 'temperature'),

@@ -1,7 +1,8 @@
 // The Assistant Axis (algorithms.md §3): the role set, the axis = mean(default) − mean(roles) of
-// hook_resid_post averaged over reply tokens, per layer; capping floors τ_l (a percentile of the
-// default assistant's per-reply projections: the population the floor is applied to, an assistant's
-// replies); persona drift (each assistant turn's projection on the unit axis, flagged below τ).
+// hook_resid_post averaged over reply tokens (each reply read as drift reads a turn), per layer; capping
+// floors τ_l (a percentile of the default assistant's per-reply projections: the population the floor is
+// applied to, an assistant's replies); persona drift (each assistant turn's projection on the unit axis,
+// flagged below τ).
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,10 +12,10 @@ import type { TurnProjection } from '../../common/bundle/trace-file';
 import { cappingFloors, DEFAULT_CAPPING_PERCENTILE } from '../../common/analysis/capping';
 import { dot, meanVector, normalize } from '../../common/analysis/stats';
 import type { Intervention } from '../../common/steering-plan';
-import { textOf } from '../../common/trace/parse';
+import { parseTrace, textOf } from '../../common/trace/parse';
 import type { ParsedTrace, TextRange } from '../../common/trace/types';
 import type { ChatMessage } from '../checkpoint/tokenizer';
-import { layerHooks, meanActivations, scanActivations } from '../directions/activations';
+import { layerHooks, scanActivations } from '../directions/activations';
 import { directReplyPromptIds } from '../chat-prompt';
 import type { Model } from '../model';
 import { generate } from '../runtime/generate';
@@ -161,13 +162,19 @@ async function judgeReply(judge: Model, role: Role, systemPrompt: string, questi
 
 // ---- the axis ----
 
-/** A quick axis: fewer questions and shorter replies, still measured on replies. */
-export const FAST_AXIS = { questions: 2, maxTokens: 24 } as const;
+/**
+ * A quick axis: each role prompt answers one question, while the default assistant still gives full-length
+ * replies to every question, because those replies are the population τ is a percentile of (shorter or fewer
+ * ones placed τ above most of the assistant's ordinary replies).
+ */
+export const FAST_AXIS = { roleQuestions: 1 } as const;
 
 export interface AxisOptions extends Progress {
   roleSet: RoleSet;
   /** Questions asked under each system prompt (default 5; at most the set's). */
   questions?: number;
+  /** Questions asked under each role's system prompts (default: `questions`); the default assistant always answers `questions`. */
+  roleQuestions?: number;
   /** Reply length in tokens (default 96). */
   maxTokens?: number;
   temperature?: number;
@@ -189,12 +196,14 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
   const { spec, session, tokenizer } = model;
   const { roleSet } = options;
   const questionCount = Math.min(options.questions ?? 5, roleSet.questions.length);
+  const roleQuestionCount = Math.min(options.roleQuestions ?? questionCount, questionCount);
   const maxTokens = options.maxTokens ?? 96;
   const temperature = options.temperature ?? 0.7;
   const topP = options.topP ?? 0.9;
   const seed = options.seed ?? 0;
   const percentileRank = options.percentile ?? DEFAULT_CAPPING_PERCENTILE;
   if (!(questionCount >= 1)) throw new DirectionError('the Assistant Axis needs at least one question');
+  if (!(roleQuestionCount >= 1)) throw new DirectionError('each role needs at least one question');
   if (!(maxTokens >= 1)) throw new DirectionError(`reply length must be at least 1 token, got ${maxTokens}`);
   if (!(percentileRank >= 0 && percentileRank <= 100)) throw new DirectionError(`capping percentile must be between 0 and 100, got ${percentileRank}`);
   const questions = roleSet.questions.slice(0, questionCount);
@@ -203,12 +212,13 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
     ...roleSet.defaultPrompts.map((systemPrompt) => ({ role: null as Role | null, systemPrompt: systemPrompt.replaceAll('{model_name}', model.fingerprint.name) })),
     ...roleSet.roles.flatMap((role) => role.systemPrompts.map((systemPrompt) => ({ role: role as Role | null, systemPrompt }))),
   ];
-  const total = prompts.length * questions.length;
+  const asked = (role: Role | null) => (role ? questions.slice(0, roleQuestionCount) : questions);
+  const total = prompts.reduce((sum, { role }) => sum + asked(role).length, 0);
   const samples: Sample[] = [];
   const tally = new Map<string, { total: number; kept: number; empty: number }>();
   let done = 0;
   for (const { role, systemPrompt } of prompts) {
-    for (const question of questions) {
+    for (const question of asked(role)) {
       throwIfCancelled(options.signal);
       options.report?.({ message: `generating ${role ? `as ${role.name}` : 'as the default assistant'}`, done, total });
       const messages: ChatMessage[] = [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: question }];
@@ -228,8 +238,15 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
         const score = await judgeReply(options.judge, role, systemPrompt, question, tokenizer.decode(reply, { skipSpecialTokens: true }), options.signal);
         if (score !== 3) continue;
       }
-      const ids = [...promptIds, ...reply];
-      samples.push({ role: role?.name ?? null, means: await meanActivations(session, ids, hooks, promptIds.length, ids.length, { signal: options.signal }) });
+      // Read back as persona drift reads an assistant turn (the chat template, the turn's thinking left out),
+      // so τ is a percentile of exactly the quantity the drift flag compares with it.
+      const chat = parseTrace(JSON.stringify({ messages: [...messages, { role: 'assistant', content: tokenizer.decode(reply, { skipSpecialTokens: true }) }] }), { fileName: 'reply.json' });
+      const [read] = await assistantTurnMeans(model, chat, 0, hooks, options.signal);
+      if (!read) {
+        counts.empty++;
+        continue;
+      }
+      samples.push({ role: role?.name ?? null, means: read.means });
       counts.kept++;
     }
   }
@@ -264,10 +281,11 @@ export async function buildAssistantAxis(model: Model, options: AxisOptions): Pr
       signConvention: 'axis = mean(default assistant) − mean(roles): a higher projection is more Assistant-like; adding it with a positive scale pushes toward the Assistant, a negative one into a persona',
       createdAt: new Date().toISOString(),
       details: {
-        averagedOver: 'reply tokens of generated replies',
+        averagedOver: 'reply tokens of generated replies, read as persona drift reads an assistant turn (its thinking left out)',
         judged: options.judge ? `kept role replies the judge (${options.judge.fingerprint.name}) scored 3 of 0–3` : false,
         keptAllReplies: !options.judge,
         questionsPerPrompt: questionCount,
+        questionsPerRolePrompt: roleQuestionCount,
         maxTokens,
         temperature,
         topP,
@@ -341,9 +359,39 @@ export async function personaProjections(model: Model, trace: ParsedTrace, axis:
   const conversation = trace.conversations[index];
   if (!conversation) throw new DirectionError(`conversation ${index} does not exist: the trace has ${trace.conversations.length}`);
 
-  const turns = conversation.turns.map((turn, i) => ({ i, turn, content: (turn.contentParts ?? [turn.content]).map((r) => textOf(trace, r).text).join('\n') }));
+  const hook = `blocks.${layer}.hook_resid_post`;
+  options.report?.({ message: 'reading the conversation', done: 0, total: 1 });
+  const read = await assistantTurnMeans(model, trace, index, [hook], options.signal);
+  options.report?.({ message: 'reading the conversation', done: 1, total: 1 });
+  return {
+    layer,
+    floor,
+    turns: read.map(({ index: turn, range, means }): TurnProjection => {
+      const projection = dot(means[0], unit);
+      return { turn, role: 'assistant', start: range.start, end: range.end, projection, belowFloor: floor !== null && projection < floor };
+    }),
+  };
+}
+
+interface TurnMeans {
+  /** The turn's index in its conversation. */
+  index: number;
+  /** The turn's content in the trace's text. */
+  range: TextRange;
+  /** Per hook: hook_resid_post averaged over the turn's own tokens. */
+  means: Float32Array[];
+}
+
+/**
+ * Each assistant turn with content, read in one forward pass over the conversation rendered with the
+ * checkpoint's chat template (a turn's thinking left out): per hook, its activation averaged over its
+ * own tokens. Persona drift and the axis's reading of its replies both use this, so a turn and the
+ * replies its floor comes from are measured alike.
+ */
+async function assistantTurnMeans(model: Model, trace: ParsedTrace, conversation: number, hooks: readonly string[], signal?: AbortSignal): Promise<TurnMeans[]> {
+  const turns = trace.conversations[conversation].turns.map((turn, i) => ({ i, turn, content: (turn.contentParts ?? [turn.content]).map((r) => textOf(trace, r).text).join('\n') }));
   const assistant = turns.filter((t) => t.turn.role === 'assistant' && t.content.trim() !== '');
-  if (assistant.length === 0) return { layer, floor, turns: [] };
+  if (assistant.length === 0) return [];
   const { tokenizer } = model;
   const messages = turns.map((t) => ({ role: t.turn.role, content: t.content }));
   const rendered = tokenizer.hasChatTemplate ? tokenizer.applyChatTemplate(messages) : messages.map((m) => `${m.role}: ${m.content}\n\n`).join('');
@@ -362,33 +410,27 @@ export async function personaProjections(model: Model, trace: ParsedTrace, axis:
   const { ids, offsets } = tokenizer.encodeWithOffsets(rendered);
   const spans = tokenSpans(offsets, ranges);
   const H = model.spec.hiddenSize;
-  const sums = spans.map(() => new Float64Array(H));
-  const hook = `blocks.${layer}.hook_resid_post`;
+  const sums = spans.map(() => hooks.map(() => new Float64Array(H)));
+  const hookIndex = new Map(hooks.map((hook, k) => [hook, k]));
   const last = Math.max(...spans.map((s) => s.end));
-  options.report?.({ message: 'reading the conversation', done: 0, total: 1 });
   await scanActivations(
     model.session,
     ids.slice(0, last),
-    [hook],
-    (_, first, rows) => {
+    hooks,
+    (hook, first, rows) => {
+      const k = hookIndex.get(hook)!;
       for (let r = 0; r < rows.length / H; r++) {
         const p = first + r;
         spans.forEach((span, s) => {
-          if (p >= span.start && p < span.end) for (let k = 0; k < H; k++) sums[s][k] += rows[r * H + k];
+          if (p >= span.start && p < span.end) for (let j = 0; j < H; j++) sums[s][k][j] += rows[r * H + j];
         });
       }
     },
-    { signal: options.signal },
+    { signal },
   );
-  options.report?.({ message: 'reading the conversation', done: 1, total: 1 });
-  return {
-    layer,
-    floor,
-    turns: assistant.flatMap((t, s): TurnProjection[] => {
-      const count = spans[s].end - spans[s].start;
-      if (count === 0) return [];
-      const projection = dot(Float32Array.from(sums[s], (x) => x / count), unit);
-      return [{ turn: t.i, role: 'assistant', start: t.turn.content.start, end: t.turn.content.end, projection, belowFloor: floor !== null && projection < floor }];
-    }),
-  };
+  return assistant.flatMap((t, s): TurnMeans[] => {
+    const count = spans[s].end - spans[s].start;
+    if (count === 0) return [];
+    return [{ index: t.i, range: t.turn.content, means: sums[s].map((sum) => Float32Array.from(sum, (x) => x / count)) }];
+  });
 }
