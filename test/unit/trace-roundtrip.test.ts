@@ -31,7 +31,7 @@ after(async () => {
 
 for (const [file, options] of [
   ['sample-trace.md', { tts: {} }],
-  ['persona-chat.json', { tts: null }],
+  ['reasoner-chat.json', { tts: null }],
 ] as const) {
   test(`${file}: every annotation survives save and open unchanged`, async () => {
     const trace = parseTrace(readFileSync(join(samples, file), 'utf8'), { fileName: file });

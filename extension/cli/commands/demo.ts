@@ -24,7 +24,6 @@ import { steerStep } from '../../engine/analysis/tts/steer-step';
 import { defaultTrueThinkingLayer } from '../../engine/directions/steering-methods';
 import { saveDirection } from '../../engine/directions/store';
 import { exportTrace } from '../../engine/export/export-trace';
-import { NormalStream } from '../../engine/make-model/random';
 import type { Command } from '../command';
 import { openModelWithProgress } from '../open-model';
 import { progressBar } from '../progress-bar';
@@ -50,16 +49,6 @@ function summary(file: TraceFile): string {
   });
   const turns = file.turns.map((t) => `  turn ${t.turn}: ${t.projection.toFixed(3)}${t.belowFloor ? '  below the capping floor' : ''}`);
   return [`    #      TTS  class       latent  step`, ...rows, ...(turns.length ? ['', '  persona drift (Assistant-Axis projection per assistant turn):', ...turns] : [])].join('\n');
-}
-
-/** The control for steering: a seeded random vector at every layer, each as long as the direction's there. */
-function sameNormRandom(direction: Direction, seed: number): Direction {
-  const vectors = direction.vectors.map((v, l) => {
-    const r = new NormalStream(seed, `control-${l}`).fillNormal(new Float32Array(v.length), 0, 1);
-    const scale = Math.hypot(...v) / Math.hypot(...r);
-    return r.map((x) => x * scale);
-  });
-  return { ...direction, meta: { ...direction.meta, name: 'random-control' }, vectors };
 }
 
 export const demoCommand: Command = {
@@ -130,14 +119,11 @@ export const demoCommand: Command = {
       const check = trace.file.steps.find((s) => s.sealClass === 'reflection' && s.tts !== null);
       if (check) {
         const layer = defaultTrueThinkingLayer(model.spec.numLayers);
-        const steer = (direction: Direction) =>
-          steerStep(model, trace.parsed, { segmentation: 'paragraph', step: check.index, direction, layer, scale: 1, signal });
-        const along = await steer(trueThinking);
-        const control = await steer(sameNormRandom(trueThinking, 1));
+        const { before, after, control } = await steerStep(model, trace.parsed, { segmentation: 'paragraph', step: check.index, direction: trueThinking, layer, scale: 1, signal });
         console.log(
           `\nSteering step ${check.index} ("${check.text}") at layer ${layer} on its tokens:\n` +
-            `  TrueThinking direction (+1): TTS ${along.before.tts.toFixed(3)} → ${along.after.tts.toFixed(3)}\n` +
-            `  random vector, same norm:    TTS ${control.before.tts.toFixed(3)} → ${control.after.tts.toFixed(3)}`,
+            `  TrueThinking direction (+1): TTS ${before.tts.toFixed(3)} → ${after.tts.toFixed(3)}\n` +
+            `  random vector, same norm:    TTS ${before.tts.toFixed(3)} → ${control.tts.toFixed(3)}`,
         );
       }
       console.log(`\nOpen ${join(out, 'sample-trace.html')} in a browser.`);

@@ -16,7 +16,7 @@ describe('ThinkScope: prune a folder of traces', () => {
       assert.equal(await vscode.commands.executeCommand('thinkscope.selectModel', vscode.Uri.file(fixture('THINKSCOPE_TEST_MODEL'))), fixture('THINKSCOPE_TEST_MODEL'));
     }
     await vscode.workspace.fs.createDirectory(folder);
-    await vscode.workspace.fs.copy(workspaceFile('sample-trace.md'), vscode.Uri.joinPath(folder, 'a.md'), { overwrite: true });
+    await vscode.workspace.fs.copy(workspaceFile('reasoner-whatif-trace.md'), vscode.Uri.joinPath(folder, 'a.md'), { overwrite: true });
     await vscode.workspace.fs.copy(workspaceFile('reasoner-trace.md'), vscode.Uri.joinPath(folder, 'b.md'), { overwrite: true });
     await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'notes.png'), new Uint8Array([137, 80, 78, 71]));
   });
