@@ -247,6 +247,8 @@ def main():
     parser.add_argument('--resume', action='store_true', help='start from the model folder\'s model.safetensors')
     parser.add_argument('--exit-weight', type=float, default=3.0, help='loss weight of early-exit answers against the chat tokens')
     args = parser.parse_args()
+    # The run's recipe heads its log, so any weights can be traced back to the command that made them.
+    print('arguments: ' + json.dumps(vars(args)), flush=True)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)

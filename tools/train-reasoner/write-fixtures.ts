@@ -11,16 +11,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
 import { reasonerFiles } from './model-files';
-import { traceMarkdown, seededRandom, type Problem } from './problems';
+import { traceMarkdown, seededRandom } from './problems';
+import { readHeldOut, splitHeldOut, type HeldOut } from './heldout-split';
 import { assistantReply, roleReply, characterOf } from './personas';
 import { DEFAULT_TTS_CUE } from '../../extension/engine/analysis/tts/layout';
-
-interface HeldOut extends Problem {
-  markdown: string;
-}
 
 const fixture = (p: HeldOut) => ({ markdown: p.markdown, answer: p.answer, kinds: p.steps.map((s) => s.kind) });
 
@@ -49,17 +45,8 @@ function personaChat(): unknown {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { data: { type: 'string', default: 'tmp/reasoner-data' } } });
-  const heldout = JSON.parse(readFileSync(join(values.data!, 'heldout.json'), 'utf8')) as HeldOut[];
+  const { sample, calibration, test, rest } = splitHeldOut(readHeldOut(values.data!));
   const has = (p: HeldOut, kind: string) => p.steps.some((s) => s.kind === kind);
-  const addsUp = (text: string) => {
-    const [a, op, b, c] = /(\d+) ([-+]) (\d+) = (\d+)/.exec(text)!.slice(1);
-    return (op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)) === Number(c);
-  };
-  // The demo's sample: three changes, a check that adds up, and one that does not with the change of approach after it.
-  const sample = heldout.find((p) => p.changes.length === 3 && has(p, 'transition') && p.steps.some((s) => s.kind === 'check' && addsUp(s.text)))!;
-  const rest = heldout.filter((p) => p !== sample);
-  const calibration = rest.slice(0, 16);
-  const test = rest.slice(16, 48);
 
   await mkdir('test/fixtures/reasoner', { recursive: true });
   await mkdir('media/samples/reasoner-calibration', { recursive: true });
