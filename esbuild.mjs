@@ -13,6 +13,7 @@ const builds = [
   { ...nodeTarget, entryPoints: ['extension/engine/checkpoint/template-worker.ts'], outfile: 'dist/template-worker.js' },
   { ...nodeTarget, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
+  { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/prune-report.ts'], outfile: 'dist/prune-report.js' },
   // Inlined into every exported HTML trace: always minified, no source map (it would be a request).
   { ...common, sourcemap: false, minify: true, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/charts/export-page.ts'], outfile: 'dist/trace-export.js' },
 ];

@@ -187,6 +187,8 @@ export interface PruneFolderResult {
   traces: number;
   /** One point per rule: tokens saved (mean), answers kept, confidence kept (median). */
   points: PrunePoint[];
+  /** The table's cells, one row per rule, in the order of PRUNE_TABLE_COLUMNS (the panel shows them as they are). */
+  rows: string[][];
   /** The Markdown table, one row per rule. */
   table: string;
   written: { table: string; chart: string; records: string };

@@ -194,7 +194,7 @@ export interface WebviewMessages {
   prune: Record<string, never>;
 }
 
-type TypeNames<M> = { readonly [K in keyof M]: K };
+export type TypeNames<M> = { readonly [K in keyof M]: K };
 
 export const HostMessageType: TypeNames<HostMessages> = { state: 'state', selection: 'selection', reply: 'reply' };
 

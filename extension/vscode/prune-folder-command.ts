@@ -1,6 +1,6 @@
 // "ThinkScope: Prune a Folder of Traces": every trace directly in a folder pruned under several rules
 // (the engine's batch, as `thinkscope prune FOLDER`), the table and chart of tokens saved vs answers kept
-// written to FOLDER/prune-report and opened as a Markdown preview.
+// written to FOLDER/prune-report for sharing and shown in the folder's pruning panel.
 
 import * as vscode from 'vscode';
 import { DEFAULT_BATCH_RULES, parsePruneRules } from '../common/analysis/prune';
@@ -10,12 +10,18 @@ import { Commands } from './command-ids';
 import type { EngineClient } from './contracts';
 import type { ModelSelection } from './model-selection';
 import { reportFailure, withEngineProgress } from './progress';
+import { registerPruneReportPanels, type PruneReportPanel } from './panels/prune-report';
 import { segmentation } from './settings';
 
 /** What a caller (a test) may pass instead of being asked. */
 export interface PruneFolderArguments {
   folder?: string;
   rules?: PruneRule[];
+}
+
+/** What the command returns: the engine's report and the panel that shows it. */
+export interface PruneFolderOutcome extends PruneFolderResult {
+  panel: PruneReportPanel;
 }
 
 const TITLE = 'ThinkScope: Prune a Folder of Traces';
@@ -43,7 +49,8 @@ async function askRules(): Promise<PruneRule[] | undefined> {
 }
 
 export function registerPruneFolder(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection, log: vscode.LogOutputChannel): void {
-  async function pruneFolder(argument: unknown): Promise<PruneFolderResult | undefined> {
+  const panels = registerPruneReportPanels(context);
+  async function pruneFolder(argument: unknown): Promise<PruneFolderOutcome | undefined> {
     const options: PruneFolderArguments = argument instanceof vscode.Uri ? { folder: argument.toString() } : ((argument ?? {}) as PruneFolderArguments);
     const folder = options.folder !== undefined ? vscode.Uri.parse(options.folder) : await pickFolder();
     if (!folder) return undefined;
@@ -60,8 +67,8 @@ export function registerPruneFolder(context: vscode.ExtensionContext, engine: En
         engine.request('pruneFolder', { folder: folder.fsPath, out: out.fsPath, rules, segmentation: segmentation() }, { signal: task.signal, onNotification: task.listener() }),
       );
       log.info(`pruned ${result.traces} traces of ${folder.fsPath} under ${rules.length} rules:\n${result.table}`);
-      await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(result.written.table));
-      return result;
+      const panel = panels.show({ folder: folder.fsPath, traces: result.traces, points: result.points, rows: result.rows, written: result.written });
+      return { ...result, panel };
     } catch (error) {
       reportFailure(log, TITLE, error);
       return undefined;

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTraceFile } from '../../extension/common/bundle/trace-load';
 import type { PruneRecord } from '../../extension/common/bundle/trace-file';
-import { answerKept, confidenceKept, parsePruneRule, prunePoints, pruneChartSvg, pruneTable, stepsToPrune, tokensSaved } from '../../extension/common/analysis/prune';
+import { answerKept, confidenceKept, parsePruneRule, prunePoints, pruneChartSvg, pruneTable, pruneTableRows, stepsToPrune, tokensSaved } from '../../extension/common/analysis/prune';
+import { isPruneReportState } from '../../extension/common/prune-report-protocol';
+import { pruneMarkers } from '../../webview/charts/prune-chart';
 import { LENS_FIRST_TOKEN } from '../../extension/common/analysis/logit-lens';
 import { runCommand, UsageError } from '../../extension/cli/command';
 import { OutputError } from '../../extension/engine/atomic-write';
@@ -60,6 +62,29 @@ describe('pruning rules and summaries', () => {
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.equal((svg.match(/<circle /g) ?? []).length, 2);
     assert.match(svg, /TTS &lt; 0.005/);
+  });
+
+  it("gives the panel the table's own rows, and one marker to rules that prune alike", () => {
+    const half = { kind: 'fraction', value: 0.5 } as const;
+    const low = { kind: 'threshold', value: 0.005 } as const;
+    const lower = { kind: 'threshold', value: 0.001 } as const;
+    const records = [record(half, 0.8, 0.4, ['8', '8'], [100, 50]), record(half, 0.5, 0.5, ['3', '4'], [200, 120]), record(low, 0.9, 0.9, ['8', '8'], [100, 90]), record(lower, 0.9, 0.9, ['8', '8'], [100, 90]), record({ kind: 'fraction', value: 1 }, 0, 0.2, ['8', '8'], [100, 10])];
+    const points = prunePoints(records);
+    const rows = pruneTableRows(points);
+    assert.deepEqual(rows[0], ['lowest 50% by TTS', '2', '45%', '50%', '75%']);
+    assert.deepEqual(rows[3], ['lowest 100% by TTS', '1', '90%', '100%', '∞'], 'confidence from zero cannot be a share');
+    for (const row of rows) assert.ok(pruneTable(points).includes(`| ${row.join(' | ')} |`));
+    const markers = pruneMarkers(points, rows);
+    assert.deepEqual(
+      markers.map((m) => m.label),
+      ['TTS < 0.005, TTS < 0.001', 'lowest 50% by TTS', 'lowest 100% by TTS'],
+      'ordered by tokens saved; the two thresholds that remove the same share share a marker',
+    );
+    assert.equal(markers[0].tooltip, 'TTS < 0.005\ntraces: 1\ntokens saved (mean): 10%\nanswer kept: 100%\nconfidence kept (median): 100%\n\nTTS < 0.001\ntraces: 1\ntokens saved (mean): 10%\nanswer kept: 100%\nconfidence kept (median): 100%');
+    const report = { folder: '/t', traces: 2, points, rows, written: { table: 'a', chart: 'b', records: 'c' } };
+    assert.ok(isPruneReportState(JSON.parse(JSON.stringify(report))), 'a report survives the JSON a restored panel reads');
+    assert.ok(!isPruneReportState({ ...report, rows: rows.slice(1) }));
+    assert.ok(!isPruneReportState({ ...report, written: { table: 'a' } }));
   });
 });
 

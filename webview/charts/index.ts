@@ -6,4 +6,5 @@ export { renderTtsStrip, TRUE_THINKING_TTS, type TtsStrip, type TtsStripOptions 
 export { renderSealComposition } from './seal-composition';
 export { renderHeatmap, type HeatmapOptions } from './heatmap';
 export { renderPersonaLine } from './persona-line';
+export { renderPruneChart, pruneMarkers, type PruneChart, type PruneMarker } from './prune-chart';
 export { CHART_CSS, installChartStyles } from './style';

@@ -40,12 +40,12 @@ export const CHART_CSS = `
 .ts-point:focus { outline: none; stroke: var(--ts-focus); stroke-width: 3px; }
 .ts-floor-band { fill: var(--ts-floor-band); }
 .ts-floor { stroke: var(--ts-warn); stroke-dasharray: 5 3; }
-.ts-strip-host { position: relative; }
+.ts-strip-host, .ts-chart-host { position: relative; }
 .ts-hit { fill: transparent; cursor: pointer; }
 .ts-bar-group:hover .ts-bar { stroke: var(--ts-fg); stroke-width: 1.5px; }
 .ts-overview-bar { fill-opacity: 0.7; }
 .ts-brush .selection { fill: var(--ts-focus); fill-opacity: 0.15; stroke: var(--ts-focus); }
-.ts-strip-tooltip {
+.ts-strip-tooltip, .ts-chart-tooltip {
   position: absolute; z-index: 10; pointer-events: none; max-width: 320px; padding: 4px 8px;
   font: 12px system-ui, sans-serif; line-height: 1.4;
   color: var(--vscode-editorHoverWidget-foreground, var(--ts-fg));
@@ -53,6 +53,8 @@ export const CHART_CSS = `
   border: 1px solid var(--vscode-editorHoverWidget-border, var(--ts-grid));
   border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.16);
 }
+.ts-chart-tooltip > div + div { margin-top: 6px; }
+.ts-prune-marker.ts-selected .ts-point, .ts-prune-marker:hover .ts-point { stroke: var(--ts-fg); stroke-width: 2px; }
 .ts-all-low { white-space: normal; }
 `;
 

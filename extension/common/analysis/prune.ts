@@ -92,10 +92,18 @@ export function prunePoints(records: readonly PruneRecord[]): PrunePoint[] {
   });
 }
 
+/** The columns of a batch's table; the CLI's Markdown, the written report and the panel show these rows. */
+export const PRUNE_TABLE_COLUMNS = ['rule', 'traces', 'tokens saved (mean)', 'answer kept', 'confidence kept (median)'] as const;
+
+/** One row per rule, its cells in the order of PRUNE_TABLE_COLUMNS. */
+export function pruneTableRows(points: readonly PrunePoint[]): string[][] {
+  return points.map((p) => [describeRule(p.rule), String(p.traces), percent(p.tokensSaved), percent(p.answersKept), percent(p.confidenceKept)]);
+}
+
 /** The batch as a Markdown table, one row per rule. */
 export function pruneTable(points: readonly PrunePoint[]): string {
-  const rows = points.map((p) => `| ${describeRule(p.rule)} | ${p.traces} | ${percent(p.tokensSaved)} | ${percent(p.answersKept)} | ${percent(p.confidenceKept)} |`);
-  return ['| rule | traces | tokens saved (mean) | answer kept | confidence kept (median) |', '|:--|--:|--:|--:|--:|', ...rows].join('\n') + '\n';
+  const rows = pruneTableRows(points).map((cells) => `| ${cells.join(' | ')} |`);
+  return [`| ${PRUNE_TABLE_COLUMNS.join(' | ')} |`, '|:--|--:|--:|--:|--:|', ...rows].join('\n') + '\n';
 }
 
 /** A self-contained SVG: tokens saved (x) against answers kept (y), one labelled point per rule. */

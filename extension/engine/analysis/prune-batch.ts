@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import type { PruneRecord, PruneRule } from '../../common/bundle/trace-file';
-import { prunePoints, pruneChartSvg, pruneTable, type PrunePoint } from '../../common/analysis/prune';
+import { prunePoints, pruneChartSvg, pruneTable, pruneTableRows, type PrunePoint } from '../../common/analysis/prune';
 import type { SegmentationPolicy } from '../../common/trace/types';
 import { writeFileAtomically } from '../atomic-write';
 import type { TraceDocument } from '../inputs';
@@ -26,6 +26,8 @@ export interface PruneReport {
   traces: number;
   records: PruneRecord[];
   points: PrunePoint[];
+  /** The table's cells, one row per rule (PRUNE_TABLE_COLUMNS): what the written table and the panel show. */
+  rows: string[][];
   /** The Markdown table, one row per rule. */
   table: string;
   /** The files written: the table (Markdown, with the chart inline), the chart (SVG) and every record (JSONL). */
@@ -61,5 +63,5 @@ export async function writePruneReport(out: string, records: readonly PruneRecor
   await writeFileAtomically(written.chart, pruneChartSvg(points));
   await writeFileAtomically(written.records, records.map((record) => JSON.stringify(record)).join('\n') + '\n');
   await writeFileAtomically(written.table, `# Pruning ${traces} traces\n\n${table}\n![tokens saved vs answers kept](prune-chart.svg)\n`);
-  return { traces, records: [...records], points, table, written };
+  return { traces, records: [...records], points, rows: pruneTableRows(points), table, written };
 }

@@ -108,8 +108,8 @@ export const analysisBackend: AnalysisBackend = {
   async pruneFolder(model, params, context) {
     const { documents } = await readTraceDocuments([params.folder], resolve(params.out));
     const records = await pruneDocuments(model, documents, { ...params, toolVersion: version, ...requestProgress(context) });
-    const { traces, points, table, written } = await writePruneReport(params.out, records, documents.length);
-    return { traces, points, table, written };
+    const { traces, points, rows, table, written } = await writePruneReport(params.out, records, documents.length);
+    return { traces, points, rows, table, written };
   },
 
   async buildDirection(model, params, context) {

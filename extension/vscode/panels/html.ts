@@ -2,6 +2,7 @@
 // through asWebviewUri under a strict Content-Security-Policy with a fresh nonce per page.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { escapeHtml } from '../../common/export/html';
 
 const TOOLKIT_FOLDER = ['node_modules', '@vscode', 'webview-ui-toolkit', 'dist'];
 
@@ -14,7 +15,8 @@ export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & 
   return { enableScripts: true, localResourceRoots: panelResourceRoots(extensionUri) };
 }
 
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+/** A panel's page; `script` is its bundle in dist/ (the ThinkScope panel's unless given). */
+export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: { script: string; title: string } = { script: 'webview.js', title: 'ThinkScope' }): string {
   const nonce = randomBytes(16).toString('base64');
   const uri = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...path)).toString();
   const csp = [
@@ -32,11 +34,11 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uri('media', 'panels.css')}">
 <script type="module" nonce="${nonce}" src="${uri(...TOOLKIT_FOLDER, 'toolkit.min.js')}"></script>
-<title>ThinkScope</title>
+<title>${escapeHtml(page.title)}</title>
 </head>
 <body>
 <main id="app" aria-live="polite"><p class="ts-empty">Loading ThinkScope…</p></main>
-<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
+<script nonce="${nonce}" src="${uri('dist', page.script)}"></script>
 </body>
 </html>`;
 }
