@@ -6,6 +6,7 @@ import {
   PANEL_VIEWS,
   WebviewMessageType,
   dispatchMessage,
+  isReplyBusy,
   message,
   steeringChoices,
   type HostMessages,
@@ -41,6 +42,9 @@ interface SavedState {
 const TOOLKIT_TAGS = ['vscode-panels', 'vscode-panel-tab', 'vscode-panel-view', 'vscode-button', 'vscode-dropdown', 'vscode-option', 'vscode-checkbox', 'vscode-text-area', 'vscode-text-field', 'vscode-progress-ring'];
 const TOOLKIT_WAIT_MS = 3000;
 const STEERING_POST_MS = 150;
+/** A reply box is never shorter than about five lines, and ends this far above the view's bottom. */
+const MIN_REPLY_HEIGHT = 96;
+const REPLY_BOTTOM_MARGIN = 16;
 const VIEW_TITLES: Record<PanelView, string> = { steps: 'Steps', persona: 'Persona', steering: 'Steering' };
 
 const api = acquireVsCodeApi();
@@ -104,6 +108,21 @@ class Panel {
     });
     resized.observe(this.views.steps);
     resized.observe(this.views.persona);
+    // The controls change height (a direction loaded, the view shown): the reply boxes follow.
+    new ResizeObserver(() => this.fitReplies()).observe(this.controls);
+    window.addEventListener('resize', () => this.fitReplies());
+  }
+
+  /**
+   * The reply boxes end at the bottom of the view, so both replies are in view beside the controls
+   * without scrolling (their own text scrolls inside them).
+   */
+  private fitReplies(): void {
+    const boxes = [...this.replies.querySelectorAll<HTMLElement>('.ts-reply-text')];
+    const tops = boxes.map((box) => box.getBoundingClientRect().top + window.scrollY).filter((top) => top > 0);
+    if (tops.length === 0) return; // the Steering view is hidden
+    const room = window.innerHeight - Math.max(...tops) - REPLY_BOTTOM_MARGIN;
+    for (const box of boxes) box.style.maxHeight = `${Math.max(MIN_REPLY_HEIGHT, room)}px`;
   }
 
   readonly handlers: MessageHandlers<HostMessages> = {
@@ -171,7 +190,7 @@ class Panel {
   }
 
   private drawControls(state: PanelState): void {
-    renderSteeringControls(this.controls, state, saved.reply?.status === 'running', {
+    renderSteeringControls(this.controls, state, isReplyBusy(saved.reply), {
       changed: (steering) => this.steeringChanged(steering),
       generate: (steering) => {
         this.flushSteering();
@@ -208,11 +227,12 @@ class Panel {
     const wasRunning = this.controls.querySelector('[data-action="cancel"]:not([disabled])') !== null;
     if (!(reply && this.reply?.update(reply))) {
       this.reply = renderReply(this.replies, reply);
-      // A reply just asked for: bring it into view.
-      if (reply?.status === 'running' && !wasRunning) this.replies.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      // A reply just asked for: into view, scrolling no further than needed (the controls stay when both fit).
+      if (reply?.status === 'running' && !wasRunning) this.replies.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     }
     // Generate and Cancel follow whether a reply is being generated.
-    if (wasRunning !== (reply?.status === 'running') && saved.state) this.drawControls(saved.state);
+    if (wasRunning !== isReplyBusy(reply) && saved.state) this.drawControls(saved.state);
+    this.fitReplies();
   }
 
   private resized(view: HTMLElement, width: number): void {

@@ -117,8 +117,13 @@ export interface ReplyStream {
   tokens: number;
 }
 
-/** interrupted: the window was reloaded while the reply was being generated. */
-export type ReplyStatus = 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+/** scoring: generated, and being scored as Analyze Trace scores; interrupted: the window was reloaded while the reply was being generated or scored. */
+export type ReplyStatus = 'running' | 'scoring' | 'done' | 'cancelled' | 'failed' | 'interrupted';
+
+/** Whether a reply is still being generated or scored (Cancel stops it, Generate waits). */
+export function isReplyBusy(reply: { status: ReplyStatus } | null | undefined): boolean {
+  return reply?.status === 'running' || reply?.status === 'scoring';
+}
 
 export interface ReplyState {
   status: ReplyStatus;
@@ -126,10 +131,14 @@ export interface ReplyState {
   steering: SteeringChoice[];
   baseline: ReplyStream | null;
   steered: ReplyStream;
-  /** Both replies scored and step-aligned, once generation is done. */
+  /** Both replies step-aligned once generation is done (keyword classes), then scored (see each reply's `scoring`). */
   comparison: Comparison | null;
   warnings: string[];
   error: string | null;
+  /** Whose analyses score the replies, in words ("as train.md was analysed"). */
+  scoredAs?: string | null;
+  /** While scoring: which reply, and the engine's progress in words. */
+  progress?: string | null;
 }
 
 /** The analysed trace the panel shows, and the document it belongs to. */

@@ -16,7 +16,7 @@ import { analyzeParams } from './settings';
 import { answerWarnings } from '../common/analysis/tts';
 import { boxedAnswer } from '../common/trace/query';
 
-interface Analyses {
+export interface Analyses {
   tts: boolean;
   seal: boolean;
   persona: boolean;
@@ -67,8 +67,13 @@ const ANALYSIS_ITEMS: { key: keyof Analyses; label: string; detail: string }[] =
   { key: 'lens', label: 'Logit lens', detail: "The answer's probability at every layer after every step (one packed pass per pack of steps)" },
 ];
 
+/** The analyses the user last picked for Analyze Trace (the defaults before the first pick). */
+export function rememberedAnalyses(state: vscode.Memento): Analyses {
+  return { ...DEFAULT_ANALYSES, ...state.get<Partial<Analyses>>(ANALYSES_KEY) };
+}
+
 async function chooseAnalyses(state: vscode.Memento): Promise<Analyses | undefined> {
-  const remembered = { ...DEFAULT_ANALYSES, ...state.get<Partial<Analyses>>(ANALYSES_KEY) };
+  const remembered = rememberedAnalyses(state);
   const items = ANALYSIS_ITEMS.map((item) => ({ ...item, picked: remembered[item.key] }));
   const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'ThinkScope: Analyze Trace', placeHolder: 'Analyses to run' });
   if (!picked || picked.length === 0) return undefined;

@@ -65,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerPrune(context, engine, results, models, log);
   registerPruneFolder(context, engine, models, log);
   registerEngineToken(context, engine);
-  registerPanels(context, engine, results, directions, counterfactuals);
+  registerPanels(context, engine, results, directions, counterfactuals, analysisDirections);
   context.subscriptions.push(
     // The given or active document's annotations; every document's when that one has none.
     vscode.commands.registerCommand(Commands.clearAnnotations, (uri?: vscode.Uri) => {

@@ -1,18 +1,26 @@
 // The replies of a steered generation: baseline and steered side by side while they stream, then
 // both re-scored and step-aligned, so the user sees how SEAL classes and TTS moved.
-import type { Comparison, ReplyRecord, StepAnnotation } from '../../extension/common/bundle/trace-file';
+import type { Comparison, ReplyRecord } from '../../extension/common/bundle/trace-file';
 import { excerpt, formatNumber, formatTts } from '../../extension/common/export/format';
-import type { ReplyState } from '../../extension/common/webview-protocol';
+import { isReplyBusy, type ReplyState } from '../../extension/common/webview-protocol';
 import { SEAL_CATEGORIES, sealCounts } from '../charts';
 import { h, section, toolkit, traceText } from './dom';
 
 const STATUS_TEXT: Record<ReplyState['status'], string> = {
   running: 'Generating…',
-  done: 'Done: both replies were analysed and aligned step by step.',
+  scoring: 'Generated. Scoring both replies as Analyze Trace scores a trace…',
+  done: 'Done: both replies were scored and aligned step by step.',
   cancelled: 'Cancelled: what was generated so far is shown.',
   failed: 'Generation failed.',
   interrupted: 'Interrupted by a window reload: what was generated before it is shown.',
 };
+
+/** The status in words; a pair cancelled while being scored keeps its keyword classes. */
+function statusText(reply: ReplyState): string {
+  if (reply.status === 'cancelled' && reply.steered.done && reply.comparison) return 'Cancelled while scoring: both replies keep their keyword classes only.';
+  if (reply.status === 'done' && !reply.comparison) return 'Done.';
+  return STATUS_TEXT[reply.status];
+}
 
 export interface ReplyView {
   /** Updates the view in place when only the streamed texts changed; false when it must be rebuilt. */
@@ -21,16 +29,17 @@ export interface ReplyView {
 }
 
 function shape(reply: ReplyState): string {
-  return `${reply.status}|${reply.baseline !== null}|${reply.comparison !== null}|${reply.error}|${reply.warnings.length}`;
+  return `${reply.status}|${reply.baseline !== null}|${reply.comparison !== null}|${reply.error}|${reply.warnings.length}|${reply.scoredAs}`;
 }
 
 export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyView {
   root.replaceChildren();
   if (!reply) return { update: () => false, alignedRows: 0 };
   const status = h('p', { class: `ts-reply-status ts-status-${reply.status}`, role: 'status' });
-  if (reply.status === 'running') status.append(toolkit('vscode-progress-ring', { 'aria-label': 'Generating' }));
-  status.append(STATUS_TEXT[reply.status]);
+  if (isReplyBusy(reply)) status.append(toolkit('vscode-progress-ring', { 'aria-label': reply.status === 'scoring' ? 'Scoring' : 'Generating' }));
+  status.append(statusText(reply));
   if (reply.error) status.append(h('span', { class: 'ts-error' }, ` ${traceText(reply.error)}`));
+  const progress = h('p', { class: 'ts-muted ts-reply-progress', 'aria-live': 'polite', hidden: !reply.progress }, reply.progress ?? '');
   const warnings = reply.warnings.map((w) => h('p', { class: 'ts-note' }, `⚠ ${traceText(w)}`));
 
   const column = (title: string, stream: ReplyState['steered']) => {
@@ -42,12 +51,12 @@ export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyV
   const steered = column('Steered', reply.steered);
   const baseline = reply.baseline ? column('Baseline (unsteered)', reply.baseline) : null;
   const columns = h('div', { class: `ts-reply-columns${baseline ? '' : ' ts-single'}` }, baseline?.element, steered.element);
-  const content: (HTMLElement | null)[] = [h('p', { class: 'ts-prompt-echo' }, h('span', { class: 'ts-muted' }, 'Prompt: '), traceText(excerpt(reply.prompt, 200))), status, ...warnings, columns];
+  const content: (HTMLElement | null)[] = [h('p', { class: 'ts-prompt-echo', title: traceText(reply.prompt) }, h('span', { class: 'ts-muted' }, 'Prompt: '), traceText(excerpt(reply.prompt, 200))), status, progress, ...warnings, columns];
   let alignedRows = 0;
   if (reply.comparison) {
     const table = alignmentTable(reply.comparison);
     alignedRows = table.rows;
-    content.push(scoreSummary(reply.comparison), table.element);
+    content.push(scoredWith(reply), scoreSummary(reply.comparison), table.element);
   }
   root.append(section('Replies', ...content));
 
@@ -56,6 +65,8 @@ export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyV
     alignedRows,
     update(next) {
       if (shape(next) !== current) return false;
+      progress.textContent = next.progress ?? '';
+      progress.hidden = !next.progress;
       steered.text.textContent = traceText(next.steered.text) || '…';
       steered.count.textContent = tokenCount(next.steered.tokens);
       if (baseline && next.baseline) {
@@ -72,9 +83,9 @@ function tokenCount(tokens: number | undefined): string {
   return Number.isInteger(tokens) ? `· ${tokens} token${tokens === 1 ? '' : 's'}` : '';
 }
 
-function meanTts(steps: readonly StepAnnotation[]): number | null {
-  const scored = steps.map((s) => s.tts).filter((t): t is number => t !== null);
-  return scored.length === 0 ? null : scored.reduce((a, b) => a + b, 0) / scored.length;
+function mean(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 function change(before: number | null, after: number | null, digits: number): string {
@@ -84,22 +95,61 @@ function change(before: number | null, after: number | null, digits: number): st
   return `${delta > 0 ? '+' : '−'}${formatNumber(Math.abs(delta), digits)}`;
 }
 
-/** Per SEAL class: how many steps each reply has, and the mean TTS where the replies were scored. */
+/** What scored the pair: whose analyses, and with which directions (each reply says what it could not score). */
+function scoredWith(reply: ReplyState): HTMLElement | null {
+  const scoring = reply.comparison?.steered.scoring ?? reply.comparison?.baseline.scoring;
+  if (!reply.scoredAs) return null;
+  if (!scoring) return h('p', { class: 'ts-muted ts-scored-with' }, `Scored ${reply.scoredAs}: keyword classes so far.`);
+  const parts = [
+    [reply.comparison?.baseline, reply.comparison?.steered].some((r) => r?.scoring?.ttsAnswer != null) ? 'TTS against each reply\'s own \\boxed{} answer' : null,
+    scoring.sealDirection ? `SEAL classes and latent score (${scoring.sealDirection}, layer ${scoring.sealLayer ?? '—'})` : 'SEAL keyword classes',
+    scoring.axis ? `persona projection on ${scoring.axis} (layer ${scoring.personaLayer ?? '—'})` : null,
+  ].filter((part): part is string => part !== null);
+  return h('p', { class: 'ts-muted ts-scored-with' }, `Scored ${reply.scoredAs}: ${traceText(parts.join(' · '))}.`);
+}
+
+/** A cell of the summary: the value, or what the reply could not score and why. */
+function valueCell(value: string, note: string | null = null): HTMLElement {
+  return note ? h('td', { class: 'ts-muted ts-not-scored', title: note }, note) : h('td', { class: 'ts-number' }, value);
+}
+
+/** The note of the chosen analysis a reply did not score, if any. */
+function notScored(reply: ReplyRecord, what: RegExp): string | null {
+  return reply.scoring?.notScored.find((note) => what.test(note)) ?? null;
+}
+
+/** Per SEAL class: how many steps each reply has; then the scores each analysis gave each reply. */
 function scoreSummary(comparison: Comparison): HTMLElement {
-  const base = sealCounts(comparison.baseline.steps);
-  const steer = sealCounts(comparison.steered.steps);
+  const { baseline, steered } = comparison;
+  const base = sealCounts(baseline.steps);
+  const steer = sealCounts(steered.steps);
   const head = h('tr', {}, h('th', { scope: 'col' }, ''), h('th', { scope: 'col' }, 'Baseline'), h('th', { scope: 'col' }, 'Steered'), h('th', { scope: 'col' }, 'Change'));
   const body = h('tbody');
-  const row = (label: HTMLElement | string, a: number | null, b: number | null, digits: number) =>
-    body.append(h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'ts-number' }, formatNumber(a, digits)), h('td', { class: 'ts-number' }, formatNumber(b, digits)), h('td', { class: 'ts-number' }, change(a, b, digits))));
-  row('steps', comparison.baseline.steps.length, comparison.steered.steps.length, 0);
+  const row = (label: HTMLElement | string, a: number | null, b: number | null, digits: number, notes: [string | null, string | null] = [null, null]) =>
+    body.append(h('tr', {}, h('th', { scope: 'row' }, label), valueCell(formatNumber(a, digits), notes[0]), valueCell(formatNumber(b, digits), notes[1]), h('td', { class: 'ts-number' }, change(a, b, digits))));
+  row('steps', baseline.steps.length, steered.steps.length, 0);
   for (const category of SEAL_CATEGORIES) {
     if (base[category] === 0 && steer[category] === 0) continue;
     row(chip(category), base[category], steer[category], 0);
   }
-  const a = meanTts(comparison.baseline.steps);
-  const b = meanTts(comparison.steered.steps);
-  if (a !== null || b !== null) row('mean TTS', a, b, 2);
+  const tts = (reply: ReplyRecord) => (reply.scoring?.answerCheck?.tts === 'uninformative' ? null : mean(reply.steps.map((s) => s.tts)));
+  const ttsNotes: [string | null, string | null] = [notScored(baseline, /TTS/), notScored(steered, /TTS/)];
+  if (ttsNotes.some(Boolean) || tts(baseline) !== null || tts(steered) !== null) row('mean TTS', tts(baseline), tts(steered), 2, ttsNotes);
+  const answers = [baseline, steered].map((reply) => reply.scoring?.ttsAnswer ?? null);
+  if (answers.some((a) => a !== null)) {
+    body.append(h('tr', {}, h('th', { scope: 'row' }, 'answer TTS measures'), ...answers.map((a, i) => valueCell(a === null ? '' : traceText(a), a === null ? ttsNotes[i] ?? '—' : null)), h('td', {})));
+  }
+  const latent = [baseline, steered].map((reply) => mean(reply.steps.map((s) => s.latentScore)));
+  if (latent.some((v) => v !== null)) row('mean SEAL latent', latent[0], latent[1], 2, [notScored(baseline, /SEAL/), notScored(steered, /SEAL/)]);
+  const persona = [baseline, steered].map((reply) => reply.scoring?.personaProjection ?? null);
+  const personaNotes: [string | null, string | null] = [notScored(baseline, /persona/), notScored(steered, /persona/)];
+  if (persona.some((v) => v !== null) || personaNotes.some(Boolean)) {
+    const floor = baseline.scoring?.personaFloor ?? steered.scoring?.personaFloor ?? null;
+    row(floor === null ? 'persona projection' : `persona projection (floor τ ${formatNumber(floor, 2)})`, persona[0], persona[1], 2, personaNotes);
+    // Below the floor: the reply has drifted from the Assistant (what capping would lift).
+    const below = persona.map((value) => (value !== null && floor !== null && value < floor ? 'below τ' : ''));
+    if (below.some(Boolean)) body.append(h('tr', { class: 'ts-below-floor-row' }, h('th', { scope: 'row' }, ''), ...below.map((text) => h('td', { class: 'ts-number' }, text)), h('td', {})));
+  }
   return h('table', { class: 'ts-table ts-score-summary', 'aria-label': 'How the scores moved' }, h('thead', {}, head), body);
 }
 
@@ -110,11 +160,14 @@ function chip(category: string): HTMLElement {
 function stepCell(reply: ReplyRecord, index: number): HTMLElement {
   const step = reply.steps.find((s) => s.index === index);
   if (!step) return h('td', { class: 'ts-muted' }, '— (no counterpart)');
+  // TTS only where it was scored: the summary says why a reply has none.
+  const ttsScored = reply.scoring?.ttsAnswer != null;
   return h(
     'td',
     { title: traceText(step.text) },
     chip(step.sealClass ?? 'unclassified'),
-    h('span', { class: 'ts-tts' }, `TTS ${formatTts(step)}`),
+    !ttsScored ? null : h('span', { class: 'ts-tts' }, `TTS ${formatTts(step, { answerCheck: reply.scoring?.answerCheck ?? null })}`),
+    step.latentScore === null ? null : h('span', { class: 'ts-latent', title: 'SEAL latent score' }, `latent ${formatNumber(step.latentScore, 2)}`),
     h('span', { class: 'ts-step-excerpt' }, traceText(excerpt(step.text, 90))),
   );
 }

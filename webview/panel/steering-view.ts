@@ -72,7 +72,12 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
   };
 
   // Presets
-  const presets = h('div', { class: 'ts-row ts-wrap', role: 'group', 'aria-label': 'Presets' });
+  // Compact: presets, directions and the prompt in one section, so the replies below stay in view.
+  const presets = h(
+    'div',
+    { class: 'ts-row ts-wrap ts-presets', role: 'group', 'aria-label': 'Presets', title: 'A reply preset switches on one direction with its paper\'s rule and switches the others off; "Use this step" steers the step selected in the analysed trace.' },
+    h('span', { class: 'ts-muted ts-inline-label' }, 'Presets'),
+  );
   for (const preset of STEERING_PRESETS) {
     const info = PRESET_INFO[preset];
     const available = state.directions.some((d) => d.method === info.needs);
@@ -90,13 +95,6 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
     button.addEventListener('click', () => actions.applyPreset(preset));
     presets.append(button);
   }
-  root.append(
-    section(
-      'Presets',
-      presets,
-      h('p', { class: 'ts-hint' }, 'A reply preset switches on one direction with its paper\'s rule and switches the others off; "Use this step" steers the step selected in the analysed trace.'),
-    ),
-  );
 
   // Sliders
   const list = h('div', { class: 'ts-sliders' });
@@ -114,16 +112,16 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
   }
   const load = toolkit('vscode-button', { appearance: 'secondary', 'data-action': 'load-direction' }, 'Load Direction…');
   load.addEventListener('click', () => actions.loadDirection());
-  root.append(section('Directions', list, h('div', { class: 'ts-row' }, load)));
+  const directions = h('div', { class: 'ts-row ts-directions-head' }, h('span', { class: 'ts-muted ts-inline-label' }, 'Directions'), load);
 
   // Prompt and Generate
-  const prompt = toolkit('vscode-text-area', { rows: 4, resize: 'vertical', placeholder: 'What should the model answer? e.g. “A train leaves at 3:40 pm …”', class: 'ts-prompt' }, 'Prompt');
+  const prompt = toolkit('vscode-text-area', { rows: 2, resize: 'vertical', placeholder: 'What should the model answer? e.g. “A train leaves at 3:40 pm …”', class: 'ts-prompt' }, 'Prompt');
   (prompt as HTMLTextAreaElement).value = steering.prompt;
   prompt.addEventListener('input', () => {
     steering.prompt = (prompt as HTMLTextAreaElement).value;
     changed(true);
   });
-  const maxTokens = toolkit('vscode-text-field', { type: 'number', min: 1, max: MAX_TOKENS_LIMIT, size: 6, class: 'ts-max-tokens' }, 'Max tokens');
+  const maxTokens = toolkit('vscode-text-field', { type: 'number', min: 1, max: MAX_TOKENS_LIMIT, size: 6, class: 'ts-max-tokens', 'aria-label': 'Max tokens', title: `Tokens each reply may have (1 to ${MAX_TOKENS_LIMIT})` });
   (maxTokens as HTMLInputElement).value = String(steering.maxTokens);
   maxTokens.addEventListener('change', () => {
     const value = Number((maxTokens as HTMLInputElement).value);
@@ -134,7 +132,7 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
       (maxTokens as HTMLInputElement).value = String(steering.maxTokens);
     }
   });
-  const compare = toolkit('vscode-checkbox', { checked: steering.compare }, 'Also generate the unsteered reply and compare');
+  const compare = toolkit('vscode-checkbox', { checked: steering.compare, title: 'Also generate the unsteered reply (in the same batch), and score and compare both' }, 'Compare with unsteered');
   compare.addEventListener('change', () => {
     steering.compare = (compare as HTMLInputElement).checked;
     changed(true);
@@ -147,7 +145,7 @@ export function renderSteeringControls(root: HTMLElement, state: PanelState, run
   const modelNote = state.model
     ? null
     : h('p', { class: 'ts-note' }, 'No model loaded yet: Generate starts the engine with the checkpoint of “ThinkScope: Select Model…”.');
-  root.append(section('Prompt', prompt, h('div', { class: 'ts-row ts-wrap' }, maxTokens, compare), summary, modelNote, h('div', { class: 'ts-row' }, generate, cancel)));
+  root.append(section('Steering', presets, directions, list, prompt, h('div', { class: 'ts-row ts-wrap ts-generate-row' }, h('span', { class: 'ts-muted' }, 'Max tokens'), maxTokens, compare, generate, cancel), summary, modelNote));
 }
 
 function sliderRow(direction: LoadedDirection, slider: SliderState, changed: () => void, actions: SteeringActions): HTMLElement {

@@ -27,15 +27,18 @@ export function annotateReply(text: string, policy: SegmentationPolicy, keywords
 }
 
 export function compareReplies(prompt: string, baseline: string, steered: string, policy: SegmentationPolicy): Comparison {
-  const a = annotateReply(baseline, policy);
-  const b = annotateReply(steered, policy);
+  return alignedReplies(prompt, annotateReply(baseline, policy), annotateReply(steered, policy));
+}
+
+/** Two annotated replies with their steps aligned. */
+export function alignedReplies(prompt: string, baseline: ReplyRecord, steered: ReplyRecord): Comparison {
   return {
     prompt,
-    baseline: a,
-    steered: b,
+    baseline,
+    steered,
     alignment: alignSteps(
-      a.steps.map((s) => s.text),
-      b.steps.map((s) => s.text),
+      baseline.steps.map((s) => s.text),
+      steered.steps.map((s) => s.text),
     ),
   };
 }

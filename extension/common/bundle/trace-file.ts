@@ -84,6 +84,26 @@ export interface SteeringRecord {
 export interface ReplyRecord {
   text: string;
   steps: StepAnnotation[];
+  /** Set when the reply was scored as Analyze Trace scores a trace (else its steps carry keyword classes only). */
+  scoring?: ReplyScoring;
+}
+
+/** What scored a reply besides its steps' own fields, and what was chosen but could not be scored. */
+export interface ReplyScoring {
+  /** The reply's own \boxed{} answer its steps' TTS measure; null when TTS was not scored. */
+  ttsAnswer: string | null;
+  /** The model's own answer after the whole reply, against the scored one (when TTS was scored). */
+  answerCheck: AnswerCheck | null;
+  /** The SEAL direction whose latent score the steps carry; null: keyword classes only. */
+  sealDirection: string | null;
+  sealLayer: number | null;
+  /** The Assistant Axis the reply (the assistant's turn after the prompt) was projected on; null when not. */
+  axis: string | null;
+  personaLayer: number | null;
+  personaProjection: number | null;
+  personaFloor: number | null;
+  /** Analyses chosen but not scored, each with why ("no \boxed{} answer, TTS not scored"). */
+  notScored: string[];
 }
 
 export interface Comparison {

@@ -77,7 +77,27 @@ const generation = nullableRecord({
   seed: integer,
 });
 
-const reply = record({ text: string, steps: { type: 'array', items: step } });
+const answerCheck = nullableRecord({
+  modelAnswer: string,
+  traceAnswer: nullable('string'),
+  confidence: number,
+  agrees: { type: 'boolean' },
+  tts: { enum: ['scored', 'uninformative'] },
+});
+
+const replyScoring = record({
+  ttsAnswer: nullable('string'),
+  answerCheck,
+  sealDirection: nullable('string'),
+  sealLayer: { type: ['integer', 'null'], minimum: 0 },
+  axis: nullable('string'),
+  personaLayer: { type: ['integer', 'null'], minimum: 0 },
+  personaProjection: nullable('number'),
+  personaFloor: nullable('number'),
+  notScored: { type: 'array', items: string },
+});
+/** `scoring` is optional: a reply compared by keyword classes only has none. */
+const reply = record({ text: string, steps: { type: 'array', items: step }, scoring: replyScoring }, ['text', 'steps']);
 
 const readout = record({ confidence: number, greedy: string });
 const pruning = nullableRecord({
@@ -118,14 +138,6 @@ const v1Properties = {
     },
   }),
 };
-
-const answerCheck = nullableRecord({
-  modelAnswer: string,
-  traceAnswer: nullable('string'),
-  confidence: number,
-  agrees: { type: 'boolean' },
-  tts: { enum: ['scored', 'uninformative'] },
-});
 
 /** `pruning` and `answerCheck` are optional: only a pruned trace has the one, only a scored trace the other. */
 export const TRACE_SCHEMA_V1 = record({ ...v1Properties, pruning, answerCheck }, Object.keys(v1Properties));

@@ -9,6 +9,9 @@ import type { DirectionStore } from '../direction-store';
 import { ThinkScopePanel, type PanelDependencies } from './panel';
 import { restoredPanel } from './steering';
 import type { LiveCounterfactuals } from '../counterfactuals';
+import type { AnalysisDirections } from '../analysis-directions';
+import { rememberedAnalyses } from '../analyze-command';
+import { replyScoringChoice } from '../reply-scoring';
 
 export type { ThinkScopePanel } from './panel';
 
@@ -21,8 +24,22 @@ export interface OpenPanelArguments {
   step?: number;
 }
 
-export function registerPanels(context: vscode.ExtensionContext, engine: EngineClient, results: TraceResults, directions: DirectionStore, counterfactuals: LiveCounterfactuals): void {
-  const deps: PanelDependencies = { extensionUri: context.extensionUri, engine, results, directions, counterfactuals };
+export function registerPanels(
+  context: vscode.ExtensionContext,
+  engine: EngineClient,
+  results: TraceResults,
+  directions: DirectionStore,
+  counterfactuals: LiveCounterfactuals,
+  analysisDirections: AnalysisDirections,
+): void {
+  const deps: PanelDependencies = {
+    extensionUri: context.extensionUri,
+    engine,
+    results,
+    directions,
+    counterfactuals,
+    scoringChoice: (trace) => replyScoringChoice(trace, rememberedAnalyses(context.globalState), analysisDirections),
+  };
   let current: ThinkScopePanel | undefined;
   const track = (panel: ThinkScopePanel) => {
     current = panel;

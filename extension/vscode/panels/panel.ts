@@ -4,6 +4,7 @@
 // and runs steered generations.
 import * as vscode from 'vscode';
 import type { EngineNotifications, GenerateResult, NotificationMethod } from '../../common/protocol';
+import type { Comparison, TraceFile } from '../../common/bundle/trace-file';
 import {
   HostMessageType,
   PANEL_VIEW_TYPE,
@@ -28,6 +29,8 @@ import { panelHtml, panelOptions } from './html';
 import { applyPreset, checkSteering, emptySteering, presetDirection, syncSliders, type RestoredPanel } from './steering';
 import { Commands } from '../command-ids';
 import { readoutText, type LiveCounterfactuals } from '../counterfactuals';
+import { scoreReplies, type ReplyScoringChoice } from '../reply-scoring';
+import { isCancelled } from '../progress';
 
 export interface PanelDependencies {
   extensionUri: vscode.Uri;
@@ -37,6 +40,8 @@ export interface PanelDependencies {
   directions: DirectionStore;
   /** The what-if readouts of edited traces, shown with their trace. */
   counterfactuals: LiveCounterfactuals;
+  /** What scores generated replies: the analyses of the shown trace (null: none shown), with the workspace's directions. */
+  scoringChoice(trace: { name: string; file: TraceFile } | null): ReplyScoringChoice;
 }
 
 /** Streamed reply text is forwarded at most this often: a token per message would flood the webview. */
@@ -51,6 +56,9 @@ export class ThinkScopePanel {
   private lastReport: RenderReport | null = null;
   private readonly reports = new vscode.EventEmitter<RenderReport>();
   private readonly disposed = new vscode.EventEmitter<void>();
+  private readonly replyChanges = new vscode.EventEmitter<ReplyState>();
+  /** Fires with the reply's state each time it is sent to the webview (generating, scoring, done). */
+  readonly onDidChangeReply = this.replyChanges.event;
   private readonly disposables: vscode.Disposable[] = [];
   /** Fires when the user closes the panel. */
   readonly onDidDispose = this.disposed.event;
@@ -85,6 +93,7 @@ export class ThinkScopePanel {
     this.disposables.push(
       this.reports,
       this.disposed,
+      this.replyChanges,
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((data) => this.receive(data)),
       vscode.window.onDidChangeActiveTextEditor((editor) => this.followEditor(editor)),
@@ -163,6 +172,7 @@ export class ThinkScopePanel {
     clearTimeout(this.replyFlush);
     this.replyFlush = undefined;
     this.post('reply', { reply: this.reply });
+    if (this.reply) this.replyChanges.fire(this.reply);
   }
 
   private postReplySoon(): void {
@@ -217,8 +227,8 @@ export class ThinkScopePanel {
     steeringChanged: ({ steering }) => {
       this.state = { ...this.state, steering: checkSteering(steering, this.state.directions) };
     },
-    generate: (request) => this.reportFailure(this.generate(request)),
-    cancel: () => this.generation?.abort(),
+    generate: (request) => this.reportFailure(this.generate(request).then(() => undefined)),
+    cancel: () => this.cancelGeneration(),
     loadDirection: () => this.reportFailure(this.loadDirection()),
     removeDirection: ({ path }) => this.reportFailure(this.deps.directions.remove(path)),
     applyPreset: ({ preset }) => {
@@ -298,7 +308,16 @@ export class ThinkScopePanel {
     await this.deps.engine.request('loadModel', loadModelParams(path), { signal });
   }
 
-  private async generate(request: WebviewMessages['generate']): Promise<void> {
+  /** Stops the reply being generated or scored (the panel's Cancel). */
+  cancelGeneration(): void {
+    this.generation?.abort();
+  }
+
+  /**
+   * Generates the baseline and steered replies (what Generate asks for), then scores both as Analyze
+   * Trace scores a trace. Resolves with the reply's final state; Cancel (or the panel closing) stops either phase.
+   */
+  async generate(request: WebviewMessages['generate']): Promise<ReplyState> {
     if (this.generation) throw new Error('a reply is being generated: cancel it or wait until it is done');
     const prompt = request.prompt.trim();
     if (!prompt) throw new Error('write a prompt first: it is what the model replies to');
@@ -332,18 +351,44 @@ export class ThinkScopePanel {
         { signal: generation.signal, onNotification },
       );
       Object.assign(reply, {
-        status: 'done',
+        status: result.comparison ? 'scoring' : 'done',
         steered: { text: result.steered, done: true, tokens: reply.steered.tokens },
         baseline: result.baseline === null ? null : { text: result.baseline, done: true, tokens: reply.baseline?.tokens ?? 0 },
         comparison: result.comparison,
         warnings: result.warnings,
       });
+      if (result.comparison) await this.scoreReplies(reply, result.comparison, generation.signal);
     } catch (error) {
       reply.status = generation.signal.aborted ? 'cancelled' : 'failed';
       reply.error = generation.signal.aborted ? null : error instanceof Error ? error.message : String(error);
     } finally {
+      reply.progress = null;
       if (this.generation === generation) this.generation = null;
       if (this.reply === reply) this.postReply();
+    }
+    return reply;
+  }
+
+  /** The generated pair scored as the shown trace was (keyword classes stay when scoring fails; a cancel keeps them too). */
+  private async scoreReplies(reply: ReplyState, comparison: Comparison, signal: AbortSignal): Promise<void> {
+    const shown = this.state.trace;
+    const choice = this.deps.scoringChoice(shown ? { name: shown.file.source.name, file: shown.file } : null);
+    reply.scoredAs = choice.source;
+    this.postReply();
+    try {
+      reply.comparison = await scoreReplies(this.deps.engine, comparison, choice, {
+        signal,
+        report: (which, words) => {
+          if (this.reply !== reply) return;
+          reply.progress = `Scoring the ${which} reply (${which === 'baseline' ? 1 : 2} of 2): ${words}`;
+          this.postReplySoon();
+        },
+      });
+      reply.status = 'done';
+    } catch (error) {
+      if (signal.aborted || isCancelled(error)) throw error;
+      reply.status = 'done';
+      reply.warnings = [...reply.warnings, `The replies were not scored beyond keyword classes: ${error instanceof Error ? error.message : String(error)}`];
     }
   }
 }

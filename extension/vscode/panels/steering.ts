@@ -8,6 +8,7 @@ import {
   MAX_TOKENS_LIMIT,
   PANEL_VIEWS,
   PRESET_INFO,
+  isReplyBusy,
   isValidMaxTokens,
   strengthRange,
   type LoadedDirection,
@@ -131,9 +132,9 @@ function isSteeringState(value: unknown): value is SteeringState {
   return typeof s === 'object' && s !== null && Array.isArray(s.sliders) && typeof s.prompt === 'string' && Number.isInteger(s.maxTokens);
 }
 
-/** A reply that was still streaming when the window went away cannot resume: it is marked interrupted. */
+/** A reply that was still streaming or being scored when the window went away cannot resume: it is marked interrupted. */
 function restoredReply(value: unknown): ReplyState | null {
   const reply = value as ReplyState | null;
   if (typeof reply !== 'object' || reply === null || typeof reply.steered?.text !== 'string' || typeof reply.prompt !== 'string') return null;
-  return reply.status === 'running' ? { ...reply, status: 'interrupted' } : reply;
+  return isReplyBusy(reply) ? { ...reply, status: 'interrupted', progress: null } : reply;
 }
