@@ -13,6 +13,14 @@ import { Model } from '../../extension/engine/model';
 import { CancelledError } from '../../extension/engine/runtime/progress';
 import { ANSWER } from '../support/one-step-model';
 import { closeModelPair, openModelPair } from '../support/model-pair';
+import { makeModel } from '../../extension/engine/make-model/make-model';
+import { join } from 'node:path';
+
+/** Another random checkpoint beside the pair, in its folder. */
+async function makeRandom(root: string, seed: number): Promise<Model> {
+  await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: join(root, `random-${seed}`), seed });
+  return Model.open(join(root, `random-${seed}`), { cacheRoot: join(root, 'cache') });
+}
 
 const STEPS = ['Let us look at the basket.', 'First we count 3 pears and 4 plums.', 'So we keep 5 apples.', 'Wait, 7 minus 1 is 6.', 'The basket holds 9 items.'];
 
@@ -47,6 +55,32 @@ describe('live counterfactuals', () => {
     const unchanged = await baseline.edit(parseTrace(original));
     assert.equal(unchanged.step, null);
     assert.ok(Math.abs(unchanged.after.confidence - baseline.before.confidence) < 1e-6);
+  });
+
+  it('reads the greedy answer ahead along the baseline\'s and gives the greedy answer decoded token by token, whether the edit keeps it, changes it from the first token or part-way', async () => {
+    // On this checkpoint the greedy answer runs to 20 tokens without closing its brace; the edits below keep
+    // it (one forward reads all of it ahead), change its first token (token by token) and change it part-way.
+    const other = await makeRandom(root, 5);
+    try {
+      const baseline = await CounterfactualBaseline.prepare(other, parseTrace(markdown(STEPS, '9 items')), settings);
+      const edits = [
+        STEPS.map((s, i) => (i === 3 ? 'Hmm, 7 minus 2 is 5, not 6 at all.' : s)),
+        STEPS.map((s) => s.replace('3 pears', '8 pears')),
+        STEPS.slice(0, 4),
+        STEPS.map((s) => s.replace('9 items', '2 items')),
+      ];
+      const greedy = new Set<string>();
+      for (const steps of edits) {
+        const result = await baseline.edit(parseTrace(markdown(steps, '9 items')));
+        const fresh = await CounterfactualBaseline.prepare(other, parseTrace(markdown(steps, '9 items')), { ...settings, answer: '9 items' });
+        assert.equal(result.after.greedy, fresh.before.greedy);
+        assert.ok(Math.abs(Math.log(result.after.confidence) - Math.log(fresh.before.confidence)) < 1e-4, `forked ${result.after.confidence} vs from scratch ${fresh.before.confidence}`);
+        greedy.add(result.after.greedy);
+      }
+      assert.equal(greedy.size, 3, 'the edits leave the greedy answer as it was, and change it in two ways');
+    } finally {
+      await other.close();
+    }
   });
 
   it("moves the answer when the step it reads changes, and not when another step's number does", async () => {

@@ -1,9 +1,11 @@
 // Live counterfactuals: the answer's confidence S and the model's greedy answer after an edited trace,
 // computing only from the first token that changed. The analysed trace is run once and its KV cache
-// kept (a baseline); an edit forks that cache where the edited tokens part from it, runs the rest of
-// the trace and the cue, then the answer teacher-forced. While the model's greedy tokens follow the
-// answer those same rows are its greedy answer; only where they part (or to find the closing brace)
-// does it decode further, one token at a time.
+// kept (a baseline); an edit forks that cache where the edited tokens part from it and runs the rest of
+// the trace, the cue and the answer teacher-forced in one forward. While the model's greedy tokens
+// follow the answer those same rows are its greedy answer; where they part (or to find the closing
+// brace) it decodes on, reading the baseline's own greedy answer ahead in one forward and keeping the
+// rows while the greedy tokens follow it: an edit that leaves the answer as it was costs one forward
+// more, not one per token (each is a full read of the weights).
 
 import { performance } from 'node:perf_hooks';
 import { confidenceFromLogProbs, tokenLogProb } from '../../common/analysis/tts';
@@ -50,6 +52,8 @@ export class CounterfactualBaseline {
     private readonly tokens: TraceTokens,
     private readonly cache: KvCache,
     readonly before: AnswerReadout,
+    /** The greedy answer's tokens of `before`: what an edit's greedy answer is read ahead along. */
+    private readonly greedyBefore: readonly number[],
   ) {}
 
   static async prepare(model: Pick<Model, 'session' | 'tokenizer'>, trace: ParsedTrace, settings: CounterfactualSettings, signal?: AbortSignal): Promise<CounterfactualBaseline> {
@@ -59,9 +63,9 @@ export class CounterfactualBaseline {
     const tokens = traceTokens(model, thinking, settings);
     throwIfCancelled(signal);
     const { cache } = await model.session.forward({ ids: tokens.ids, logits: 'none' });
-    const baseline = new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, { confidence: 0, greedy: '' });
-    const { readout } = await baseline.readout(tokens.ids, signal);
-    return new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, readout);
+    const baseline = new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, { confidence: 0, greedy: '' }, []);
+    const { readout, greedy } = await baseline.readout(tokens.ids, signal);
+    return new CounterfactualBaseline(model, settings, answerTokens, answer, tokens, cache, readout, greedy);
   }
 
   /** The readout after `edited` (the same document, changed), computed from its first changed token. */
@@ -86,46 +90,64 @@ export class CounterfactualBaseline {
   }
 
   /** S and the greedy answer after `ids`, continuing this baseline's cache from the first token that differs. */
-  private async readout(ids: readonly number[], signal?: AbortSignal): Promise<{ readout: AnswerReadout; forkedAt: number; recomputed: number }> {
+  private async readout(ids: readonly number[], signal?: AbortSignal): Promise<{ readout: AnswerReadout; greedy: number[]; forkedAt: number; recomputed: number }> {
     const { session, tokenizer } = this.model;
     const base = this.tokens.ids;
     let forkedAt = 0;
     while (forkedAt < ids.length - 1 && forkedAt < base.length && ids[forkedAt] === base[forkedAt]) forkedAt++;
     throwIfCancelled(signal);
-    const prompt = await session.forward({ ids: ids.slice(forkedAt), cache: cachePrefix(this.cache, forkedAt), logits: 'last' });
-    throwIfCancelled(signal);
     const answer = this.answerTokens;
-    // Rows: the one after the cue predicts answer[0]; answer[k]'s row predicts answer[k+1], the last one what follows the answer.
-    const forced = await session.forward({ ids: answer, cache: prompt.cache, logits: 'all' });
+    const tail = ids.slice(forkedAt);
+    // Rows: the cue's last predicts answer[0]; answer[k]'s row predicts answer[k+1], the last one what follows the answer.
+    const answerRows = Array.from({ length: answer.length + 1 }, (_, k) => tail.length - 1 + k);
+    const forced = await session.forward({ ids: [...tail, ...answer], cache: cachePrefix(this.cache, forkedAt), logits: answerRows, progress: { signal } });
+    throwIfCancelled(signal);
     const V = session.spec.vocabSize;
-    const row = (k: number) => (k === 0 ? prompt.logits : forced.logits.subarray((k - 1) * V, k * V));
-    const confidence = confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(row(k), token)));
-    let recomputed = ids.length - forkedAt + answer.length;
+    const confidence = confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(forced.logits.subarray(k * V, (k + 1) * V), token)));
+    let recomputed = tail.length + answer.length;
 
     const greedy: number[] = [];
     const stops = new Set(tokenizer.eosIds);
     const closed = () => boxedAnswer(`\\boxed{${tokenizer.decode(greedy)}`) !== null;
-    let next = argmax(row(0));
-    let cache: KvCache | null = null;
+    let ahead: ReadAhead = { tokens: answer, row: (k) => forced.logits.subarray(k * V, (k + 1) * V), cacheThrough: (k) => cachePrefix(forced.cache, ids.length + k) };
+    let next = argmax(ahead.row(0));
     for (let k = 0; ; k++) {
       if (stops.has(next)) break;
       greedy.push(next);
       if (closed() || greedy.length >= MAX_ANSWER_TOKENS) break;
-      if (cache === null && k < answer.length && next === answer[k]) {
-        next = argmax(row(k + 1));
+      if (k < ahead.tokens.length && next === ahead.tokens[k]) {
+        next = argmax(ahead.row(k + 1));
         continue;
       }
-      // The greedy answer left the teacher-forced rows: decode on from the cache through its last shared token.
+      // The greedy answer left the rows read ahead: run on from the cache through its last shared token,
+      // along the baseline's greedy answer while this one has followed it so far, else one token.
       throwIfCancelled(signal);
-      cache ??= cachePrefix(forced.cache, prompt.cache.length + k);
-      const step = await session.forward({ ids: [next], cache, logits: 'last' });
-      cache = step.cache;
-      recomputed++;
-      next = argmax(step.logits);
+      const cache = ahead.cacheThrough(k);
+      const guess = this.greedyBefore.length > k + 1 && greedy.every((token, i) => token === this.greedyBefore[i]) ? this.greedyBefore.slice(k, MAX_ANSWER_TOKENS - 1) : [next];
+      const step = await session.forward({ ids: guess, cache, logits: 'all' });
+      recomputed += guess.length;
+      const from = k;
+      ahead = {
+        tokens: [...greedy.slice(0, from), ...guess],
+        row: (j) => step.logits.subarray((j - from - 1) * V, (j - from) * V),
+        cacheThrough: (j) => cachePrefix(step.cache, cache.length + j - from),
+      };
+      next = argmax(ahead.row(k + 1));
     }
     const text = tokenizer.decode(greedy);
-    return { readout: { confidence, greedy: (boxedAnswer(`\\boxed{${text}`) ?? text).trim() }, forkedAt, recomputed };
+    return { readout: { confidence, greedy: (boxedAnswer(`\\boxed{${text}`) ?? text).trim() }, greedy, forkedAt, recomputed };
   }
+}
+
+/**
+ * Greedy tokens fed in one forward, indexed from the greedy answer's first token: while the greedy
+ * answer's first k tokens equal `tokens`' first k, `row(k)` predicts its token k and `cacheThrough(k)`
+ * holds the trace and those k tokens.
+ */
+interface ReadAhead {
+  tokens: readonly number[];
+  row: (k: number) => Float32Array;
+  cacheThrough: (k: number) => KvCache;
 }
 
 function traceTokens(model: Pick<Model, 'tokenizer'>, thinking: TraceThinking, settings: CounterfactualSettings): TraceTokens {

@@ -10,6 +10,7 @@ import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { DecoderSession } from '../runtime/decoder-session';
 import type { Branch } from '../runtime/positions';
 import { phases, throwIfCancelled, type Progress } from '../runtime/progress';
+import { cachePrefix } from '../runtime/kv-cache';
 import type { Model } from '../model';
 import { traceLayout, type TtsSettings } from './tts/annotate';
 import { variantQuestion, type TtsLayout } from './tts/layout';
@@ -74,7 +75,9 @@ export async function computeLogitLens(session: DecoderSession, tokenizer: Pick<
       for (let k = 0; k < layout.answer.length; k++) rows.push(offset + q.firstAnswerRow + k);
       offset += q.tokens.length;
     }
-    const { lens } = await session.lensBranches({ ids: pack.flatMap((q) => q.tokens), cache, branches: pack.map((q) => q.branch), logits: [], lens: { rows, tokens } });
+    // The trace's cache cut to the longest prefix the pack reads: attention runs over every key it is given.
+    const read = cachePrefix(cache, Math.max(...pack.map((q) => q.branch.position)));
+    const { lens } = await session.lensBranches({ ids: pack.flatMap((q) => q.tokens), cache: read, branches: pack.map((q) => q.branch), logits: [], lens: { rows, tokens } });
     const M = rows.length;
     pack.forEach((q, n) => {
       const at = (layer: number, k: number, col: number) => lens![(layer * M + n * layout.answer.length + k) * width + col];

@@ -1,8 +1,7 @@
 // The True Thinking Score of every step (algorithms.md §1.4), from two passes and a few packed ones.
 //
 // One pass over the intact trace and one over the fully perturbed trace (forked from the first where
-// they start to differ) leave two KV caches, placed side by side. Every prefix of either trace is a
-// range of that pair. For step i:
+// they start to differ) leave two KV caches. For step i:
 //   S_1(1) = cue and answer after the intact prefix through step i;
 //   S_0(0) = the same after the perturbed prefix through step i;
 //   S_0(1) = the perturbed step i after the intact steps before it, then cue and answer;
@@ -10,9 +9,11 @@
 // Each question is tokenized as one string (layout.ts) and continues the trace it shares the longest
 // token prefix with, so it computes only the tokens after that prefix. All these continuations are
 // independent: they are packed, many steps at a time, into single forwards in which every token sees only its own branch's part of the caches (DecoderSession
-// .forwardBranches), so the weights are read once per pack, not once per question. Steps without
-// numbers get no score; until the first scored step both prefixes are the same (then S_1(0) = S_1(1)
-// and S_0(0) = S_0(1)).
+// .forwardBranches), so the weights are read once per pack, not once per question. A pack runs over
+// the two caches cut to the longest prefixes its questions read, side by side: attention is computed
+// over every key of a pack's cache, so a pack of early steps must not carry the whole of both traces.
+// Steps without numbers get no score; until the first scored step both prefixes are the same (then
+// S_1(0) = S_1(1) and S_0(0) = S_0(1)).
 
 import { confidenceFromLogProbs, tokenLogProb, trueThinking } from '../../../common/analysis/tts';
 import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-session';
@@ -74,9 +75,9 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
       continue;
     }
     throwIfCancelled(progress.signal);
-    const questions = Array.from({ length: end - start }, (_, k) => stepQuestions(layout, pair, start + k));
+    const questions = Array.from({ length: end - start }, (_, k) => stepQuestions(layout, start + k));
     const pack = questions.flatMap((q) => (q ? [q.s11, q.s01, q.s10, q.s00].filter((b): b is Question => b !== null) : []));
-    if (pack.length > 0) await answerPacked(session, layout, pair.cache, pack);
+    if (pack.length > 0) await answerPacked(session, layout, pair, pack);
     questions.forEach((q, k) => {
       const index = start + k;
       if (!q) scores.push({ index, perturbable: false, tts: null, s11: null, s01: null, s10: null, s00: null });
@@ -103,7 +104,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
 export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
   const tail = layout.answer.length - 1;
   const sizes = layout.questions.map((q) => (q ? [q.s11, q.s01, q.s10, q.s00].filter((b) => b !== null).map((b) => b.tail.length + tail) : []));
-  // The pair's cache holds the intact trace's positions, then the perturbed trace's.
+  // A pack's cache holds at most both traces' positions, side by side.
   const budget = packBudget(session, layout.intact.length + layout.perturbed.length, sizes);
   const logitRows = session.logitRowsWithinBudget();
   const ends: number[] = [];
@@ -124,19 +125,20 @@ export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
   return ends;
 }
 
-/** One question for the model: tokens continuing a range of the trace pair, and its answer confidence once asked. */
+/** One question for the model: tokens continuing a prefix of one of the traces, and its answer confidence once asked. */
 interface Question {
   tokens: number[];
-  branch: Branch;
+  trace: 'intact' | 'perturbed';
+  /** Length of the prefix of its trace the tokens continue. */
+  fork: number;
   /** Index in `tokens` of the row that predicts the first answer token. */
   firstAnswerRow: number;
   confidence: number | null;
 }
 
 interface TracePair {
-  /** The intact trace's positions, then the perturbed trace's. */
-  cache: KvCache;
-  intactLength: number;
+  intact: KvCache;
+  perturbed: KvCache;
 }
 
 /** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
@@ -154,23 +156,15 @@ async function tracePair(session: DecoderSession, layout: TtsLayout, progress: P
   const perturbedCache = identical
     ? intactCache
     : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
-  return { cache: concatCaches(intactCache, perturbedCache), intactLength: intact.length };
+  return { intact: intactCache, perturbed: perturbedCache };
 }
 
-/** The four questions of step i over the trace pair, each continuing its whole text from where its tokens part from it. */
-function stepQuestions(layout: TtsLayout, pair: TracePair, i: number): { s11: Question; s01: Question; s10: Question | null; s00: Question | null } | null {
+/** The four questions of step i, each continuing its whole text from where its tokens part from it. */
+function stepQuestions(layout: TtsLayout, i: number): { s11: Question; s01: Question; s10: Question | null; s00: Question | null } | null {
   const step = layout.questions[i];
   if (!step) return null;
   const tail = layout.answer.slice(0, -1);
-  const question = (q: LayoutQuestion): Question => {
-    const offset = q.trace === 'intact' ? 0 : pair.intactLength;
-    return {
-      tokens: [...q.tail, ...tail],
-      branch: { length: q.tail.length + tail.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] },
-      firstAnswerRow: q.tail.length - 1,
-      confidence: null,
-    };
-  };
+  const question = (q: LayoutQuestion): Question => ({ tokens: [...q.tail, ...tail], trace: q.trace, fork: q.fork, firstAnswerRow: q.tail.length - 1, confidence: null });
   return { s11: question(step.s11), s01: question(step.s01), s10: step.s10 && question(step.s10), s00: step.s00 && question(step.s00) };
 }
 
@@ -186,14 +180,23 @@ function packBudget(session: DecoderSession, cacheLength: number, stepSizes: rea
   return Math.max(largest, rows);
 }
 
-async function answerPacked(session: DecoderSession, layout: TtsLayout, cache: KvCache, questions: Question[]): Promise<void> {
+async function answerPacked(session: DecoderSession, layout: TtsLayout, pair: TracePair, questions: Question[]): Promise<void> {
+  // The intact prefix the pack reads, then the perturbed one: its questions' contexts are ranges of these.
+  const reads = (trace: Question['trace']) => Math.max(0, ...questions.filter((q) => q.trace === trace).map((q) => q.fork));
+  const intact = cachePrefix(pair.intact, reads('intact'));
+  const perturbed = cachePrefix(pair.perturbed, reads('perturbed'));
+  const cache = perturbed.length === 0 ? intact : intact.length === 0 ? perturbed : concatCaches(intact, perturbed);
+  const branch = (q: Question): Branch => {
+    const offset = q.trace === 'intact' ? 0 : intact.length;
+    return { length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] };
+  };
   const rows: number[] = [];
   let offset = 0;
   for (const q of questions) {
     for (let t = 0; t < layout.answer.length; t++) rows.push(offset + q.firstAnswerRow + t);
     offset += q.tokens.length;
   }
-  const logits = await session.forwardBranches({ ids: questions.flatMap((q) => q.tokens), cache, branches: questions.map((q) => q.branch), logits: rows });
+  const logits = await session.forwardBranches({ ids: questions.flatMap((q) => q.tokens), cache, branches: questions.map(branch), logits: rows });
   questions.forEach((q, n) => (q.confidence = confidenceOfRows(logits, rows.length, n * layout.answer.length, layout.answer)));
 }
 
