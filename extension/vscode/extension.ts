@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   const models = registerModelSelection(context, engine, log);
   const analysisDirections = new AnalysisDirections(context, engine, directions);
   registerAnalyze(context, engine, results, models, analysisDirections, log);
-  registerSteer(context, engine, results, models, directions, log);
+  registerSteer(context, engine, results, models, directions, analysisDirections, log);
   registerSteerStep(context, engine, results, models, directions, steered, log);
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);

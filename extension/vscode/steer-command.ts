@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { newTraceFile } from '../common/bundle/trace-write';
 import type { DirectionMethod } from '../common/direction';
 import type { EngineNotifications, GenerateResult, SteeringChoice, SteeringMethod } from '../common/protocol';
-import type { ReplyRecord } from '../common/bundle/trace-file';
+import type { Comparison, ReplyRecord } from '../common/bundle/trace-file';
 import { PRESET_INFO, STEERING_PRESETS, type LoadedDirection } from '../common/webview-protocol';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
@@ -16,6 +16,9 @@ import { presetLayers } from './panels/steering';
 import { defaultMethodFor, describeRule, steeringRule } from '../common/steering-rule';
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
 import { generationMaxTokens, segmentation } from './settings';
+import type { AnalysisDirections } from './analysis-directions';
+import { rememberedAnalyses } from './analyze-command';
+import { replyScoringChoice, scoreReplies } from './reply-scoring';
 
 /** Arguments a caller (a test, another command) may pass instead of asking. */
 export interface SteerArguments {
@@ -114,6 +117,7 @@ export function registerSteer(
   results: TraceResults,
   models: ModelSelection,
   directions: DirectionStore,
+  analysisDirections: AnalysisDirections,
   log: vscode.LogOutputChannel,
 ): void {
   async function pickSteering(): Promise<Steering | undefined> {
@@ -174,6 +178,24 @@ export function registerSteer(
     results.set(writer.document.uri, newTraceFile({ toolVersion: context.extension.packageJSON.version, source: { name, format: 'markdown', text }, steps, segmentation: segmentation() }));
   }
 
+  /**
+   * Both replies scored as Analyze Trace scores a trace: the analyses of the trace in `from` (the editor
+   * Steer Reply… ran from), else Analyze Trace's last choice. Cancel keeps the keyword classes.
+   */
+  async function scorePair(comparison: Comparison, from: vscode.Uri | undefined, pair: number): Promise<Comparison> {
+    const trace = from && results.get(from);
+    const choice = replyScoringChoice(trace ? { name: trace.source.name, file: trace } : null, rememberedAnalyses(context.globalState), analysisDirections);
+    try {
+      return await withEngineProgress(`ThinkScope: Scoring Pair ${pair} ${choice.source}`, (task) =>
+        scoreReplies(engine, comparison, choice, { signal: task.signal, report: (which, words) => task.report(`${which} reply: ${words}`, which === 'baseline' ? 25 : 75) }),
+      );
+    } catch (error) {
+      if (isCancelled(error)) void vscode.window.showInformationMessage(`Scoring Pair ${pair} cancelled: both replies keep their keyword classes only.`);
+      else reportFailure(log, `Steer Reply: scoring Pair ${pair}`, error);
+      return comparison;
+    }
+  }
+
   /** The last pair of replies, for the diff command. */
   let lastPair: { baseline: vscode.Uri; steered: vscode.Uri; title: string } | undefined;
 
@@ -202,6 +224,7 @@ export function registerSteer(
     if (!prompt) return undefined;
     if (!(await models.ensureModel())) return undefined;
 
+    const from = vscode.window.activeTextEditor?.document.uri;
     const choice: SteeringChoice = { direction: chosen.direction.path, method: chosen.method, strength: chosen.strength ?? 0, ...(chosen.layers ? { layers: chosen.layers } : {}) };
     const described = describeChoice(choice, chosen.direction);
     const quoted = prompt.replace(/\s+/g, ' ').trim();
@@ -236,6 +259,7 @@ export function registerSteer(
       await writers.steered.finish(result.steered);
       for (const warning of result.warnings) void vscode.window.showWarningMessage(`Steer Reply: ${warning}`);
       if (result.comparison) {
+        result.comparison = await scorePair(result.comparison, from, pair);
         annotateReply(writers.baseline, baselineHeader.length, result.comparison.baseline, 'baseline reply');
         annotateReply(writers.steered, steeredHeader.length, result.comparison.steered, 'steered reply');
       }

@@ -55,6 +55,8 @@ describe('ThinkScope: Steer Reply…', () => {
     const columnOf = (document: vscode.TextDocument) => vscode.window.visibleTextEditors.find((e) => e.document === document)?.viewColumn;
     assert.ok(columnOf(baseline) && columnOf(steered) && columnOf(baseline) !== columnOf(steered), `the replies are not side by side: ${shown}`);
     assert.ok(result.comparison, 'both replies were re-scored');
+    // Scored as Analyze Trace scores a trace (its last choice of analyses here), not by keywords only.
+    assert.ok(result.comparison.baseline.scoring && result.comparison.steered.scoring, 'the replies were scored by keyword classes only');
 
     // Both tabs say which pair they belong to.
     const pair = /^\/?Pair (\d+) · baseline\.md$/.exec(baseline.uri.path);
