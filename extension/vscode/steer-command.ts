@@ -18,7 +18,8 @@ import { isCancelled, reportFailure, withEngineProgress } from './progress';
 import { generationMaxTokens, segmentation } from './settings';
 import type { AnalysisDirections } from './analysis-directions';
 import { rememberedAnalyses } from './analyze-command';
-import { replyScoringChoice, scoreReplies } from './reply-scoring';
+import { replyScoringChoice } from '../common/analysis/reply-scores';
+import { scoreReplies } from './reply-scoring';
 
 /** Arguments a caller (a test, another command) may pass instead of asking. */
 export interface SteerArguments {

@@ -2,7 +2,7 @@
 // trace was made with, and the scores placed back on the reply's own text.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analysesOf, hasOwnAnswer, replyTraceText, scoredReply } from '../../extension/common/analysis/reply-scores';
+import { analysesOf, hasOwnAnswer, replyScoringChoice, replyTraceText, scoredReply, type WorkspaceDirections } from '../../extension/common/analysis/reply-scores';
 import { alignedReplies, annotateReply } from '../../extension/common/analysis/compare';
 import { newTraceFile, serializeTraceFile, unscoredStep } from '../../extension/common/bundle/trace-write';
 import { parseTraceFile } from '../../extension/common/bundle/trace-load';
@@ -94,7 +94,55 @@ describe('the analyses a trace was made with', () => {
   it('reads keyword classes only from a trace without model scores', () => {
     const steps = sampleTraceFile().steps.map((s) => ({ ...s, tts: null, s11: null, s01: null, s10: null, s00: null, latentScore: null }));
     const analyses = analysesOf({ ...sampleTraceFile(), steps, directions: [], turns: [], answerCheck: null });
-    assert.deepEqual(analyses, { tts: false, seal: true, sealDirection: null, persona: false, axis: null });
+    assert.deepEqual(analyses, { tts: false, seal: true, sealLatent: false, sealDirection: null, persona: false, axis: null });
+  });
+});
+
+describe('what scores the replies', () => {
+  const workspace = (saved: { name: string; path: string; kind: 'seal' | 'assistant-axis' }[], remembered: Partial<Record<'seal' | 'assistant-axis', string | null>> = {}): WorkspaceDirections => ({
+    usable: (kind) => saved.filter((d) => d.kind === kind),
+    remembered: (kind) => (kind in remembered ? { path: remembered[kind]! } : undefined),
+  });
+  // As Analyze Trace lists the directions it read: by name, with the kind of direction.
+  const ref = { hook: 'blocks.{l}.hook_resid_post', layers: [0, 1], modelFingerprint: 'h' };
+  const [sealName, axisName] = ['seal-dir', 'axis-dir'];
+  const file = { ...sampleTraceFile(), directions: [{ name: sealName, method: 'seal', ...ref }, { name: axisName, method: 'assistant-axis', ...ref }] };
+
+  it('runs the shown trace\'s analyses with the workspace\'s direction of the same name, the remembered one first', () => {
+    const directions = workspace(
+      [
+        { name: sealName, path: '/a/seal', kind: 'seal' },
+        { name: sealName, path: '/b/seal', kind: 'seal' },
+        { name: axisName, path: '/a/axis', kind: 'assistant-axis' },
+      ],
+      { seal: '/b/seal' },
+    );
+    const choice = replyScoringChoice({ name: 'train.md', file }, { tts: false, seal: false, persona: false }, directions);
+    assert.deepEqual(choice, { tts: true, sealDirection: '/b/seal', persona: true, axisDirection: '/a/axis', notScored: [], source: 'as train.md was analysed' });
+  });
+
+  it('says what it cannot score when the workspace has no such direction', () => {
+    const choice = replyScoringChoice({ name: 'train.md', file }, { tts: false, seal: false, persona: false }, workspace([]));
+    assert.equal(choice.sealDirection, undefined);
+    assert.equal(choice.persona, false);
+    assert.equal(choice.notScored.length, 2);
+    assert.match(choice.notScored[0], /^SEAL latent score not scored/);
+    assert.match(choice.notScored[1], /^persona projection not scored/);
+  });
+
+  it('gives keyword classes only to the replies of a trace scored by keywords only', () => {
+    const keywordsOnly = { ...file, directions: [], turns: [], steps: file.steps.map((s) => ({ ...s, latentScore: null })) };
+    const choice = replyScoringChoice({ name: 'k.md', file: keywordsOnly }, { tts: false, seal: false, persona: false }, workspace([{ name: 'seal', path: '/s', kind: 'seal' }]));
+    assert.equal(choice.sealDirection, undefined);
+    assert.deepEqual(choice.notScored, []);
+  });
+
+  it('without a shown trace, runs Analyze Trace\'s last choice with the remembered or only direction', () => {
+    const only = workspace([{ name: 'seal', path: '/s', kind: 'seal' }]);
+    assert.equal(replyScoringChoice(null, { tts: true, seal: true, persona: false }, only).sealDirection, '/s');
+    const keywords = workspace([{ name: 'seal', path: '/s', kind: 'seal' }], { seal: null });
+    assert.equal(replyScoringChoice(null, { tts: true, seal: true, persona: false }, keywords).sealDirection, undefined, 'the workspace chose keyword classes only');
+    assert.equal(replyScoringChoice(null, { tts: true, seal: true, persona: false }, only).source, 'as Analyze Trace last ran');
   });
 });
 

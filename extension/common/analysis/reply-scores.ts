@@ -32,7 +32,8 @@ export function hasOwnAnswer(reply: string): boolean {
 export interface TraceAnalyses {
   tts: boolean;
   seal: boolean;
-  /** The SEAL direction of its latent score; null: keyword classes only. */
+  /** Whether its steps carry the SEAL latent score, and the direction's name when the trace lists it. */
+  sealLatent: boolean;
   sealDirection: string | null;
   persona: boolean;
   /** The Assistant Axis of its persona drift. */
@@ -45,6 +46,7 @@ export function analysesOf(file: TraceFile): TraceAnalyses {
   return {
     tts: Boolean(file.answerCheck) || file.steps.some((step) => step.s11 !== null),
     seal: sealDirection !== null || file.steps.some((step) => step.sealClass !== null),
+    sealLatent: sealDirection !== null || file.steps.some((step) => step.latentScore !== null),
     sealDirection,
     persona: axis !== null || file.turns.length > 0,
     axis,
@@ -84,5 +86,58 @@ export function scoredReply(reply: string, file: TraceFile, options: { tts: bool
       personaFloor: turn ? file.personaFloor : null,
       notScored: [...options.notScored],
     },
+  };
+}
+
+/** The workspace's saved directions as the analyses read them (AnalysisDirections in the extension). */
+export interface WorkspaceDirections {
+  /** Saved directions of the kind made on the loaded model's weights. */
+  usable(kind: 'seal' | 'assistant-axis'): { name: string; path: string }[];
+  /** The workspace's remembered choice (path null: SEAL keyword classes only); undefined when none. */
+  remembered(kind: 'seal' | 'assistant-axis'): { path: string | null } | undefined;
+}
+
+export interface ReplyScoringChoice {
+  tts: boolean;
+  /** SEAL keyword classes are always given: the comparison's classes; a direction adds the latent score. */
+  sealDirection?: string;
+  persona: boolean;
+  axisDirection?: string;
+  /** Chosen, but not scored here, and why. */
+  notScored: string[];
+  /** Whose choice it is, in words: "as train.md was analysed", "as Analyze Trace last ran". */
+  source: string;
+}
+
+/** A direction of the workspace for an analysis: the one named (by the trace), else the remembered one, else the only one. */
+function directionPath(directions: WorkspaceDirections, kind: 'seal' | 'assistant-axis', name: string | null): string | undefined {
+  const usable = directions.usable(kind);
+  const remembered = directions.remembered(kind)?.path;
+  const named = usable.filter((d) => d.name === name);
+  if (named.length > 0) return (named.find((d) => d.path === remembered) ?? named[0]).path;
+  if (remembered !== undefined) return remembered ?? undefined;
+  return usable.length === 1 ? usable[0].path : undefined;
+}
+
+/**
+ * What scores the replies: the analyses of the shown trace, else Analyze Trace's last choice (`remembered`).
+ * An analysis whose direction the workspace does not have is not run, and says so.
+ */
+export function replyScoringChoice(trace: { name: string; file: TraceFile } | null, remembered: { tts: boolean; seal: boolean; persona: boolean }, directions: WorkspaceDirections): ReplyScoringChoice {
+  // Without a trace, SEAL is offered its latent score as Analyze Trace does: when the workspace has a direction.
+  const chosen = trace ? analysesOf(trace.file) : { ...remembered, sealLatent: remembered.seal, sealDirection: null, axis: null };
+  const notScored: string[] = [];
+  // A trace scored with keyword classes only gives its replies keyword classes only.
+  const sealDirection = chosen.sealLatent ? directionPath(directions, 'seal', chosen.sealDirection) : undefined;
+  if (trace && chosen.sealLatent && !sealDirection) notScored.push('SEAL latent score not scored: this workspace has no SEAL direction for the loaded model (ThinkScope: Choose Analysis Directions…)');
+  const axisDirection = chosen.persona ? directionPath(directions, 'assistant-axis', chosen.axis) : undefined;
+  if (chosen.persona && !axisDirection) notScored.push('persona projection not scored: this workspace has no Assistant Axis for the loaded model (ThinkScope: Choose Analysis Directions…)');
+  return {
+    tts: chosen.tts,
+    sealDirection,
+    persona: axisDirection !== undefined,
+    axisDirection,
+    notScored,
+    source: trace ? `as ${trace.name} was analysed` : 'as Analyze Trace last ran',
   };
 }

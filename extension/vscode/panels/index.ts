@@ -11,7 +11,7 @@ import { restoredPanel } from './steering';
 import type { LiveCounterfactuals } from '../counterfactuals';
 import type { AnalysisDirections } from '../analysis-directions';
 import { rememberedAnalyses } from '../analyze-command';
-import { replyScoringChoice } from '../reply-scoring';
+import { replyScoringChoice } from '../../common/analysis/reply-scores';
 
 export type { ThinkScopePanel } from './panel';
 

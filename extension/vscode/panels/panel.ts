@@ -29,7 +29,8 @@ import { panelHtml, panelOptions } from './html';
 import { applyPreset, checkSteering, emptySteering, presetDirection, syncSliders, type RestoredPanel } from './steering';
 import { Commands } from '../command-ids';
 import { readoutText, type LiveCounterfactuals } from '../counterfactuals';
-import { scoreReplies, type ReplyScoringChoice } from '../reply-scoring';
+import { scoreReplies } from '../reply-scoring';
+import type { ReplyScoringChoice } from '../../common/analysis/reply-scores';
 import { isCancelled } from '../progress';
 
 export interface PanelDependencies {
