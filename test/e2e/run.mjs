@@ -28,7 +28,7 @@ const STEP_TIMEOUT_MS = 20_000;
 function steps({ checkpoint, checkpointName }) {
   return [
     { waitForText: 'ThinkScope: no model', shot: '01-workbench.png' },
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines', shot: '02-sample-trace.png' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines', shot: '02-trace.png' },
     { command: 'ThinkScope: Select Model…', waitForText: 'Select a Hugging Face checkpoint folder', shot: '03-select-model-dialog.png' },
     // The folder dialog lists the folder its path is in: first show the checkpoint inside its parent,
     // then open it (a path ending in '/'; only '..' is listed), and Enter accepts it.
@@ -36,39 +36,46 @@ function steps({ checkpoint, checkpointName }) {
     { type: `${checkpoint}/`, waitForRows: ['..'], press: 'Enter', waitForText: `ThinkScope: ${checkpointName}`, shot: '04-model-selected.png' },
     { shotOf: '.statusbar-item[id="thinkscope.thinkscope.thinkscope.model"]', shot: '05-status-bar-item.png' },
     // Analyze with the remembered analyses (TTS and SEAL); decorations are overlay divs of the editor.
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis', shot: '06-choose-analyses.png' },
     { press: 'Enter' },
     // The analysis (TTS, SEAL, logit lens) may outlast one step's wait on a busy machine. Without a SEAL
     // direction the classes come from keywords, and the latent score is offered once it is done.
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForText: 'Choose or Build a SEAL Direction' },
-    { waitForText: 'Choose or Build a SEAL Direction', shot: '07-analyzed-trace.png' },
+    { waitForText: 'Choose or Build a SEAL Direction', waitForGone: '.notification-toast-container .monaco-progress-container.active', shot: '07-analyzed-trace.png' },
     { command: 'Notifications: Clear All Notifications', waitForGone: '.notification-toast-container' },
-    { hover: 'Wait, let me verify', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
+    { hover: 'Wait, let me check: 72 + 2', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
-    // What if: a step edited in place (found with the find widget, then typed over) gets the answer's readout.
-    { press: 'Control+F', waitFor: '.find-widget.visible' },
-    { type: 'gives k = 8', press: 'Escape' },
-    { keyboard: 'gives k = 9', waitForGone: '.find-widget.visible' },
+    // What if: the last step the answer depends on ("74 - 2 = 72.", line 14), its result typed over, gets
+    // the answer's readout.
+    ...goToLineSteps(14),
+    { press: 'End' },
+    { press: 'ArrowLeft' },
+    { press: 'Shift+ArrowLeft' },
+    { press: 'Shift+ArrowLeft' },
+    { keyboard: '62' },
     { command: 'ThinkScope: Open Panel', webview: { waitFor: '[data-what-if]' }, shot: 'what-if-01-edit.png' },
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
-    { press: 'Control+F', waitFor: '.find-widget.visible' },
-    { type: 'gives k = 9', press: 'Escape' },
-    { keyboard: 'gives k = 8', waitForGone: '.find-widget.visible' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
+    ...goToLineSteps(14),
+    { press: 'End' },
+    { press: 'ArrowLeft' },
+    { press: 'Shift+ArrowLeft' },
+    { press: 'Shift+ArrowLeft' },
+    { keyboard: '72' },
     // The logit lens (on by default) in the panel's heatmap.
     { webview: { waitForText: 'logit lens', scrollTo: '[data-chart="heatmap"]' }, shotOf: 'iframe.webview.ready', shot: 'what-if-02-logit-lens.png' },
     // Pruning: the lowest-TTS half removed, the diff with the original opened.
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Prune Decorative Thinking…', waitFor: '.quick-input-list .monaco-list-row.focused[aria-label^="Lowest 50% by TTS"]' },
     { press: 'Enter' },
     { waitFor: '.monaco-diff-editor', waitForText: 'of the tokens saved', shot: 'what-if-03-prune-diff.png' },
     { command: 'View: Close All Editors', waitForGone: '.monaco-diff-editor' },
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     // The Steps view (Explorer) lists the analysed steps; Alt+F9 walks them like F8 walks problems.
     { press: 'Control+Shift+E', waitFor: '.pane-header[aria-label*="ThinkScope Steps"]' },
     { waitForText: '#0 ', shot: '08a-steps-view.png' },
-    { open: 'sample-trace.md', waitFor: '.monaco-editor .view-lines' },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     { press: 'Alt+F9' },
     { press: 'Alt+F9', waitFor: '.monaco-editor .selected-text', shot: '08b-next-step.png' },
     // A reload keeps the analysis: the annotations come back with no model run.
@@ -90,7 +97,7 @@ function makePanelFixtures(runDir, workspace) {
   cli('make-model', '--preset', 'tiny', '--out', model);
   const seal = join(runDir, 'panel-fixtures', 'seal', 'seal-tiny');
   const axis = join(runDir, 'panel-fixtures', 'axis', 'axis-tiny');
-  cli('direction', 'seal', join(workspace, 'sample-trace.md'), '--model', model, '--out', seal);
+  cli('direction', 'seal', join(workspace, 'reasoner-trace.md'), '--model', model, '--out', seal);
   cli('direction', 'assistant-axis', '--model', model, '--out', axis, '--fast');
   // The hand-written, fully annotated trace of the unit tests (test/unit/bundle-fixtures.ts).
   const script = `const { sampleTraceFile } = require('./test/unit/bundle-fixtures.ts');
@@ -99,6 +106,11 @@ process.stdout.write(serializeTraceFile(sampleTraceFile()));`;
   const trace = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
   writeFileSync(join(workspace, 'train-timetable.thinktrace.json'), trace);
   return { model, seal, axis };
+}
+
+/** Moves the cursor to the start of a line of the active editor (Go to Line). */
+function goToLineSteps(line) {
+  return [{ press: 'Control+G', waitFor: '.quick-input-widget .quick-input-box input' }, { type: `:${line}`, press: 'Enter', waitForGone: '.quick-input-widget .quick-input-box input' }];
 }
 
 /** Picks a folder in the workbench's folder dialog: show it inside its parent, open it, accept. */
@@ -154,13 +166,19 @@ function panelSteps({ model, seal, axis }) {
     // Persona drift from the palette on a chat JSON: tick "Persona drift"; the Assistant Axis loaded
     // above is the workspace's only one, so it is used (and remembered) without a question. The JSON
     // opens beside as a readable, annotated view.
-    { open: 'persona-chat.json', waitFor: '.monaco-editor .view-lines' },
+    { open: 'reasoner-chat.json', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis' },
+    // The remembered analyses are TTS, SEAL and the logit lens: a chat without a \boxed{} answer has no answer
+    // for TTS and the lens to measure, so untick them and tick Persona drift.
     { press: 'ArrowDown' },
+    { press: 'Space' },
+    { press: 'ArrowDown' },
+    { press: 'ArrowDown' },
+    { press: 'Space' },
     { press: 'ArrowDown' },
     { press: 'Space', shot: 'persona-01-choose.png' },
     { press: 'Enter' },
-    { waitFor: '.tab[aria-label*="persona-chat (readable).md"]', waitForGone: '.notification-toast-container .monaco-progress-container.active' },
+    { waitFor: '.tab[aria-label*="reasoner-chat (readable).md"]', waitForGone: '.notification-toast-container .monaco-progress-container.active' },
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: 'persona-03-readable-json.png' },
     { command: 'ThinkScope: Open Panel', webview: { click: '#tab-persona', waitFor: 'circle.ts-point' }, shotOf: panel, shot: 'persona-04-panel.png' },
     { webview: { click: '#tab-steps', waitFor: 'rect.ts-cell' }, shotOf: panel, shot: 'persona-05-heatmap.png' },
@@ -219,10 +237,13 @@ function makeWorkspace(runDir) {
   return workspace;
 }
 
-/** A checkpoint for "Select Model…": a tiny random model the engine really loads. */
+/**
+ * A checkpoint for "Select Model…": a copy of the bundled trained reasoner (alone in its folder, as the
+ * folder dialog steps expect), so the analysed sample's scores are the model's real findings.
+ */
 function makeCheckpoint(runDir) {
-  const checkpoint = join(runDir, 'models', 'tiny-qwen2');
-  execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'make-model', '--preset', 'tiny', '--out', checkpoint], { stdio: 'pipe' });
+  const checkpoint = join(runDir, 'models', 'thinkscope-reasoner');
+  cpSync(join(repoRoot, 'media', 'models', 'thinkscope-reasoner'), checkpoint, { recursive: true });
   return checkpoint;
 }
 
@@ -337,7 +358,7 @@ async function main() {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     log(`workbench loaded (${options.vsix ? `from ${options.vsix}` : 'extension from this folder'})`);
-    const scenario = [...steps({ checkpoint, checkpointName: 'tiny-qwen2' }), ...panelSteps(makePanelFixtures(runDir, workspace))];
+    const scenario = [...steps({ checkpoint, checkpointName: 'thinkscope-reasoner' }), ...panelSteps(makePanelFixtures(runDir, workspace))];
     for (const [index, step] of scenario.entries()) {
       try {
         const shot = await runStep(page, step);

@@ -12,7 +12,7 @@ import { ErrorCodes, PROTOCOL_VERSION } from '../../extension/common/protocol';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { LineClient, startEngine, TOKEN, type ServedEngine } from './engine';
 
-const sample = readFile(join(__dirname, '..', '..', 'media', 'samples', 'sample-trace.md'), 'utf8');
+const sample = readFile(join(__dirname, '..', 'fixtures', 'sample-trace.md'), 'utf8');
 
 describe('the engine served over TCP', () => {
   let work: string;

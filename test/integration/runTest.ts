@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   // A throwaway workspace, so tests may create and edit files freely.
   const workspace = mkdtempSync(join(tmpdir(), 'thinkscope-integration-'));
   if (existsSync(samples)) cpSync(samples, workspace, { recursive: true });
+  // The long natural-language trace the random model analyses slowly enough for the crash test to kill it.
+  cpSync(join(repoRoot, 'test', 'fixtures', 'sample-trace.md'), join(workspace, 'sample-trace.md'));
   // The bundled trained reasoner is the suites' model: its true steps score high and its checks low, so
   // the suites assert what the scores mean. A tiny random model stays for the crash test only (see recovery.test.ts).
   const model = join(repoRoot, 'media', 'models', 'thinkscope-reasoner');

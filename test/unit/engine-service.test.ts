@@ -14,7 +14,7 @@ import { makeModel } from '../../extension/engine/make-model/make-model';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-service-'));
 process.env.THINKSCOPE_CACHE = join(work, 'cache');
-const sample = readFileSync(join(__dirname, '..', '..', 'media', 'samples', 'sample-trace.md'), 'utf8');
+const sample = readFileSync(join(__dirname, '..', 'fixtures', 'sample-trace.md'), 'utf8');
 let client: RpcConnection;
 let service: EngineService;
 const notifications: { method: string; params: unknown }[] = [];

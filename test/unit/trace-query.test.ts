@@ -37,8 +37,8 @@ test('a conversation without an assistant has no thinking or answer', () => {
   assert.equal(questionOf(trace), 'q');
 });
 
-test('the bundled sample trace parses into a question, ~24 mixed steps and a boxed answer', () => {
-  const text = readFileSync(new URL('../../media/samples/sample-trace.md', import.meta.url), 'utf8');
+test('the long sample trace parses into a question, ~24 mixed steps and a boxed answer', () => {
+  const text = readFileSync(new URL('../fixtures/sample-trace.md', import.meta.url), 'utf8');
   const trace = parseTrace(text, { fileName: 'sample-trace.md' });
   assert.match(questionOf(trace)!, /^A bag holds red and blue marbles/);
   assert.equal(boxedAnswer(answerOf(trace)!), '64');

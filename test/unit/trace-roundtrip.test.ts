@@ -14,14 +14,15 @@ import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-roundtrip-'));
-const samples = join(__dirname, '..', '..', 'media', 'samples');
+// A long natural-language trace (a shape fixture) and the reasoner's chat sample.
+const paths = { 'sample-trace.md': join(__dirname, '..', 'fixtures', 'sample-trace.md'), 'reasoner-chat.json': join(__dirname, '..', '..', 'media', 'samples', 'reasoner-chat.json') };
 let model: Model;
 let seal: Awaited<ReturnType<typeof buildSealDirection>>;
 
 before(async () => {
   await makeModel({ preset: 'tiny', arch: 'llama', outDir: join(work, 'model'), seed: 11 });
   model = await Model.open(join(work, 'model'), { cacheRoot: join(work, 'cache') });
-  const sample = parseTrace(readFileSync(join(samples, 'sample-trace.md'), 'utf8'), { fileName: 'sample-trace.md' });
+  const sample = parseTrace(readFileSync(paths['sample-trace.md'], 'utf8'), { fileName: 'sample-trace.md' });
   seal = await buildSealDirection(model, [{ name: 'sample-trace.md', trace: sample }]);
 });
 after(async () => {
@@ -34,7 +35,7 @@ for (const [file, options] of [
   ['reasoner-chat.json', { tts: null }],
 ] as const) {
   test(`${file}: every annotation survives save and open unchanged`, async () => {
-    const trace = parseTrace(readFileSync(join(samples, file), 'utf8'), { fileName: file });
+    const trace = parseTrace(readFileSync(paths[file], 'utf8'), { fileName: file });
     const { file: analysed } = await analyzeDocument(trace, {
       name: file,
       toolVersion: '0.0.0-test',

@@ -16,8 +16,8 @@ describe('ThinkScope engine recovery', () => {
     api = await thinkScope();
     // The random model, not the trained reasoner: this test needs an analysis slow enough to be killed in
     // the middle, and the reasoner scores any trace that fits its 1,024 positions in well under a second.
-    // A copy of the random model's 37-step sample (its results apart from the other suites'): scoring its
-    // steps takes four model runs each, long enough to be killed in the middle.
+    // A copy of the 37-step test fixture (test/fixtures/sample-trace.md, its results apart from the other
+    // suites'): scoring its steps takes four model runs each, long enough to be killed in the middle.
     await useModel(api, 'THINKSCOPE_TEST_RANDOM_MODEL');
     await vscode.workspace.fs.copy(workspaceFile('sample-trace.md'), workspaceFile('recovery-trace.md'), { overwrite: true });
     document = await vscode.workspace.openTextDocument(workspaceFile('recovery-trace.md'));
