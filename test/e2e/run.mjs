@@ -45,7 +45,7 @@ function steps({ checkpoint, checkpointName }) {
     { waitForText: 'Choose or Build a SEAL Direction' },
     { waitForText: 'Choose or Build a SEAL Direction', waitForGone: '.notification-toast-container .monaco-progress-container.active', shot: '07-analyzed-trace.png' },
     { command: 'Notifications: Clear All Notifications', waitForGone: '.notification-toast-container' },
-    { hover: 'Wait, let me check: 72 + 2', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
+    { hover: 'Wait, let me check: 26', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
     // What if: the last step the answer depends on ("74 - 2 = 72.", line 14), its result typed over, gets
     // the answer's readout.
