@@ -12,7 +12,7 @@ if (!process.argv.includes('--vscode')) {
   console.log('\nTo look at it in VS Code in your browser: npm run demo -- --vscode');
   process.exit(0);
 }
-if (!existsSync(join(demoDir, 'sample-trace.thinktrace.json'))) {
+if (!existsSync(join(demoDir, 'reasoner-trace.thinktrace.json'))) {
   console.error('demo/ has no results yet: run `npm run demo` first');
   process.exit(1);
 }
@@ -38,8 +38,8 @@ writeFileSync(
 const server = await startCodeServer({ runDir, userDataDir });
 const payload = encodeURIComponent(JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${server.port}${repoRoot}`]]));
 console.log(`\nThinkScope in VS Code: ${server.url}/?folder=${encodeURIComponent(demoDir)}&payload=${payload}`);
-console.log('Open that address in a browser on this machine, then click sample-trace.thinktrace.json in the Explorer for the');
-console.log('annotated trace (or open sample-trace.md and run "ThinkScope: Analyze Trace"). Ctrl-C stops the server.');
+console.log('Open that address in a browser on this machine, then click reasoner-trace.thinktrace.json in the Explorer for the');
+console.log('annotated trace (reasoner-chat.thinktrace.json for persona drift). Ctrl-C stops the server.');
 process.on('SIGINT', () => {
   server.stop();
   process.exit(0);

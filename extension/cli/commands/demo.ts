@@ -5,7 +5,7 @@
 // (media/samples/reasoner-trace.md: True Thinking Scores, SEAL classes and latent scores), one decorative
 // step steered with the mined TrueThinking direction and with a random vector of the same norm, and
 // persona drift on the sample chat (media/samples/reasoner-chat.json); everything exported as trace
-// files (demo/sample-trace.*, demo/persona-chat.*), HTML and Markdown.
+// files (demo/reasoner-trace.*, demo/reasoner-chat.*), HTML and Markdown.
 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
@@ -101,7 +101,7 @@ export const demoCommand: Command = {
 
       const trace = await analyze('reasoner-trace.md', await readFile(join(samples, 'reasoner-trace.md'), 'utf8'), { tts: true, seal });
       const chat = await analyze('reasoner-chat.json', await readFile(join(samples, 'reasoner-chat.json'), 'utf8'), { tts: false, axis });
-      for (const [name, { file }] of [['sample-trace', trace], ['persona-chat', chat]] as const) {
+      for (const [name, { file }] of [['reasoner-trace', trace], ['reasoner-chat', chat]] as const) {
         const tracePath = join(out, `${name}.thinktrace.json`);
         await writeFileAtomically(tracePath, serializeTraceFile(file));
         const written = await exportTrace(tracePath, { html: join(out, `${name}.html`), md: join(out, `${name}.md`) });
@@ -126,7 +126,7 @@ export const demoCommand: Command = {
             `  random vector, same norm:    TTS ${before.tts.toFixed(3)} → ${control.tts.toFixed(3)}`,
         );
       }
-      console.log(`\nOpen ${join(out, 'sample-trace.html')} in a browser.`);
+      console.log(`\nOpen ${join(out, 'reasoner-trace.html')} in a browser.`);
     } finally {
       bar.done();
       await model.close();
