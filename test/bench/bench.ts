@@ -3,12 +3,12 @@
 // measurement runs in its own process.
 //   npm run bench -- [--json] [--runs N] [--preset qwen2.5-0.5b|qwen2.5-1.5b|tiny] [--threads N]
 //   npm run bench -- --long | --large [--json]   (memory-bench.ts; not in CI)
-//   npm run bench -- --what-if [--runs N]   only the live-counterfactual rows, printed (a quick check)
+//   npm run bench -- --what-if [--runs N]   only the live-counterfactual rows, printed and written to their section of BENCHMARKS.md
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
@@ -21,8 +21,8 @@ import type { PeerPair } from './peer';
 import { PRECISIONS, type Precision } from '../../extension/common/precision';
 import { decodeWeightBytes, prefillFlops } from './model-cost';
 import { runMemoryBench } from './memory-bench';
-import { writeBenchmarkMain } from './sections';
-import { renderMarkdown, renderTable, renderWhatIf, summarizeBench, type BenchInputs } from './report';
+import { writeBenchmarkMain, writeBenchmarkSection } from './sections';
+import { renderMarkdown, renderTable, renderWhatIf, renderWhatIfSection, summarizeBench, type BenchInputs } from './report';
 import type { WhatIfResult } from './what-if-cost';
 import { fileHashFolder } from '../../extension/engine/runtime/graph-cache';
 
@@ -108,6 +108,10 @@ function inWorker<T>(request: WorkerRequest, log: (line: string) => void): Promi
   });
 }
 
+function machineText(): string {
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+}
+
 async function main(): Promise<void> {
   if (await runMemoryBench(process.argv.slice(2))) return;
   const workerIndex = process.argv.indexOf('--worker');
@@ -150,7 +154,11 @@ async function main(): Promise<void> {
     ...(trainedDir ? { [`trained default (${basename(trainedDir)})`]: await inWorker<WhatIfResult>(request('whatif', 'fp32', { modelDir: trainedDir }), log) } : {}),
   });
   if (args.whatIfOnly) {
-    process.stdout.write(`${renderWhatIf({ preset: args.preset, whatIf: await measureWhatIf() })}\n`);
+    const load = { start: loadavg()[0], end: 0 };
+    const whatIf = await measureWhatIf();
+    load.end = loadavg()[0];
+    await writeBenchmarkSection('what-if', renderWhatIfSection({ preset: args.preset, whatIf, machine: machineText(), threads: args.threads, runs: args.runs }, load));
+    process.stdout.write(`${renderWhatIf({ preset: args.preset, whatIf })}\nwritten to BENCHMARKS.md (section what-if)\n`);
     return;
   }
 
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
 
   const inputs: BenchInputs = {
     preset: args.preset,
-    machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    machine: machineText(),
     threads: args.threads,
     runs: args.runs,
     spec,

@@ -270,6 +270,30 @@ export function renderWhatIf(inputs: Pick<BenchInputs, 'preset' | 'whatIf'>): st
   return renderTable({ rows: whatIfRows(inputs) } as BenchSummary);
 }
 
+/**
+ * The `--what-if` section of BENCHMARKS.md: its rows as the full run's table shows them, with the machine
+ * and its load average (1 minute) when the run started and ended, since a loaded machine stretches times.
+ */
+export function renderWhatIfSection(inputs: Pick<BenchInputs, 'preset' | 'whatIf' | 'machine' | 'threads' | 'runs'>, load: { start: number; end: number }): string {
+  const table = whatIfRows(inputs).map((row) => {
+    const [median, min, max] = formatValue(row.value);
+    return `| ${row.figure} | ${median} | ${min} | ${max} | ${row.unit} | ${targetCell(row)} |`;
+  });
+  return [
+    '## Live counterfactuals (`npm run bench -- --what-if`)',
+    '',
+    `Written ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- --what-if\` (${inputs.runs} runs each). Machine: ${inputs.machine}; onnxruntime threads: ${inputs.threads}.`,
+    `Load average when it started ${load.start.toFixed(1)}, when it ended ${load.end.toFixed(1)}: above the core count the times are stretched by the other jobs.`,
+    'The readout is the engine\'s part of keystroke-to-readout after the middle step\'s first number is edited: tokenizing, forking the',
+    'cache at the first changed token, the rest of the trace, the cue and the answer teacher-forced in one forward, and the greedy answer',
+    '(read ahead along the analysed trace\'s greedy answer in one forward where it leaves the answer).',
+    '',
+    '| figure | median | min | max | unit | target |',
+    '|---|---|---|---|---|---|',
+    ...table,
+  ].join('\n');
+}
+
 /** Readout after an edit of the middle step (goal ≤ 1 s for the preset, ≤ 100 ms for the trained default) and the lens against TTS. */
 function whatIfRows(inputs: Pick<BenchInputs, 'preset' | 'whatIf'>): Row[] {
   return Object.entries(inputs.whatIf).flatMap(([name, result]) => {

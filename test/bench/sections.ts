@@ -1,5 +1,5 @@
 // BENCHMARKS.md is written by several runs of the bench: the main figures (`npm run bench`) and
-// sections of their own (`--long`, `--large`), each between its markers. Writing one part keeps the others.
+// sections of their own (`--long`, `--large`, `--what-if`), each between its markers. Writing one part keeps the others.
 
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
