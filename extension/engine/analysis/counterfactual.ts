@@ -3,9 +3,10 @@
 // kept (a baseline); an edit forks that cache where the edited tokens part from it and runs the rest of
 // the trace, the cue and the answer teacher-forced in one forward. While the model's greedy tokens
 // follow the answer those same rows are its greedy answer; where they part (or to find the closing
-// brace) it decodes on, reading the baseline's own greedy answer ahead in one forward and keeping the
-// rows while the greedy tokens follow it: an edit that leaves the answer as it was costs one forward
-// more, not one per token (each is a full read of the weights).
+// brace) it decodes on, feeding a guess of the tokens ahead in one forward and keeping the rows while
+// the greedy tokens follow it (the baseline's greedy answer, or what followed the same token there or
+// earlier in this one: a greedy answer that left the answer often repeats): an edit that leaves the
+// greedy answer as it was costs one forward more, not one per token (each a full read of the weights).
 
 import { performance } from 'node:perf_hooks';
 import { confidenceFromLogProbs, tokenLogProb } from '../../common/analysis/tts';
@@ -119,11 +120,11 @@ export class CounterfactualBaseline {
         next = argmax(ahead.row(k + 1));
         continue;
       }
-      // The greedy answer left the rows read ahead: run on from the cache through its last shared token,
-      // along the baseline's greedy answer while this one has followed it so far, else one token.
+      // The greedy answer left the rows read ahead: run on from the cache through its last shared token.
       throwIfCancelled(signal);
       const cache = ahead.cacheThrough(k);
-      const guess = this.greedyBefore.length > k + 1 && greedy.every((token, i) => token === this.greedyBefore[i]) ? this.greedyBefore.slice(k, MAX_ANSWER_TOKENS - 1) : [next];
+      // Rows for at most the tokens before the last one the answer may take.
+      const guess = guessAhead(greedy, this.greedyBefore, MAX_ANSWER_TOKENS - 1 - k);
       const step = await session.forward({ ids: guess, cache, logits: 'all' });
       recomputed += guess.length;
       const from = k;
@@ -137,6 +138,28 @@ export class CounterfactualBaseline {
     const text = tokenizer.decode(greedy);
     return { readout: { confidence, greedy: (boxedAnswer(`\\boxed{${text}`) ?? text).trim() }, greedy, forkedAt, recomputed };
   }
+}
+
+/**
+ * The tokens to feed after the greedy answer so far (its last token first, the one not yet fed), at most
+ * `limit`: the baseline's greedy answer from here while this one has followed it, else what followed this
+ * token where it first occurs in the baseline's, else the cycle since its last occurrence in this one;
+ * else the token alone. A wrong guess costs rows of one forward; the kept rows are only those it got right.
+ */
+export function guessAhead(greedy: readonly number[], before: readonly number[], limit: number): number[] {
+  const k = greedy.length - 1;
+  const token = greedy[k];
+  const same = greedy.every((t, i) => t === before[i]);
+  const afterFirst = before.indexOf(token);
+  const previous = k > 0 ? greedy.lastIndexOf(token, k - 1) : -1;
+  let rest: readonly number[] = [];
+  if (same && before.length > k + 1) rest = before.slice(k + 1);
+  else if (afterFirst >= 0 && afterFirst < before.length - 1) rest = before.slice(afterFirst + 1);
+  else if (previous >= 0) {
+    const cycle = greedy.slice(previous + 1);
+    rest = Array.from({ length: limit }, (_, i) => cycle[i % cycle.length]);
+  }
+  return [token, ...rest].slice(0, limit);
 }
 
 /**
