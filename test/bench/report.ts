@@ -286,7 +286,7 @@ export function renderWhatIfSection(inputs: Pick<BenchInputs, 'preset' | 'whatIf
     `Load average when it started ${load.start.toFixed(1)}, when it ended ${load.end.toFixed(1)}: above the core count the times are stretched by the other jobs.`,
     'The readout is the engine\'s part of keystroke-to-readout after the middle step\'s first number is edited: tokenizing, forking the',
     'cache at the first changed token, the rest of the trace, the cue and the answer teacher-forced in one forward, and the greedy answer',
-    '(read ahead along the analysed trace\'s greedy answer in one forward where it leaves the answer).',
+    '(where it leaves the answer, the tokens ahead are guessed from the analysed trace\'s greedy answer or what followed the same token, and fed in one forward).',
     '',
     '| figure | median | min | max | unit | target |',
     '|---|---|---|---|---|---|',
