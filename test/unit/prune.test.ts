@@ -77,8 +77,8 @@ describe('pruning rules and summaries', () => {
     const markers = pruneMarkers(points, rows);
     assert.deepEqual(
       markers.map((m) => m.label),
-      ['TTS < 0.005, TTS < 0.001', 'lowest 50% by TTS', 'lowest 100% by TTS'],
-      'ordered by tokens saved; the two thresholds that remove the same share share a marker',
+      ['2, 3', '1', '4'],
+      'labelled by their rows, ordered by tokens saved; the two thresholds that remove the same share share a marker',
     );
     assert.equal(markers[0].tooltip, 'TTS < 0.005\ntraces: 1\ntokens saved (mean): 10%\nanswer kept: 100%\nconfidence kept (median): 100%\n\nTTS < 0.001\ntraces: 1\ntokens saved (mean): 10%\nanswer kept: 100%\nconfidence kept (median): 100%');
     const report = { folder: '/t', traces: 2, points, rows, written: { table: 'a', chart: 'b', records: 'c' } };

@@ -104,7 +104,9 @@ export function renderPruneChart(container: HTMLElement, points: readonly PruneP
   container.append(tip);
 
   const percent = format('.0%');
-  const x = scaleLinear().domain([0, 1]).range([0, width]);
+  // Tokens saved up to the batch's largest (rounded up to a tenth), so a batch that saves little is not squeezed into a corner.
+  const savedAtMost = Math.min(1, Math.max(0.1, Math.ceil(Math.max(0, ...points.map((p) => p.tokensSaved)) * 10 + 1e-9) / 10));
+  const x = scaleLinear().domain([0, savedAtMost]).range([0, width]);
   const y = scaleLinear().domain([0, 1]).range([height, 0]);
   plot.append('g').attr('class', 'ts-axis').call(axisLeft(y).ticks(4).tickFormat((v) => percent(Number(v))).tickSize(-width));
   plot.append('g').attr('class', 'ts-axis').attr('transform', `translate(0,${height})`).call(axisBottom(x).ticks(4).tickFormat((v) => percent(Number(v))));
@@ -129,12 +131,14 @@ export function renderPruneChart(container: HTMLElement, points: readonly PruneP
       }),
     );
     tip.hidden = false;
+    // Beside the point (right, else left), so it hides as little of the curve as it can.
     const host = container.getBoundingClientRect();
     const box = target.getBoundingClientRect();
-    const left = Math.min(Math.max(0, box.left - host.left + box.width / 2 - tip.offsetWidth / 2), host.width - tip.offsetWidth);
-    const above = box.top - host.top - tip.offsetHeight - 8;
+    const right = box.right - host.left + 10;
+    const left = right + tip.offsetWidth <= host.width ? right : Math.max(0, box.left - host.left - 10 - tip.offsetWidth);
+    const top = Math.min(Math.max(0, box.top - host.top + box.height / 2 - tip.offsetHeight / 2), Math.max(0, host.height - tip.offsetHeight));
     tip.style.left = `${left}px`;
-    tip.style.top = `${above >= 0 ? above : box.bottom - host.top + 8}px`;
+    tip.style.top = `${top}px`;
     options.onHover?.(marker.rows);
   }
   function hideTip() {
