@@ -8,8 +8,9 @@
 // Each entry of `steps` is one user action and its screenshot; add a view by adding a line.
 // Environment: KEEP=1 keeps the run folder (code-server log, Chromium profile).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { installExtension, launchBrowser, makeRunDir, startCodeServer } from '../vscode/code-server.mjs';
 import { repoRoot } from '../vscode/paths.mjs';
 
@@ -18,7 +19,7 @@ const STEP_TIMEOUT_MS = 20_000;
 
 /**
  * The scenario. Keys of a step, run in this order: `open` (a workspace file, through Quick Open),
- * `command` (a palette title), `type` (replaces the text of the focused input), `waitForRows` (the
+ * `command` (a palette title), `click` (a CSS selector in the workbench), `type` (replaces the text of the focused input), `waitForRows` (the
  * labels the quick-pick list shows once idle), `press` (a key), `keyboard` (text typed where the focus is, e.g. over an editor selection), `webview` (an action inside a
  * panel, see the panel section), `hover` (moves the mouse onto text shown in an editor), `waitFor`
  * (a CSS selector), `waitForText` (text anywhere in the workbench), `waitForGone` (text, or a CSS
@@ -43,7 +44,8 @@ function steps({ checkpoint, checkpointName }) {
     // direction the classes come from keywords, and the latent score is offered once it is done.
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForText: 'Choose or Build a SEAL Direction' },
-    { waitForText: 'Choose or Build a SEAL Direction', waitForGone: '.notification-toast-container .monaco-progress-container.active', shot: '07-analyzed-trace.png' },
+    { waitForText: 'Choose or Build a SEAL Direction', waitForGone: '.notification-toast-container .monaco-progress-container.active' },
+    { waitForText: '#1 TTS 0.99', shot: '07-analyzed-trace.png' },
     { command: 'Notifications: Clear All Notifications', waitForGone: '.notification-toast-container' },
     { hover: 'Wait, let me check: 26', waitForText: 'Steer this step', settle: '.monaco-hover', shot: '08-step-hover.png' },
     { press: 'Escape' },
@@ -73,39 +75,60 @@ function steps({ checkpoint, checkpointName }) {
     { command: 'View: Close All Editors', waitForGone: '.monaco-diff-editor' },
     { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     // The Steps view (Explorer) lists the analysed steps; Alt+F9 walks them like F8 walks problems.
+    { command: 'Notifications: Clear All Notifications' },
     { press: 'Control+Shift+E', waitFor: '.pane-header[aria-label*="ThinkScope Steps"]' },
-    { waitForText: '#0 ', shot: '08a-steps-view.png' },
+    { click: '.pane-header[aria-label*="ThinkScope Steps"][aria-expanded="false"]', waitFor: '.pane-header[aria-label*="ThinkScope Steps"][aria-expanded="true"]' },
+    { waitForText: '#1 77 + 2', shot: '08a-steps-view.png' },
     { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-lines' },
     { press: 'Alt+F9' },
     { press: 'Alt+F9', waitFor: '.monaco-editor .selected-text', shot: '08b-next-step.png' },
     // A reload keeps the analysis: the annotations come back with no model run.
-    { reload: true, waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: '08c-after-reload.png' },
+    // (The workbench may come back without its editors when the reload follows the last change closely: open the trace again.)
+    { reload: true },
+    { open: 'reasoner-trace.md', waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: '08c-after-reload.png' },
     { command: 'ThinkScope: Clear Annotations', waitForGone: '.monaco-editor .view-overlays div[class*="ced-"]' },
     { waitForGone: 'Analyze again', shot: '09-annotations-cleared.png' },
   ];
 }
 
 // ---- The ThinkScope panel: Steps, Persona and Steering views ----------------------------------
-// Its own fixtures (a tiny real model, two directions made on it, an analysed trace file) and steps.
+// Its own fixtures (directions made on the bundled reasoner, its sample analysed into a trace file) and steps.
 // Extra step key: `webview` acts inside the panel's webview: { click, fill: [selector, text],
-// waitFor, waitForText, scrollTo } (selectors pierce the toolkit's shadow roots).
+// hover, waitFor, waitForText, scrollTo } (selectors pierce the toolkit's shadow roots).
 
-/** A tiny real model, a SEAL and an Assistant-Axis direction made on it (each alone in its folder, as the folder dialog steps expect), and an analysed sample. */
-function makePanelFixtures(runDir, workspace) {
+/**
+ * A SEAL and an Assistant-Axis direction made on the reasoner as the demo makes them (each alone in its
+ * folder, as the folder dialog steps expect), and its sample trace analysed into a trace file with them.
+ */
+function makePanelFixtures(runDir, workspace, checkpoint) {
   const cli = (...args) => execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], { stdio: 'pipe' });
-  const model = join(runDir, 'panel-fixtures', 'model', 'panel-tiny');
-  cli('make-model', '--preset', 'tiny', '--out', model);
-  const seal = join(runDir, 'panel-fixtures', 'seal', 'seal-tiny');
-  const axis = join(runDir, 'panel-fixtures', 'axis', 'axis-tiny');
-  cli('direction', 'seal', join(workspace, 'reasoner-trace.md'), '--model', model, '--out', seal);
-  cli('direction', 'assistant-axis', '--model', model, '--out', axis, '--fast');
-  // The hand-written, fully annotated trace of the unit tests (test/unit/bundle-fixtures.ts).
-  const script = `const { sampleTraceFile } = require('./test/unit/bundle-fixtures.ts');
-const { serializeTraceFile } = require('./extension/common/bundle/trace-write.ts');
-process.stdout.write(serializeTraceFile(sampleTraceFile()));`;
-  const trace = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
-  writeFileSync(join(workspace, 'train-timetable.thinktrace.json'), trace);
-  return { model, seal, axis };
+  const seal = join(runDir, 'panel-fixtures', 'seal', 'reasoner-seal');
+  const axis = join(runDir, 'panel-fixtures', 'axis', 'reasoner-axis');
+  const calibration = join(workspace, 'reasoner-calibration');
+  const traces = readdirSync(calibration).filter((name) => name.endsWith('.md')).map((name) => join(calibration, name));
+  // Layer 2, as the demo and the model card: at the default layer 3 the opening step reads as reflection.
+  cli('direction', 'seal', ...traces, '--model', checkpoint, '--layer', '2', '--out', seal);
+  cli('direction', 'assistant-axis', '--model', checkpoint, '--out', axis, '--fast');
+  // From the workspace, so the trace file names its source as the editor does (reasoner-trace.md, not a path).
+  execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'analyze', 'reasoner-trace.md', '--model', checkpoint, '--tts', '--lens', '--seal', '--seal-direction', seal, '--seal-layer', '2', '--out', 'reasoner-analysed.thinktrace.json'], { cwd: workspace, stdio: 'pipe' });
+  return { seal, axis, calibration };
+}
+
+/** The HTML export of the analysed sample (what Export Trace… writes) as a browser shows it, the whole page. */
+async function exportShot(browser, runDir, workspace) {
+  const html = join(runDir, 'reasoner-trace.html');
+  execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'export', join(workspace, 'reasoner-analysed.thinktrace.json'), '--html', html], { stdio: 'pipe' });
+  const page = await browser.newPage();
+  try {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(pathToFileURL(html).href);
+    await page.waitForSelector('#chart-tts svg');
+    const path = join(screenshots, 'export-html.png');
+    await page.screenshot({ path, fullPage: true });
+    return path;
+  } finally {
+    await page.close();
+  }
 }
 
 /** Moves the cursor to the start of a line of the active editor (Go to Line). */
@@ -133,28 +156,27 @@ function colorThemeSteps(theme, kind, then) {
   ];
 }
 
-function panelSteps({ model, seal, axis }) {
+function panelSteps({ seal, axis, calibration }) {
   const panel = 'iframe.webview.ready';
   return [
     // A model was used before: Select Model offers it, and Browse… for another folder.
     { command: 'ThinkScope: Select Model…', waitForText: 'Browse…', shot: '09a-select-model-recent.png' },
-    { type: 'Browse', waitForRows: ['folder-opened  Browse…'], press: 'Enter', waitForText: 'Select a Hugging Face checkpoint folder' },
-    ...pickFolderSteps(model).map((step, i) => (i === 1 ? { ...step, waitForText: 'ThinkScope: panel-tiny' } : step)),
+    { press: 'Escape' },
     // A trace file opens as its source text, read-only, with its annotations (trace-viewer.ts).
-    { open: 'train-timetable.thinktrace.json', waitFor: '.tab.active[aria-label*="train-timetable (trace).md"]' },
+    { open: 'reasoner-analysed.thinktrace.json', waitFor: '.tab.active[aria-label*="(trace).md"]' },
     { command: 'ThinkScope: Open Panel', webview: { waitFor: 'rect.ts-bar' } },
-    { webview: { click: 'rect.ts-bar[data-step="2"]' }, waitFor: '.monaco-editor .selected-text', shot: 'panel-01-steps.png' },
+    // The layer × step heatmap below the strip is filled by the analysis's SEAL direction (and the logit lens).
+    { webview: { click: 'rect.ts-bar[data-step="2"]', waitFor: 'rect.ts-cell' }, waitFor: '.monaco-editor .selected-text', shot: 'panel-01-steps.png' },
     { shotOf: panel, shot: 'panel-02-steps-only.png' },
-    { webview: { click: '#tab-persona', waitFor: 'circle.ts-point' }, shot: 'panel-03-persona.png' },
     { webview: { click: '#tab-steering', waitForText: 'No directions loaded' }, shotOf: panel, shot: 'panel-04-steering-empty.png' },
     { webview: { click: '[data-action="load-direction"]' }, waitForText: 'Load saved directions' },
     ...pickFolderSteps(seal),
     { webview: { waitFor: 'input.ts-range' } },
     { webview: { click: '[data-action="load-direction"]' }, waitForText: 'Load saved directions' },
     ...pickFolderSteps(axis),
-    { webview: { waitFor: '[data-preset="stayInPersona"]:not([disabled])' } },
-    { webview: { click: '[data-preset="stayInPersona"]', waitFor: '[data-preset="stayInPersona"][appearance="primary"]' } },
-    { webview: { fill: ['vscode-text-area textarea', 'A train leaves at 3:40 pm and the trip takes 2 h 35 min. When does it arrive?'] } },
+    { webview: { waitFor: '[data-preset="lessReflection"]:not([disabled])' } },
+    { webview: { click: '[data-preset="lessReflection"]', waitFor: '[data-preset="lessReflection"][appearance="primary"]' } },
+    { webview: { fill: ['vscode-text-area textarea', 'Ben has 77 cookies. Ben wins 2 more, then sells 5, then gives away 2. How many cookies now?'] } },
     { webview: { click: '[data-action="generate"]', waitForText: 'Done: both replies' }, shot: 'panel-05-steering-generated.png' },
     { webview: { scrollTo: 'table.ts-alignment' }, shotOf: panel, shot: 'panel-06-steering-compared.png' },
     // The same panel in a dark and a high-contrast theme.
@@ -163,9 +185,18 @@ function panelSteps({ model, seal, axis }) {
     ...colorThemeSteps('Dark High Contrast', 'vscode-high-contrast', { shot: 'panel-08-steps-high-contrast.png' }),
     ...colorThemeSteps('Light High Contrast', 'vscode-high-contrast-light', { webview: { click: '#tab-steering' }, shotOf: panel, shot: 'panel-09-steering-light-high-contrast.png' }),
     ...colorThemeSteps('Dark Modern', 'vscode-dark', {}),
-    // Persona drift from the palette on a chat JSON: tick "Persona drift"; the Assistant Axis loaded
-    // above is the workspace's only one, so it is used (and remembered) without a question. The JSON
-    // opens beside as a readable, annotated view.
+    { command: 'View: Close All Editors' },
+    // A DeepSeek API response (reasoning_content) analysed with the remembered analyses: its thinking
+    // opens beside as a readable view, one step per line, annotated.
+    { open: 'reasoner-trace.json', waitFor: '.monaco-editor .view-lines' },
+    { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis' },
+    { press: 'Enter' },
+    { waitFor: '.tab[aria-label*="reasoner-trace (readable).md"]', waitForGone: '.notification-toast-container .monaco-progress-container.active' },
+    { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: 'json-01-deepseek-readable.png' },
+    { command: 'View: Close All Editors' },
+    // Persona drift from the palette on a chat JSON: the Assistant Axis loaded above is the workspace's
+    // only one, so it is used (and remembered) without a question. The JSON opens beside as a readable,
+    // annotated view.
     { open: 'reasoner-chat.json', waitFor: '.monaco-editor .view-lines' },
     { command: 'ThinkScope: Analyze Trace', waitForText: 'Each assistant turn projected onto the Assistant Axis' },
     // The remembered analyses are TTS, SEAL and the logit lens: a chat without a \boxed{} answer has no answer
@@ -182,6 +213,13 @@ function panelSteps({ model, seal, axis }) {
     { waitFor: '.monaco-editor .view-overlays div[class*="ced-"]', shot: 'persona-03-readable-json.png' },
     { command: 'ThinkScope: Open Panel', webview: { click: '#tab-persona', waitFor: 'circle.ts-point' }, shotOf: panel, shot: 'persona-04-panel.png' },
     { webview: { click: '#tab-steps', waitFor: 'rect.ts-cell' }, shotOf: panel, shot: 'persona-05-heatmap.png' },
+    { command: 'View: Close All Editors' },
+    // A folder of the reasoner's traces pruned under the default rules: the folder's pruning panel, a point hovered.
+    { command: 'ThinkScope: Prune a Folder of Traces…', waitForText: 'Prune These Traces' },
+    ...pickFolderSteps(calibration),
+    { waitForText: 'Rules to compare' },
+    { press: 'Enter' },
+    { webview: { waitFor: '.ts-prune-marker', hover: '.ts-prune-marker .ts-point >> nth=1', waitForVisible: '.ts-chart-tooltip' }, shotOf: panel, shot: 'prune-folder-panel.png' },
   ];
 }
 
@@ -199,6 +237,8 @@ async function webviewFrame(page, selector) {
 
 async function runWebviewStep(page, step) {
   if (step.click) await (await webviewFrame(page, step.click)).locator(step.click).first().click();
+  if (step.hover) await (await webviewFrame(page, step.hover.split(' >> ')[0])).locator(step.hover).first().hover();
+  if (step.waitForVisible) await (await webviewFrame(page, step.waitForVisible)).locator(step.waitForVisible).first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
   if (step.fill) await (await webviewFrame(page, step.fill[0])).locator(step.fill[0]).first().fill(step.fill[1]);
   if (step.waitFor) await webviewFrame(page, step.waitFor);
   if (step.waitForText) await webviewFrame(page, `text=${step.waitForText}`);
@@ -311,6 +351,7 @@ async function runStep(page, step) {
   }
   if (step.open) await pick(page, 'Control+P', step.open, step.open.split('/').pop());
   if (step.command) await pick(page, 'Control+Shift+P', step.command, step.command);
+  if (step.click) await page.locator(step.click).first().click();
   if (step.type) await page.locator(':focus').fill(step.type);
   if (step.waitForRows) await waitForRows(page, step.waitForRows);
   if (step.press) await page.keyboard.press(step.press);
@@ -358,7 +399,8 @@ async function main() {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     log(`workbench loaded (${options.vsix ? `from ${options.vsix}` : 'extension from this folder'})`);
-    const scenario = [...steps({ checkpoint, checkpointName: 'thinkscope-reasoner' }), ...panelSteps(makePanelFixtures(runDir, workspace))];
+    const fixtures = makePanelFixtures(runDir, workspace, checkpoint);
+    const scenario = [...steps({ checkpoint, checkpointName: 'thinkscope-reasoner' }), ...panelSteps(fixtures)];
     for (const [index, step] of scenario.entries()) {
       try {
         const shot = await runStep(page, step);
@@ -369,6 +411,7 @@ async function main() {
         throw new Error(`step ${index + 1} (${JSON.stringify(step)}) failed: ${error instanceof Error ? error.message : error}\nscreenshot: ${shot}; code-server log: ${server.logFile}`);
       }
     }
+    log(`export: ${await exportShot(browser, runDir, workspace)}`);
   } catch (error) {
     console.error(`e2e: ${error instanceof Error ? error.message : error}`);
     failed = true;
