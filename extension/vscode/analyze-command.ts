@@ -1,11 +1,12 @@
 // "ThinkScope: Analyze Trace": the active document (or its selection) analysed by the engine, with
 // the analyses the user picks (remembered). Snapshots decorate the document step by step while the
-// engine works; Cancel stops the engine and keeps the steps scored so far.
+// engine works; Cancel stops the engine and keeps the steps scored so far, and Resume goes on from
+// there (the engine keeps a cancelled True Thinking run's steps for the same inputs: kept-scores.ts).
 
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { TraceFile } from '../common/bundle/trace-file';
-import type { EngineNotifications } from '../common/protocol';
+import type { EngineNotifications, TtsResumeEvent } from '../common/protocol';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import type { AnalysisDirections } from './analysis-directions';
@@ -36,6 +37,10 @@ export interface AnalyzeArguments extends Partial<Analyses> {
   answer?: string;
   /** model: score the model's own answer after the whole trace. */
   answerFrom?: 'trace' | 'model';
+  /** The part of the document to analyse (default: the editor's selection when run from the palette, else the whole document). */
+  range?: vscode.Range;
+  /** Score every step again, dropping the steps a cancelled run of the document kept (default: go on from them when the inputs are the same). */
+  restart?: boolean;
 }
 
 type AnswerChoice = Pick<AnalyzeArguments, 'answer' | 'answerFrom'>;
@@ -142,14 +147,14 @@ export function registerAnalyze(
       return undefined;
     }
     const editor = vscode.window.activeTextEditor?.document === document ? vscode.window.activeTextEditor : undefined;
-    const selection = !options.uri && editor && !editor.selection.isEmpty ? editor.selection : undefined;
+    const selection = options.range ?? (!options.uri && editor && !editor.selection.isEmpty ? editor.selection : undefined);
     const analyses: Analyses | undefined =
       options.tts !== undefined || options.seal !== undefined || options.persona !== undefined || options.lens !== undefined
         ? { tts: options.tts ?? false, seal: options.seal ?? false, persona: options.persona ?? false, lens: options.lens ?? false }
         : await chooseAnalyses(context.globalState);
     if (!analyses) return undefined;
     let answer: AnswerChoice = { answer: options.answer, answerFrom: options.answerFrom };
-    const scoredText = options.uri === undefined && editor && !editor.selection.isEmpty ? document.getText(editor.selection) : document.getText();
+    const scoredText = selection ? document.getText(selection) : document.getText();
     if (analyses.tts && answer.answer === undefined && answer.answerFrom === undefined && boxedAnswer(scoredText) === null) {
       const picked = await pickAnswer();
       if (!picked) return undefined;
@@ -168,10 +173,15 @@ export function registerAnalyze(
     const current = () => document.version === version;
     // A failed run must not leave its early snapshots (keyword classes) looking like an analysis.
     const previous = results.get(document.uri);
+    // The same analysis again, for Resume and Start Over after a cancel.
+    const again: AnalyzeArguments = { ...analyses, ...answer, uri: document.uri, range: selection, sealDirection: directions.sealDirection ?? null, axisDirection: directions.axisDirection, lastTokens: options.lastTokens };
+    let kept: Extract<TtsResumeEvent, { kind: 'kept' }> | undefined;
     try {
       const params = {
         ...analyzeParams(text, name, analyses),
         ...directions,
+        document: document.uri.toString(),
+        ...(options.restart ? { restart: true } : {}),
         ...(options.lastTokens ? { lastTokens: options.lastTokens } : {}),
         ...(answer.answer !== undefined ? { answer: answer.answer } : {}),
         ...(answer.answerFrom ? { answerFrom: answer.answerFrom } : {}),
@@ -181,6 +191,13 @@ export function registerAnalyze(
           signal: task.signal,
           onNotification: task.listener((method, notification) => {
             if (method === 'analysisSnapshot' && current()) results.set(document.uri, placed((notification as EngineNotifications['analysisSnapshot']).file, documentText, offset));
+            if (method === 'ttsResume') {
+              const { event } = notification as EngineNotifications['ttsResume'];
+              // What a cancel would leave kept: this run's steps, or those it resumed from.
+              if (event.kind === 'kept') kept = event;
+              else sayResumed(name, event);
+              if (event.kind === 'resumed') kept = { kind: 'kept', kept: event.kept, total: event.total };
+            }
           }),
         }),
       );
@@ -198,8 +215,9 @@ export function registerAnalyze(
       return result;
     } catch (error) {
       if (isCancelled(error)) {
-        void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
-        log.info(`Analyze Trace (${name}): cancelled`);
+        log.info(`Analyze Trace (${name}): cancelled${kept ? ` with ${kept.kept} of ${kept.total} steps scored` : ''}`);
+        if (kept) offerResume(name, kept, again);
+        else void vscode.window.showInformationMessage('Analysis cancelled; the steps scored so far are kept.');
         return undefined;
       }
       // Scores the model computed before the failure (an engine that died mid-run) are kept; a run
@@ -216,6 +234,27 @@ export function registerAnalyze(
       }
       else reportFailure(log, `Analyze Trace (${name})`, error);
       return undefined;
+    }
+  }
+
+  /** Resume goes on from the steps the engine kept (when the document and choices are still the same); Start Over scores every step again. */
+  function offerResume(name: string, kept: { kept: number; total: number }, again: AnalyzeArguments): void {
+    const resume = 'Resume';
+    const startOver = 'Start Over';
+    const where = kept.kept < kept.total ? `Resume goes on at step ${kept.kept + 1}.` : 'Resume completes the other analyses.';
+    void vscode.window
+      .showInformationMessage(`Analysis of ${name} cancelled after ${kept.kept} of ${kept.total} steps scored: they are kept. ${where}`, resume, startOver)
+      .then(async (action) => {
+        if (action === resume) await vscode.commands.executeCommand(Commands.analyzeTrace, again);
+        if (action === startOver) await vscode.commands.executeCommand(Commands.analyzeTrace, { ...again, restart: true });
+      });
+  }
+
+  function sayResumed(name: string, event: Exclude<TtsResumeEvent, { kind: 'kept' }>): void {
+    if (event.kind === 'resumed') log.info(`Analyze Trace (${name}): resuming at step ${event.kept + 1} of ${event.total} (${event.kept} kept from the cancelled run)`);
+    else {
+      log.info(`Analyze Trace (${name}): scoring every step again: ${event.reason}`);
+      void vscode.window.showInformationMessage(`ThinkScope: scoring every step of ${name} again: ${event.reason}.`);
     }
   }
 
