@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { version } from '../../../../package.json';
 import type { ModelFingerprint } from '../../../common/bundle/trace-file';
 import type { TtsResumeEvent } from '../../../common/protocol';
 import { writeFileAtomically } from '../../atomic-write';
@@ -51,6 +52,8 @@ export interface ResumeOptions {
 
 interface KeptFile {
   format: number;
+  /** The ThinkScope version that computed the scores: another one may compute their last bits otherwise. */
+  version: string;
   document: string;
   model: ModelFingerprint;
   text: string;
@@ -91,7 +94,7 @@ export class KeptScoresStore {
     } catch {
       return { kept: null, reason: "the cancelled run's kept steps could not be read" };
     }
-    if (file.format !== FORMAT || file.document !== document) return { kept: null, reason: "the cancelled run's steps were kept by another version of ThinkScope" };
+    if (file.format !== FORMAT || file.version !== version || file.document !== document) return { kept: null, reason: "the cancelled run's steps were kept by another version of ThinkScope" };
     const reason = whatChanged(file, inputs);
     if (reason) return { kept: null, reason };
     if (!validScores(file, inputs.layout.perturbable.length)) return { kept: null, reason: "the cancelled run's kept steps could not be read" };
@@ -101,6 +104,7 @@ export class KeptScoresStore {
   async save(document: string, inputs: TtsRunInputs, kept: KeptScores): Promise<void> {
     const file: KeptFile = {
       format: FORMAT,
+      version,
       document,
       model: inputs.model,
       text: sha256(inputs.text),
