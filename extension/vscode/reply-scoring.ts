@@ -23,6 +23,8 @@ async function scoreReply(engine: EngineClient, prompt: string, reply: string, c
     ...analyzeParams(replyTraceText(prompt, reply), REPLY_TRACE_NAME, { tts, seal: true, persona: choice.persona, lens: false }),
     ...(choice.sealDirection ? { sealDirection: choice.sealDirection } : {}),
     ...(choice.axisDirection ? { axisDirection: choice.axisDirection } : {}),
+    // A reply is scored whole each time: steps kept from a cancelled scoring are never taken up again.
+    restart: true,
   };
   const words = new ProgressWords();
   const file = await engine.request('analyzeTrace', params, {
