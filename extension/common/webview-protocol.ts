@@ -5,7 +5,7 @@
 // Host → webview messages carry complete snapshots of their part of the state (never deltas), so a
 // panel that was hidden, reloaded or restored catches up from the latest message alone.
 
-import type { Comparison, TraceFile } from './bundle/trace-file';
+import type { Comparison, ReplyRecord, TraceFile } from './bundle/trace-file';
 import type { DirectionMetadata, DirectionMethod } from './direction';
 import type { ModelInfo, SteeringChoice, SteeringMethod } from './protocol';
 
@@ -133,6 +133,8 @@ export interface ReplyState {
   steered: ReplyStream;
   /** Both replies step-aligned once generation is done (keyword classes), then scored (see each reply's `scoring`). */
   comparison: Comparison | null;
+  /** The steered reply scored on its own, when it was generated without a baseline to compare with. */
+  scored?: ReplyRecord | null;
   warnings: string[];
   error: string | null;
   /** Whose analyses score the replies, in words ("as train.md was analysed"). */

@@ -36,6 +36,11 @@ async function scoreReply(engine: EngineClient, prompt: string, reply: string, c
   return scoredReply(reply, file, { tts, notScored });
 }
 
+/** A steered reply generated without a baseline, scored on its own. */
+export async function scoreLoneReply(engine: EngineClient, prompt: string, reply: string, choice: ReplyScoringChoice, progress: ScoringProgress): Promise<ReplyRecord> {
+  return scoreReply(engine, prompt, reply, choice, (words) => progress.report('steered', words), progress.signal);
+}
+
 /** Both replies of a comparison scored, one after the other, and aligned again on the scored steps. */
 export async function scoreReplies(engine: EngineClient, comparison: Comparison, choice: ReplyScoringChoice, progress: ScoringProgress): Promise<Comparison> {
   const baseline = await scoreReply(engine, comparison.prompt, comparison.baseline.text, choice, (words) => progress.report('baseline', words), progress.signal);

@@ -1,5 +1,6 @@
 // The replies of a steered generation: baseline and steered side by side while they stream, then
-// both re-scored and step-aligned, so the user sees how SEAL classes and TTS moved.
+// both re-scored and step-aligned, so the user sees how SEAL classes and TTS moved (a steered reply
+// generated without a baseline is scored on its own).
 import type { Comparison, ReplyRecord } from '../../extension/common/bundle/trace-file';
 import { excerpt, formatNumber, formatTts } from '../../extension/common/export/format';
 import { isReplyBusy, type ReplyState } from '../../extension/common/webview-protocol';
@@ -18,6 +19,11 @@ const STATUS_TEXT: Record<ReplyState['status'], string> = {
 /** The status in words; a pair cancelled while being scored keeps its keyword classes. */
 function statusText(reply: ReplyState): string {
   if (reply.status === 'cancelled' && reply.steered.done && reply.comparison) return 'Cancelled while scoring: both replies keep their keyword classes only.';
+  if (!reply.baseline) {
+    if (reply.status === 'scoring') return 'Generated. Scoring the reply as Analyze Trace scores a trace…';
+    if (reply.status === 'cancelled' && reply.steered.done) return 'Cancelled while scoring: the reply is not scored.';
+    if (reply.status === 'done') return reply.scored ? 'Done: the reply was scored.' : 'Done.';
+  }
   if (reply.status === 'done' && !reply.comparison) return 'Done.';
   return STATUS_TEXT[reply.status];
 }
@@ -29,7 +35,7 @@ export interface ReplyView {
 }
 
 function shape(reply: ReplyState): string {
-  return `${reply.status}|${reply.baseline !== null}|${reply.comparison !== null}|${reply.error}|${reply.warnings.length}|${reply.scoredAs}`;
+  return `${reply.status}|${reply.baseline !== null}|${reply.comparison !== null}|${Boolean(reply.scored)}|${reply.error}|${reply.warnings.length}|${reply.scoredAs}`;
 }
 
 export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyView {
@@ -53,10 +59,11 @@ export function renderReply(root: HTMLElement, reply: ReplyState | null): ReplyV
   const columns = h('div', { class: `ts-reply-columns${baseline ? '' : ' ts-single'}` }, baseline?.element, steered.element);
   const content: (HTMLElement | null)[] = [h('p', { class: 'ts-prompt-echo', title: traceText(reply.prompt) }, h('span', { class: 'ts-muted' }, 'Prompt: '), traceText(excerpt(reply.prompt, 200))), status, progress, ...warnings, columns];
   let alignedRows = 0;
-  if (reply.comparison) {
-    const table = alignmentTable(reply.comparison);
+  const scored = scoredReplies(reply);
+  if (scored.length > 0) {
+    const table = reply.comparison ? alignmentTable(reply.comparison) : stepTable(scored[0].record);
     alignedRows = table.rows;
-    content.push(scoredWith(reply), scoreSummary(reply.comparison), table.element);
+    content.push(scoredWith(reply), scoreSummary(scored), table.element);
   }
   root.append(section('Replies', ...content));
 
@@ -97,11 +104,12 @@ function change(before: number | null, after: number | null, digits: number): st
 
 /** What scored the pair: whose analyses, and with which directions (each reply says what it could not score). */
 function scoredWith(reply: ReplyState): HTMLElement | null {
-  const scoring = reply.comparison?.steered.scoring ?? reply.comparison?.baseline.scoring;
+  const records = scoredReplies(reply).map((r) => r.record);
+  const scoring = records.at(-1)?.scoring ?? records[0]?.scoring;
   if (!reply.scoredAs) return null;
   if (!scoring) return h('p', { class: 'ts-muted ts-scored-with' }, `Scored ${reply.scoredAs}: keyword classes so far.`);
   const parts = [
-    [reply.comparison?.baseline, reply.comparison?.steered].some((r) => r?.scoring?.ttsAnswer != null) ? 'TTS against each reply\'s own \\boxed{} answer' : null,
+    records.some((r) => r.scoring?.ttsAnswer != null) ? `TTS against ${records.length > 1 ? 'each reply\'s' : 'the reply\'s'} own \\boxed{} answer` : null,
     scoring.sealDirection ? `SEAL classes and latent score (${scoring.sealDirection}, layer ${scoring.sealLayer ?? '—'})` : 'SEAL keyword classes',
     scoring.axis ? `persona projection on ${scoring.axis} (layer ${scoring.personaLayer ?? '—'})` : null,
   ].filter((part): part is string => part !== null);
@@ -118,39 +126,52 @@ function notScored(reply: ReplyRecord, what: RegExp): string | null {
   return reply.scoring?.notScored.find((note) => what.test(note)) ?? null;
 }
 
-/** Per SEAL class: how many steps each reply has; then the scores each analysis gave each reply. */
-function scoreSummary(comparison: Comparison): HTMLElement {
-  const { baseline, steered } = comparison;
-  const base = sealCounts(baseline.steps);
-  const steer = sealCounts(steered.steps);
-  const head = h('tr', {}, h('th', { scope: 'col' }, ''), h('th', { scope: 'col' }, 'Baseline'), h('th', { scope: 'col' }, 'Steered'), h('th', { scope: 'col' }, 'Change'));
+interface ScoredReply {
+  label: string;
+  record: ReplyRecord;
+}
+
+/** The replies with scores: baseline and steered of a pair, or the steered reply alone. */
+function scoredReplies(reply: ReplyState): ScoredReply[] {
+  if (reply.comparison) return [{ label: 'Baseline', record: reply.comparison.baseline }, { label: 'Steered', record: reply.comparison.steered }];
+  return reply.scored ? [{ label: 'Steered', record: reply.scored }] : [];
+}
+
+/** Per SEAL class: how many steps each reply has; then the scores each analysis gave each reply (and, for a pair, the change). */
+function scoreSummary(replies: ScoredReply[]): HTMLElement {
+  const records = replies.map((r) => r.record);
+  const pair = records.length === 2;
+  const counts = records.map((r) => sealCounts(r.steps));
+  const head = h('tr', {}, h('th', { scope: 'col' }, ''), ...replies.map((r) => h('th', { scope: 'col' }, r.label)), pair ? h('th', { scope: 'col' }, 'Change') : null);
   const body = h('tbody');
-  const row = (label: HTMLElement | string, a: number | null, b: number | null, digits: number, notes: [string | null, string | null] = [null, null]) =>
-    body.append(h('tr', {}, h('th', { scope: 'row' }, label), valueCell(formatNumber(a, digits), notes[0]), valueCell(formatNumber(b, digits), notes[1]), h('td', { class: 'ts-number' }, change(a, b, digits))));
-  row('steps', baseline.steps.length, steered.steps.length, 0);
+  const changeCell = (values: (number | null)[], digits: number) => (pair ? h('td', { class: 'ts-number' }, change(values[0], values[1], digits)) : null);
+  const row = (label: HTMLElement | string, values: (number | null)[], digits: number, notes: (string | null)[] = []) =>
+    body.append(h('tr', {}, h('th', { scope: 'row' }, label), ...values.map((v, i) => valueCell(formatNumber(v, digits), notes[i] ?? null)), changeCell(values, digits)));
+  row('steps', records.map((r) => r.steps.length), 0);
   for (const category of SEAL_CATEGORIES) {
-    if (base[category] === 0 && steer[category] === 0) continue;
-    row(chip(category), base[category], steer[category], 0);
+    if (counts.every((c) => c[category] === 0)) continue;
+    row(chip(category), counts.map((c) => c[category]), 0);
   }
   const tts = (reply: ReplyRecord) => (reply.scoring?.answerCheck?.tts === 'uninformative' ? null : mean(reply.steps.map((s) => s.tts)));
-  const ttsNotes: [string | null, string | null] = [notScored(baseline, /TTS/), notScored(steered, /TTS/)];
-  if (ttsNotes.some(Boolean) || tts(baseline) !== null || tts(steered) !== null) row('mean TTS', tts(baseline), tts(steered), 2, ttsNotes);
-  const answers = [baseline, steered].map((reply) => reply.scoring?.ttsAnswer ?? null);
+  const ttsNotes = records.map((r) => notScored(r, /TTS/));
+  const ttsValues = records.map(tts);
+  if (ttsNotes.some(Boolean) || ttsValues.some((v) => v !== null)) row('mean TTS', ttsValues, 2, ttsNotes);
+  const answers = records.map((reply) => reply.scoring?.ttsAnswer ?? null);
   if (answers.some((a) => a !== null)) {
-    body.append(h('tr', {}, h('th', { scope: 'row' }, 'answer TTS measures'), ...answers.map((a, i) => valueCell(a === null ? '' : traceText(a), a === null ? ttsNotes[i] ?? '—' : null)), h('td', {})));
+    body.append(h('tr', {}, h('th', { scope: 'row' }, 'answer TTS measures'), ...answers.map((a, i) => valueCell(a === null ? '' : traceText(a), a === null ? ttsNotes[i] ?? '—' : null)), pair ? h('td', {}) : null));
   }
-  const latent = [baseline, steered].map((reply) => mean(reply.steps.map((s) => s.latentScore)));
-  if (latent.some((v) => v !== null)) row('mean SEAL latent', latent[0], latent[1], 2, [notScored(baseline, /SEAL/), notScored(steered, /SEAL/)]);
-  const persona = [baseline, steered].map((reply) => reply.scoring?.personaProjection ?? null);
-  const personaNotes: [string | null, string | null] = [notScored(baseline, /persona/), notScored(steered, /persona/)];
+  const latent = records.map((reply) => mean(reply.steps.map((s) => s.latentScore)));
+  if (latent.some((v) => v !== null)) row('mean SEAL latent', latent, 2, records.map((r) => notScored(r, /SEAL/)));
+  const persona = records.map((reply) => reply.scoring?.personaProjection ?? null);
+  const personaNotes = records.map((r) => notScored(r, /persona/));
   if (persona.some((v) => v !== null) || personaNotes.some(Boolean)) {
-    const floor = baseline.scoring?.personaFloor ?? steered.scoring?.personaFloor ?? null;
-    row(floor === null ? 'persona projection' : `persona projection (floor τ ${formatNumber(floor, 2)})`, persona[0], persona[1], 2, personaNotes);
+    const floor = records.map((r) => r.scoring?.personaFloor ?? null).find((f) => f !== null) ?? null;
+    row(floor === null ? 'persona projection' : `persona projection (floor τ ${formatNumber(floor, 2)})`, persona, 2, personaNotes);
     // Below the floor: the reply has drifted from the Assistant (what capping would lift).
     const below = persona.map((value) => (value !== null && floor !== null && value < floor ? 'below τ' : ''));
-    if (below.some(Boolean)) body.append(h('tr', { class: 'ts-below-floor-row' }, h('th', { scope: 'row' }, ''), ...below.map((text) => h('td', { class: 'ts-number' }, text)), h('td', {})));
+    if (below.some(Boolean)) body.append(h('tr', { class: 'ts-below-floor-row' }, h('th', { scope: 'row' }, ''), ...below.map((text) => h('td', { class: 'ts-number' }, text)), pair ? h('td', {}) : null));
   }
-  return h('table', { class: 'ts-table ts-score-summary', 'aria-label': 'How the scores moved' }, h('thead', {}, head), body);
+  return h('table', { class: 'ts-table ts-score-summary', 'aria-label': pair ? 'How the scores moved' : 'The reply\'s scores' }, h('thead', {}, head), body);
 }
 
 function chip(category: string): HTMLElement {
@@ -184,4 +205,16 @@ function alignmentTable(comparison: Comparison): { element: HTMLElement; rows: n
     h('table', { class: 'ts-table ts-alignment', 'aria-label': 'Steps of both replies, aligned' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Baseline step'), h('th', { scope: 'col' }, 'Steered step'))), body),
   );
   return { element, rows: comparison.alignment.length };
+}
+
+/** One row per step of a reply scored on its own. */
+function stepTable(reply: ReplyRecord): { element: HTMLElement; rows: number } {
+  const body = h('tbody');
+  reply.steps.forEach((step, i) => body.append(h('tr', {}, h('td', { class: 'ts-number' }, String(i + 1)), stepCell(reply, step.index))));
+  const element = h(
+    'div',
+    { class: 'ts-table-scroll' },
+    h('table', { class: 'ts-table ts-alignment', 'aria-label': 'Steps of the reply' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Steered step'))), body),
+  );
+  return { element, rows: reply.steps.length };
 }

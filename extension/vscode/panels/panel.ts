@@ -29,7 +29,7 @@ import { panelHtml, panelOptions } from './html';
 import { applyPreset, checkSteering, emptySteering, presetDirection, syncSliders, type RestoredPanel } from './steering';
 import { Commands } from '../command-ids';
 import { readoutText, type LiveCounterfactuals } from '../counterfactuals';
-import { scoreReplies } from '../reply-scoring';
+import { scoreLoneReply, scoreReplies } from '../reply-scoring';
 import type { ReplyScoringChoice } from '../../common/analysis/reply-scores';
 import { isCancelled } from '../progress';
 
@@ -352,13 +352,13 @@ export class ThinkScopePanel {
         { signal: generation.signal, onNotification },
       );
       Object.assign(reply, {
-        status: result.comparison ? 'scoring' : 'done',
+        status: 'scoring',
         steered: { text: result.steered, done: true, tokens: reply.steered.tokens },
         baseline: result.baseline === null ? null : { text: result.baseline, done: true, tokens: reply.baseline?.tokens ?? 0 },
         comparison: result.comparison,
         warnings: result.warnings,
       });
-      if (result.comparison) await this.scoreReplies(reply, result.comparison, generation.signal);
+      await this.scoreReplies(reply, result.comparison, generation.signal);
     } catch (error) {
       reply.status = generation.signal.aborted ? 'cancelled' : 'failed';
       reply.error = generation.signal.aborted ? null : error instanceof Error ? error.message : String(error);
@@ -370,26 +370,31 @@ export class ThinkScopePanel {
     return reply;
   }
 
-  /** The generated pair scored as the shown trace was (keyword classes stay when scoring fails; a cancel keeps them too). */
-  private async scoreReplies(reply: ReplyState, comparison: Comparison, signal: AbortSignal): Promise<void> {
+  /**
+   * The generated pair (or the steered reply alone, without a baseline) scored as the shown trace was;
+   * keyword classes stay when scoring fails, and a cancel keeps them too.
+   */
+  private async scoreReplies(reply: ReplyState, comparison: Comparison | null, signal: AbortSignal): Promise<void> {
     const shown = this.state.trace;
     const choice = this.deps.scoringChoice(shown ? { name: shown.file.source.name, file: shown.file } : null);
     reply.scoredAs = choice.source;
     this.postReply();
+    const progress = {
+      signal,
+      report: (which: 'baseline' | 'steered', words: string) => {
+        if (this.reply !== reply) return;
+        reply.progress = comparison ? `Scoring the ${which} reply (${which === 'baseline' ? 1 : 2} of 2): ${words}` : `Scoring the reply: ${words}`;
+        this.postReplySoon();
+      },
+    };
     try {
-      reply.comparison = await scoreReplies(this.deps.engine, comparison, choice, {
-        signal,
-        report: (which, words) => {
-          if (this.reply !== reply) return;
-          reply.progress = `Scoring the ${which} reply (${which === 'baseline' ? 1 : 2} of 2): ${words}`;
-          this.postReplySoon();
-        },
-      });
+      if (comparison) reply.comparison = await scoreReplies(this.deps.engine, comparison, choice, progress);
+      else reply.scored = await scoreLoneReply(this.deps.engine, reply.prompt, reply.steered.text, choice, progress);
       reply.status = 'done';
     } catch (error) {
       if (signal.aborted || isCancelled(error)) throw error;
       reply.status = 'done';
-      reply.warnings = [...reply.warnings, `The replies were not scored beyond keyword classes: ${error instanceof Error ? error.message : String(error)}`];
+      reply.warnings = [...reply.warnings, `The ${comparison ? 'replies were' : 'reply was'} not scored beyond keyword classes: ${error instanceof Error ? error.message : String(error)}`];
     }
   }
 }

@@ -113,6 +113,20 @@ describe('Steering panel: both replies scored as Analyze Trace scores', function
     assert.ok(report.alignedRows > 0);
   });
 
+  it('scores a steered reply generated without a baseline on its own, equal to Analyze Trace on the same text', async () => {
+    // The panel in view again (the earlier tests' Analyze Trace opened documents over it), as a user generating from it.
+    await vscode.commands.executeCommand('thinkscope.openPanel', { view: 'steering' });
+    const reply = await panel.generate({ steering: [{ direction: seal.path, method: 'calibrate', strength: 4 }], prompt: PROMPT, compare: false, maxTokens: 160 });
+    assert.equal(reply.status, 'done', `${reply.status}: ${reply.error} ${reply.warnings.join('; ')}`);
+    assert.equal(reply.baseline, null);
+    assert.equal(reply.comparison, null);
+    const scored = reply.scored;
+    assert.ok(scored, 'the lone steered reply was not scored');
+    assert.equal(scored.text, reply.steered.text);
+    await panel.whenRendered((r) => r.replyStatus === 'done' && r.alignedRows === scored.steps.length, 15_000);
+    await assertScoredAsAnalyze('lone-steered', scored);
+  });
+
   it('says "no \\boxed{} answer, TTS not scored" for replies cut before their answer', async () => {
     const reply = await panel.generate({ steering: [{ direction: seal.path, method: 'calibrate', strength: 4 }], prompt: PROMPT, compare: true, maxTokens: 24 });
     assert.equal(reply.status, 'done', `${reply.status}: ${reply.error}`);
