@@ -32,6 +32,7 @@ import { readoutText, type LiveCounterfactuals } from '../counterfactuals';
 import { scoreLoneReply, scoreReplies } from '../reply-scoring';
 import type { ReplyScoringChoice } from '../../common/analysis/reply-scores';
 import { isCancelled } from '../progress';
+import { whenDrawn } from './when-drawn';
 
 export interface PanelDependencies {
   extensionUri: vscode.Uri;
@@ -114,19 +115,7 @@ export class ThinkScopePanel {
    * `predicate`; rejects after `timeoutMs`. What tests and diagnostics use to know what is on screen.
    */
   whenRendered(predicate: (report: RenderReport) => boolean, timeoutMs = 10_000): Promise<RenderReport> {
-    if (this.lastReport && predicate(this.lastReport)) return Promise.resolve(this.lastReport);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listener.dispose();
-        reject(new Error(`the panel did not render the expected state within ${timeoutMs} ms; last report: ${JSON.stringify(this.lastReport)}`));
-      }, timeoutMs);
-      const listener = this.reports.event((report) => {
-        if (!predicate(report)) return;
-        clearTimeout(timer);
-        listener.dispose();
-        resolve(report);
-      });
-    });
+    return whenDrawn(this.reports.event, this.lastReport, predicate, timeoutMs, 'the panel did not render the expected state');
   }
 
   reveal(view?: PanelView): void {

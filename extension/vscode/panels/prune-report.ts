@@ -14,6 +14,7 @@ import {
 } from '../../common/prune-report-protocol';
 import { dispatchMessage, message, type MessageHandlers } from '../../common/webview-protocol';
 import { panelHtml, panelOptions } from './html';
+import { whenDrawn } from './when-drawn';
 
 export class PruneReportPanel {
   private lastDrawn: PruneReportRender | null = null;
@@ -57,19 +58,7 @@ export class PruneReportPanel {
 
   /** Resolves with the first drawing (from now, or the latest) that satisfies `predicate`; what tests read. */
   whenRendered(predicate: (drawn: PruneReportRender) => boolean, timeoutMs = 10_000): Promise<PruneReportRender> {
-    if (this.lastDrawn && predicate(this.lastDrawn)) return Promise.resolve(this.lastDrawn);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listener.dispose();
-        reject(new Error(`the pruning panel did not draw the expected report within ${timeoutMs} ms; it last drew ${JSON.stringify(this.lastDrawn)}`));
-      }, timeoutMs);
-      const listener = this.drawn.event((drawn) => {
-        if (!predicate(drawn)) return;
-        clearTimeout(timer);
-        listener.dispose();
-        resolve(drawn);
-      });
-    });
+    return whenDrawn(this.drawn.event, this.lastDrawn, predicate, timeoutMs, 'the pruning panel did not draw the expected report');
   }
 
   dispose(): void {
