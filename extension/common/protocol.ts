@@ -46,7 +46,7 @@ export interface AnalyzeParams {
   axisDirection?: string;
   /** Only the steps within the last N tokens of thinking (a trace longer than the model's positions is refused with the N that fits). */
   lastTokens?: number;
-  /** Where the trace comes from (a URI; default fileName): a cancelled True Thinking run of the same document goes on where it stopped when its inputs are the same. */
+  /** Where the trace comes from (a URI): a cancelled True Thinking run of a named document is kept, and the same analysis of it again goes on where it stopped; without it nothing is kept. */
   document?: string;
   /** Score every step again, dropping the steps a cancelled run of the document kept. */
   restart?: boolean;

@@ -2,12 +2,19 @@
 // through the engine's analyzeTrace with the analyses chosen for it (replyScoringChoice).
 
 import { alignedReplies } from '../common/analysis/compare';
-import { hasOwnAnswer, NO_BOXED_ANSWER, REPLY_TRACE_NAME, replyTraceText, scoredReply, type ReplyScoringChoice } from '../common/analysis/reply-scores';
-import type { Comparison, ReplyRecord } from '../common/bundle/trace-file';
+import type * as vscode from 'vscode';
+import { hasOwnAnswer, NO_BOXED_ANSWER, REPLY_TRACE_NAME, replyScoringChoice, replyTraceText, scoredReply, type ReplyScoringChoice, type WorkspaceDirections } from '../common/analysis/reply-scores';
+import type { Comparison, ReplyRecord, TraceFile } from '../common/bundle/trace-file';
 import { ProgressWords } from '../common/progress-text';
 import type { EngineNotifications } from '../common/protocol';
 import type { EngineClient } from './contracts';
 import { analyzeParams } from './settings';
+import { rememberedAnalyses } from './analyze-command';
+
+/** What scores the replies generated from `trace` (null: none): its analyses, else Analyze Trace's last choice, with the workspace's directions. */
+export function replyScoring(state: vscode.Memento, directions: WorkspaceDirections): (trace: { name: string; file: TraceFile } | null) => ReplyScoringChoice {
+  return (trace) => replyScoringChoice(trace, rememberedAnalyses(state), directions);
+}
 
 export interface ScoringProgress {
   signal: AbortSignal;
@@ -23,8 +30,6 @@ async function scoreReply(engine: EngineClient, prompt: string, reply: string, c
     ...analyzeParams(replyTraceText(prompt, reply), REPLY_TRACE_NAME, { tts, seal: true, persona: choice.persona, lens: false }),
     ...(choice.sealDirection ? { sealDirection: choice.sealDirection } : {}),
     ...(choice.axisDirection ? { axisDirection: choice.axisDirection } : {}),
-    // A reply is scored whole each time: steps kept from a cancelled scoring are never taken up again.
-    restart: true,
   };
   const words = new ProgressWords();
   const file = await engine.request('analyzeTrace', params, {

@@ -17,9 +17,7 @@ import { defaultMethodFor, describeRule, steeringRule } from '../common/steering
 import { isCancelled, reportFailure, withEngineProgress } from './progress';
 import { generationMaxTokens, segmentation } from './settings';
 import type { AnalysisDirections } from './analysis-directions';
-import { rememberedAnalyses } from './analyze-command';
-import { replyScoringChoice } from '../common/analysis/reply-scores';
-import { scoreReplies } from './reply-scoring';
+import { replyScoring, scoreReplies } from './reply-scoring';
 
 /** Arguments a caller (a test, another command) may pass instead of asking. */
 export interface SteerArguments {
@@ -185,7 +183,7 @@ export function registerSteer(
    */
   async function scorePair(comparison: Comparison, from: vscode.Uri | undefined, pair: number): Promise<Comparison> {
     const trace = from && results.get(from);
-    const choice = replyScoringChoice(trace ? { name: trace.source.name, file: trace } : null, rememberedAnalyses(context.globalState), analysisDirections);
+    const choice = replyScoring(context.globalState, analysisDirections)(trace ? { name: trace.source.name, file: trace } : null);
     try {
       return await withEngineProgress(`ThinkScope: Scoring Pair ${pair} ${choice.source}`, (task) =>
         scoreReplies(engine, comparison, choice, { signal: task.signal, report: (which, words) => task.report(`${which} reply: ${words}`, which === 'baseline' ? 25 : 75) }),

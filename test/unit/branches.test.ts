@@ -63,6 +63,24 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       }
     });
 
+    test('two caches joined at chosen lengths hold exactly the prefixes cut and joined', async () => {
+      const { session } = model;
+      const cacheA = (await session.forward({ ids: tokens(8, 12), logits: 'none' })).cache;
+      const cacheB = (await session.forward({ ids: tokens(9, 9), logits: 'none' })).cache;
+      for (const [x, y] of [[12, 9], [5, 9], [12, 3], [4, 7], [0, 6], [7, 0]]) {
+        const joined = concatCaches(cacheA, cacheB, x, y);
+        const reference = concatCaches(cachePrefix(cacheA, x), cachePrefix(cacheB, y));
+        assert.equal(joined.length, x + y);
+        for (const kind of ['keys', 'values'] as const) {
+          joined[kind].forEach((tensor, l) => {
+            assert.deepEqual(tensor.dims, reference[kind][l].dims, `${kind} of layer ${l} at ${x} + ${y}`);
+            assert.deepEqual(tensor.data, reference[kind][l].data, `${kind} of layer ${l} at ${x} + ${y}`);
+          });
+        }
+      }
+      assert.throws(() => concatCaches(cacheA, cacheB, 13, 1), /cannot keep/);
+    });
+
     test('a context range outside the cache is refused', async () => {
       const cache = (await model.session.forward({ ids: tokens(7, 4), logits: 'none' })).cache;
       await assert.rejects(model.session.forwardBranches({ ids: [5], cache, branches: [{ length: 1, position: 9, context: [{ start: 0, end: 9, position: 0 }] }], logits: [0] }), /outside the cache/);

@@ -129,6 +129,16 @@ describe('resuming a cancelled True Thinking run through the engine service', ()
     assert.deepEqual(again.steps, [0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('keeps nothing for a request that names no document (a generated reply being scored)', async () => {
+    const kept = join(work, 'cache', '.tts-resume');
+    const before = readdirSync(kept).length;
+    const { document: _, ...unnamed } = params();
+    const run = await analyze(unnamed);
+    assert.deepEqual(run.events, [], 'no step is kept or resumed');
+    assert.deepEqual(scored(run.file), scored(reference));
+    assert.equal(readdirSync(kept).length, before, 'no kept file was written');
+  });
+
   it('resumes a run cancelled later, after the engine reloaded the model with another memory budget, in the packs of the first run', async () => {
     await analyze(params(), 3);
     await loadModel(0);

@@ -34,31 +34,38 @@ function truncateMiddleAxis(tensor: ort.Tensor, from: number, to: number): ort.T
   return new ort.Tensor('float32', out, [heads, to, dim]);
 }
 
-/** `a`'s positions followed by `b`'s, as one cache of a.length + b.length slots. */
-export function concatCaches(a: KvCache, b: KvCache): KvCache {
+/**
+ * The first `aLength` positions of `a` followed by the first `bLength` of `b`, as one cache, copied
+ * once (a prefix of either alone is `cachePrefix`, which does not copy a whole cache).
+ */
+export function concatCaches(a: KvCache, b: KvCache, aLength = a.length, bLength = b.length): KvCache {
+  if (bLength === 0) return cachePrefix(a, aLength);
+  if (aLength === 0) return cachePrefix(b, bLength);
+  if (!(aLength <= a.length && bLength <= b.length)) throw new RangeError(`cannot keep ${aLength} and ${bLength} positions of caches that hold ${a.length} and ${b.length}`);
   return {
-    length: a.length + b.length,
-    keys: a.keys.map((tensor, l) => joinAxis(tensor, b.keys[l], 2)),
-    values: a.values.map((tensor, l) => joinAxis(tensor, b.values[l], 1)),
+    length: aLength + bLength,
+    keys: a.keys.map((tensor, l) => joinAxis(tensor, b.keys[l], 2, aLength, bLength)),
+    values: a.values.map((tensor, l) => joinAxis(tensor, b.values[l], 1, aLength, bLength)),
   };
 }
 
-/** Two [heads, x, y] tensors joined along axis 1 or 2 (the axes that hold positions). */
-function joinAxis(a: ort.Tensor, b: ort.Tensor, axis: 1 | 2): ort.Tensor {
+/** The first `keepA` and `keepB` positions of two [heads, x, y] tensors joined along axis 1 or 2 (the axes that hold positions). */
+function joinAxis(a: ort.Tensor, b: ort.Tensor, axis: 1 | 2, keepA: number, keepB: number): ort.Tensor {
   const heads = a.dims[0];
   const dims = [...a.dims];
-  dims[axis] += b.dims[axis];
+  dims[axis] = keepA + keepB;
   const sa = a.data as Float32Array;
   const sb = b.data as Float32Array;
-  const out = new Float32Array(sa.length + sb.length);
   // Row-major, so the tensors are runs of contiguous blocks to interleave: per head for axis 1, per
-  // (head, row) for axis 2.
+  // (head, row) for axis 2; a block holds a position's elements (axis 1) or one element per position.
   const blocks = axis === 1 ? heads : heads * a.dims[1];
-  const blockA = sa.length / blocks;
-  const blockB = sb.length / blocks;
+  const perPosition = axis === 1 ? a.dims[2] : 1;
+  const [strideA, strideB] = [a.dims[axis] * perPosition, b.dims[axis] * perPosition];
+  const [takeA, takeB] = [keepA * perPosition, keepB * perPosition];
+  const out = new Float32Array(blocks * (takeA + takeB));
   for (let i = 0; i < blocks; i++) {
-    out.set(sa.subarray(i * blockA, (i + 1) * blockA), i * (blockA + blockB));
-    out.set(sb.subarray(i * blockB, (i + 1) * blockB), i * (blockA + blockB) + blockA);
+    out.set(sa.subarray(i * strideA, i * strideA + takeA), i * (takeA + takeB));
+    out.set(sb.subarray(i * strideB, i * strideB + takeB), i * (takeA + takeB) + takeA);
   }
   return new ort.Tensor('float32', out, dims);
 }

@@ -21,7 +21,7 @@ import { CounterfactualBaseline } from '../analysis/counterfactual';
 import { pruneTrace } from '../analysis/prune';
 import { pruneDocuments, writePruneReport } from '../analysis/prune-batch';
 import { throwIfCancelled } from '../runtime/progress';
-import { KeptScoresStore } from '../analysis/tts/kept-scores';
+import { KeptScoresStore, type ResumeOptions } from '../analysis/tts/kept-scores';
 
 /** The last analysed traces' runs, so that each edit recomputes only from its first changed token. */
 const BASELINES_KEPT = 2;
@@ -51,9 +51,17 @@ export const analysisBackend: AnalysisBackend = {
   async analyzeTrace(model, params, context) {
     const axis = await directionFor(model, params.axisDirection);
     if (params.persona && !axis) throw new InputError('persona drift needs an Assistant-Axis direction: build one with Build Direction… (Assistant Axis) and choose it');
-    // One kept True Thinking run per document (and conversation), until an analysis of it completes.
-    const store = KeptScoresStore.inCache();
-    const document = `${params.document ?? params.fileName}#${params.conversation ?? 0}`;
+    // A named document's cancelled True Thinking run is kept (one per document and conversation) until an
+    // analysis of it completes; a request without a document (a generated reply) keeps nothing.
+    const resume: ResumeOptions | undefined =
+      params.document === undefined
+        ? undefined
+        : {
+            store: KeptScoresStore.inCache(),
+            document: `${params.document}#${params.conversation ?? 0}`,
+            restart: params.restart,
+            onEvent: (event) => context.notify('ttsResume', { requestId: context.id, event }),
+          };
     const { file } = await analyzeDocument(parseTrace(params.text, { fileName: params.fileName }), {
       name: basename(params.fileName),
       toolVersion: version,
@@ -67,9 +75,9 @@ export const analysisBackend: AnalysisBackend = {
       lastTokens: params.lastTokens,
       ...requestProgress(context),
       onSnapshot: (snapshot) => context.notify('analysisSnapshot', { requestId: context.id, file: snapshot }),
-      resume: { store, document, restart: params.restart, onEvent: (event) => context.notify('ttsResume', { requestId: context.id, event }) },
+      resume,
     });
-    if (params.tts) await store.drop(document);
+    if (params.tts && resume) await resume.store.drop(resume.document);
     return file;
   },
 

@@ -10,8 +10,7 @@ import { ThinkScopePanel, type PanelDependencies } from './panel';
 import { restoredPanel } from './steering';
 import type { LiveCounterfactuals } from '../counterfactuals';
 import type { AnalysisDirections } from '../analysis-directions';
-import { rememberedAnalyses } from '../analyze-command';
-import { replyScoringChoice } from '../../common/analysis/reply-scores';
+import { replyScoring } from '../reply-scoring';
 
 export type { ThinkScopePanel } from './panel';
 
@@ -38,7 +37,7 @@ export function registerPanels(
     results,
     directions,
     counterfactuals,
-    scoringChoice: (trace) => replyScoringChoice(trace, rememberedAnalyses(context.globalState), analysisDirections),
+    scoringChoice: replyScoring(context.globalState, analysisDirections),
   };
   let current: ThinkScopePanel | undefined;
   const track = (panel: ThinkScopePanel) => {

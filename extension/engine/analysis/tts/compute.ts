@@ -183,11 +183,10 @@ function packBudget(session: DecoderSession, cacheLength: number, stepSizes: rea
 async function answerPacked(session: DecoderSession, layout: TtsLayout, pair: TracePair, questions: Question[]): Promise<void> {
   // The intact prefix the pack reads, then the perturbed one: its questions' contexts are ranges of these.
   const reads = (trace: Question['trace']) => Math.max(0, ...questions.filter((q) => q.trace === trace).map((q) => q.fork));
-  const intact = cachePrefix(pair.intact, reads('intact'));
-  const perturbed = cachePrefix(pair.perturbed, reads('perturbed'));
-  const cache = perturbed.length === 0 ? intact : intact.length === 0 ? perturbed : concatCaches(intact, perturbed);
+  const intactRead = reads('intact');
+  const cache = concatCaches(pair.intact, pair.perturbed, intactRead, reads('perturbed'));
   const branch = (q: Question): Branch => {
-    const offset = q.trace === 'intact' ? 0 : intact.length;
+    const offset = q.trace === 'intact' ? 0 : intactRead;
     return { length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] };
   };
   const rows: number[] = [];

@@ -50,15 +50,23 @@ export interface ResumeOptions {
   onEvent?: (event: TtsResumeEvent) => void;
 }
 
-interface KeptFile {
-  format: number;
-  /** The ThinkScope version that computed the scores: another one may compute their last bits otherwise. */
-  version: string;
-  document: string;
+/** A run's inputs as they are kept and compared: the trace and the layout by their hashes, computed once a run. */
+interface RunIdentity {
   model: ModelFingerprint;
   text: string;
   settings: TtsRunSettings;
   layout: string;
+}
+
+function runIdentity(inputs: TtsRunInputs): RunIdentity {
+  return { model: inputs.model, text: sha256(inputs.text), settings: inputs.settings, layout: sha256(JSON.stringify(inputs.layout)) };
+}
+
+interface KeptFile extends RunIdentity {
+  format: number;
+  /** The ThinkScope version that computed the scores: another one may compute their last bits otherwise. */
+  version: string;
+  document: string;
   packs: number[];
   scores: StepScore[];
 }
@@ -66,6 +74,9 @@ interface KeptFile {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export class KeptScoresStore {
+  /** Files this store wrote: the folder is pruned when a file is first written, not after every pack. */
+  private readonly written = new Set<string>();
+
   constructor(readonly folder: string) {}
 
   /** The engine's store, beside its graph cache. */
@@ -81,7 +92,7 @@ export class KeptScoresStore {
    * The steps kept for these exact inputs, or null with the reason they cannot be used (null reason:
    * none were kept for the document). `packs` are the packs this run would use on its own.
    */
-  async find(document: string, inputs: TtsRunInputs): Promise<{ kept: KeptScores } | { kept: null; reason: string | null }> {
+  async find(document: string, identity: RunIdentity, total: number): Promise<{ kept: KeptScores } | { kept: null; reason: string | null }> {
     let text: string;
     try {
       text = await readFile(this.path(document), 'utf8');
@@ -95,26 +106,20 @@ export class KeptScoresStore {
       return { kept: null, reason: "the cancelled run's kept steps could not be read" };
     }
     if (file.format !== FORMAT || file.version !== version || file.document !== document) return { kept: null, reason: "the cancelled run's steps were kept by another version of ThinkScope" };
-    const reason = whatChanged(file, inputs);
+    const reason = whatChanged(file, identity);
     if (reason) return { kept: null, reason };
-    if (!validScores(file, inputs.layout.perturbable.length)) return { kept: null, reason: "the cancelled run's kept steps could not be read" };
+    if (!validScores(file, total)) return { kept: null, reason: "the cancelled run's kept steps could not be read" };
     return { kept: { packs: file.packs, scores: file.scores } };
   }
 
-  async save(document: string, inputs: TtsRunInputs, kept: KeptScores): Promise<void> {
-    const file: KeptFile = {
-      format: FORMAT,
-      version,
-      document,
-      model: inputs.model,
-      text: sha256(inputs.text),
-      settings: inputs.settings,
-      layout: layoutHash(inputs.layout),
-      packs: kept.packs,
-      scores: kept.scores,
-    };
-    await writeFileAtomically(this.path(document), JSON.stringify(file));
-    await this.prune();
+  async save(document: string, identity: RunIdentity, kept: KeptScores): Promise<void> {
+    const file: KeptFile = { format: FORMAT, version, document, ...identity, packs: kept.packs, scores: kept.scores };
+    const path = this.path(document);
+    await writeFileAtomically(path, JSON.stringify(file));
+    if (!this.written.has(path)) {
+      this.written.add(path);
+      await this.prune();
+    }
   }
 
   async drop(document: string): Promise<void> {
@@ -131,10 +136,6 @@ export class KeptScoresStore {
   }
 }
 
-function layoutHash(layout: TtsLayout): string {
-  return sha256(JSON.stringify(layout));
-}
-
 const SETTING_WORDS: Record<keyof TtsRunSettings, string> = {
   segmentation: 'the segmentation',
   conversation: 'the conversation',
@@ -146,18 +147,18 @@ const SETTING_WORDS: Record<keyof TtsRunSettings, string> = {
 };
 
 /** What differs between the kept run's inputs and these, in words; null when nothing does. */
-function whatChanged(file: KeptFile, inputs: TtsRunInputs): string | null {
+function whatChanged(file: KeptFile, identity: RunIdentity): string | null {
   const was = file.model;
-  const now = inputs.model;
+  const now = identity.model;
   if (JSON.stringify(was) !== JSON.stringify(now)) {
     if (was.name !== now.name) return `the cancelled run used the model ${was.name}, this one ${now.name}`;
     if (was.precision !== now.precision) return `the cancelled run used ${was.precision} precision, this one ${now.precision}`;
     return `the weights of ${now.name} changed since the cancelled run`;
   }
-  if (file.text !== sha256(inputs.text)) return 'the trace changed since the cancelled run';
-  const changed = (Object.keys(SETTING_WORDS) as (keyof TtsRunSettings)[]).filter((key) => JSON.stringify(file.settings?.[key]) !== JSON.stringify(inputs.settings[key]));
+  if (file.text !== identity.text) return 'the trace changed since the cancelled run';
+  const changed = (Object.keys(SETTING_WORDS) as (keyof TtsRunSettings)[]).filter((key) => JSON.stringify(file.settings?.[key]) !== JSON.stringify(identity.settings[key]));
   if (changed.length > 0) return `${changed.map((key) => SETTING_WORDS[key]).join(', ')} changed since the cancelled run`;
-  if (file.layout !== layoutHash(inputs.layout)) return "the model's tokenizer reads the trace as other tokens than in the cancelled run";
+  if (file.layout !== identity.layout) return "the model's tokenizer reads the trace as other tokens than in the cancelled run";
   return null;
 }
 
@@ -181,10 +182,11 @@ function validScores(file: KeptFile, total: number): boolean {
  */
 export async function resumable(options: ResumeOptions, inputs: TtsRunInputs, score: (run: { kept?: KeptScores; onPack: (kept: KeptScores) => Promise<void> }) => Promise<StepScore[]>): Promise<StepScore[]> {
   const total = inputs.layout.perturbable.length;
+  const identity = runIdentity(inputs);
   let kept: KeptScores | undefined;
   if (options.restart) await options.store.drop(options.document);
   else {
-    const found = await options.store.find(options.document, inputs);
+    const found = await options.store.find(options.document, identity, total);
     if (found.kept) {
       kept = found.kept;
       if (kept.scores.length > 0) options.onEvent?.({ kind: 'resumed', kept: kept.scores.length, total });
@@ -193,7 +195,7 @@ export async function resumable(options: ResumeOptions, inputs: TtsRunInputs, sc
   return score({
     kept,
     onPack: async (now) => {
-      await options.store.save(options.document, inputs, now);
+      await options.store.save(options.document, identity, now);
       options.onEvent?.({ kind: 'kept', kept: now.scores.length, total });
     },
   });
