@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ErrorCodes, PROTOCOL_VERSION } from '../../extension/common/protocol';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { LineClient, startEngine, TOKEN, type ServedEngine } from './engine';
+import { GREETING_MS } from '../../extension/engine/server/transport';
 
 const sample = readFile(join(__dirname, '..', 'fixtures', 'sample-trace.md'), 'utf8');
 
@@ -56,6 +57,32 @@ describe('the engine served over TCP', () => {
     const answer = await early.request('loadModel', { path: join(root, 'model') });
     assert.equal(answer.error!.code, ErrorCodes.unauthorized);
     assert.ok(await early.closesWithin(5000));
+    await stillServes();
+  });
+
+  it('tells a client without the token nothing about the served folder or its request checks', async () => {
+    // A path outside the root, a wrong type, an unknown method: each would say something if checked.
+    const probes: [string, unknown][] = [
+      ['loadModel', { path: '/etc/passwd' }],
+      ['loadModel', { path: 7 }],
+      ['nosuchmethod', {}],
+      ['initialize', { client: 'x', protocol: PROTOCOL_VERSION, token: 12345 }],
+    ];
+    for (const [method, params] of probes) {
+      const client = await LineClient.connect(engine.port);
+      const answer = await client.request(method, params);
+      assert.ok(await client.closesWithin(5000), `${method}: the connection stays open`);
+      const message = answer.error!.message;
+      assert.doesNotMatch(message, new RegExp(`${root}|outside|unknown method|nosuchmethod`), `${method}: ${message}`);
+      if (method !== 'initialize') assert.equal(answer.error!.code, ErrorCodes.unauthorized, `${method}: ${message}`);
+    }
+    await stillServes();
+  });
+
+  it('lets go of a connection that sends no token in time, so idle ones cannot hold every client slot', async () => {
+    const idle = await LineClient.connect(engine.port);
+    assert.ok(await idle.closesWithin(GREETING_MS + 5000), 'an idle connection is kept');
+    assert.match((idle.received[0]?.error as { message: string }).message, /no initialize with the engine token within/);
     await stillServes();
   });
 

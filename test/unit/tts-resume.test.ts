@@ -129,6 +129,18 @@ describe('resuming a cancelled True Thinking run through the engine service', ()
     assert.deepEqual(again.steps, [0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('keeps a small file however long the document\'s name is, and resumes by that name', async () => {
+    const kept = join(work, 'cache', '.tts-resume');
+    const document = `file:///${'very-long-name/'.repeat(70_000)}trace.md`;
+    const cancelled = await analyze(params({ document }), 1);
+    assert.deepEqual(cancelled.events, [{ kind: 'kept', kept: 2, total: 7 }]);
+    const sizes = readdirSync(kept).map((name) => readFileSync(join(kept, name), 'utf8').length);
+    assert.ok(Math.max(...sizes) < 64 * 1024, `a kept file holds ${Math.max(...sizes)} characters`);
+    const resumed = await analyze(params({ document }));
+    assert.deepEqual(resumedOrStartedOver(resumed.events), [{ kind: 'resumed', kept: 2, total: 7 }]);
+    assert.deepEqual(scored(resumed.file), scored(reference));
+  });
+
   it('keeps nothing for a request that names no document (a generated reply being scored)', async () => {
     const kept = join(work, 'cache', '.tts-resume');
     const before = readdirSync(kept).length;

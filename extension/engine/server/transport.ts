@@ -15,6 +15,8 @@ import type { ServedRoot } from './served-root';
 export const MAX_MESSAGE_BYTES = 160 * 1024 * 1024;
 /** Before a TCP client has sent the token, nothing it says needs more than this. */
 const MAX_GREETING_BYTES = 64 * 1024;
+/** A TCP client that has not sent the token by then is let go: idle connections must not hold the engine's client slots. */
+export const GREETING_MS = 10_000;
 
 export interface ConnectionPolicy {
   /** The token a client must send in `initialize`; null over stdio, where the client started the engine. */
@@ -36,12 +38,31 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
     hungUp = true;
     setImmediate(() => output.destroy());
   };
+  /** An error that answers no request (the line or the connection is refused). */
+  const sayError = (message: string, code: number) => {
+    if (output.writable) output.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }) + '\n');
+  };
+  const greeting = authenticated
+    ? undefined
+    : setTimeout(() => {
+        if (authenticated || closed) return;
+        sayError(`no initialize with the engine token within ${GREETING_MS / 1000} s: the connection is closed`, ErrorCodes.unauthorized);
+        hangUp();
+      }, GREETING_MS);
+  const checkRequest = requestCheck(policy.root);
   const connection = new RpcConnection(
     (line) => {
       if (output.writable) output.write(line + '\n');
     },
     {
-      check: requestCheck(policy.root),
+      // Before the token a client learns nothing from the checks (not the served folder, not which paths
+      // exist there): anything but a well-formed initialize ends its connection.
+      check: (method, params) => {
+        if (authenticated) return checkRequest(method, params);
+        const refusal = method === 'initialize' ? checkRequest(method, params) : new RemoteError('send initialize with the engine token first', ErrorCodes.unauthorized);
+        if (refusal) hangUp();
+        return refusal;
+      },
       // Over TCP a line that is not JSON-RPC (an HTTP request a web page sent, say) ends the connection.
       onInvalidLine: () => {
         if (policy.token !== null) hangUp();
@@ -50,19 +71,19 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
   );
   connection.onRequest(async (method, params, context) => {
     if (!authenticated) {
-      const token = method === 'initialize' ? (params as { token?: unknown }).token : undefined;
+      // Only a well-formed initialize gets here before the token (see check).
+      const { token } = params as { token?: unknown };
       if (!tokensMatch(token, policy.token!)) {
         hangUp();
         throw new RemoteError(
-          method !== 'initialize'
-            ? 'send initialize with the engine token first'
-            : token === undefined
-              ? 'this engine needs a token: set it with "ThinkScope: Set Engine Token" (it was printed when the engine started)'
-              : 'the engine token is wrong: set the one printed when the engine started with "ThinkScope: Set Engine Token"',
+          token === undefined
+            ? 'this engine needs a token: set it with "ThinkScope: Set Engine Token" (it was printed when the engine started)'
+            : 'the engine token is wrong: set the one printed when the engine started with "ThinkScope: Set Engine Token"',
           ErrorCodes.unauthorized,
         );
       }
       authenticated = true;
+      clearTimeout(greeting);
     }
     return service.handle(method, params, context).catch((error: unknown) => {
       if (method === 'initialize' && policy.token !== null) hangUp();
@@ -72,6 +93,7 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
   const finish = () => {
     if (closed) return;
     closed = true;
+    clearTimeout(greeting);
     connection.close('the connection closed'); // cancels this client's running requests
     onClose();
   };
@@ -82,8 +104,7 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
       if (!hungUp) connection.receive(line);
     },
     (limit) => {
-      const error = new RemoteError(`a message is larger than ${limit} bytes: refused`, ErrorCodes.invalidRequest);
-      if (output.writable) output.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: error.code, message: error.message } }) + '\n');
+      sayError(`a message is larger than ${limit} bytes: refused`, ErrorCodes.invalidRequest);
       if (!authenticated) hangUp();
     },
   );

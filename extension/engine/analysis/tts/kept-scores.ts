@@ -16,7 +16,7 @@ import { defaultCacheRoot } from '../../runtime/graph-cache';
 import type { KeptScores, StepScore } from './compute';
 import type { TtsLayout } from './layout';
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Documents whose steps are kept at most; the oldest go first. */
 const FILES_KEPT = 32;
 
@@ -66,6 +66,7 @@ interface KeptFile extends RunIdentity {
   format: number;
   /** The ThinkScope version that computed the scores: another one may compute their last bits otherwise. */
   version: string;
+  /** The document's hash: a client names documents, and a name may be long. */
   document: string;
   packs: number[];
   scores: StepScore[];
@@ -105,7 +106,7 @@ export class KeptScoresStore {
     } catch {
       return { kept: null, reason: "the cancelled run's kept steps could not be read" };
     }
-    if (file.format !== FORMAT || file.version !== version || file.document !== document) return { kept: null, reason: "the cancelled run's steps were kept by another version of ThinkScope" };
+    if (file.format !== FORMAT || file.version !== version || file.document !== sha256(document)) return { kept: null, reason: "the cancelled run's steps were kept by another version of ThinkScope" };
     const reason = whatChanged(file, identity);
     if (reason) return { kept: null, reason };
     if (!validScores(file, total)) return { kept: null, reason: "the cancelled run's kept steps could not be read" };
@@ -113,7 +114,7 @@ export class KeptScoresStore {
   }
 
   async save(document: string, identity: RunIdentity, kept: KeptScores): Promise<void> {
-    const file: KeptFile = { format: FORMAT, version, document, ...identity, packs: kept.packs, scores: kept.scores };
+    const file: KeptFile = { format: FORMAT, version, document: sha256(document), ...identity, packs: kept.packs, scores: kept.scores };
     const path = this.path(document);
     await writeFileAtomically(path, JSON.stringify(file));
     if (!this.written.has(path)) {
