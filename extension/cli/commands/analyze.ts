@@ -131,6 +131,7 @@ export const analyzeCommand: Command = {
             report: (update) => bar.report({ ...update, message: `${documentLabel(i)}${update.message}` }),
           }),
         );
+        bar.done(); // what follows starts on a line of its own
         const readable = values.lens ? describeReadable(file.steps) : null;
         if (readable) console.error(`${doc.name}: logit lens: ${readable}`);
         if (file.answerCheck) {

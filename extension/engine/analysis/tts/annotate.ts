@@ -13,7 +13,7 @@ import { generate } from '../../runtime/generate';
 import { answerCheck, type AnswerCheck } from '../../../common/analysis/tts';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { lastThinkingTokens } from '../context-limit';
-import { computeTts, variantConfidence, type StepScore } from './compute';
+import { computeTts, continuing, variantConfidence, type ReadTokens, type StepScore } from './compute';
 import { resumable, type ResumeOptions } from './kept-scores';
 import { DEFAULT_TTS_CUE, ttsLayout, type TtsLayout } from './layout';
 
@@ -92,13 +92,20 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       { messages: thinking.messages, thinking: thinking.thinking.text, steps: thinking.steps, answer, cue, seed, maxPositions: options.model.session.spec.maxPositions },
       tokenizing,
     );
-    own ??= await modelAnswer(options.model, wholeText, options.signal);
-    if (layout.perturbable.length > 0) {
-      const whole = await variantConfidence(options.model.session, options.model.tokenizer, layout, { step: layout.perturbable.length - 1, stepIntact: true, contextIntact: true });
-      check = answerCheck(own, given, answer, whole);
+    const { model } = options;
+    const scored = answer;
+    // The model's own answer and S after the whole trace continue the intact trace's read (one pass over it);
+    // a run whose steps were all kept reads nothing, and they run on their own.
+    let checked = false;
+    const checkAnswer = async (read?: ReadTokens) => {
+      checked = true;
+      own ??= await modelAnswer(model, wholeText, options.signal, read);
+      if (layout.perturbable.length === 0) return;
+      const whole = await variantConfidence(model.session, model.tokenizer, layout, { step: layout.perturbable.length - 1, stepIntact: true, contextIntact: true }, undefined, read);
+      check = answerCheck(own, given, scored, whole);
       options.onSnapshot?.(file());
-    }
-    const { session } = options.model;
+    };
+    const { session } = model;
     const place = (score: StepScore) => {
       const { index: _, ...values } = score;
       Object.assign(steps[score.index], values);
@@ -115,6 +122,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
           place(score);
           options.onSnapshot?.(file());
         },
+        onRead: checkAnswer,
       });
     if (!options.resume) await score({});
     else {
@@ -129,6 +137,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       };
       await resumable(options.resume, { model: options.model.fingerprint, text: trace.text, settings, layout }, score);
     }
+    if (!checked) await checkAnswer();
   }
   return file();
 }
@@ -179,12 +188,12 @@ const MAX_ANSWER_TOKENS = 20;
  * The model's own answer: greedy decoding after the question, the whole thinking and the cue (one
  * text, tokenized whole as the model would read it), until the closing brace (the paper's readout).
  */
-export async function modelAnswer(model: Pick<Model, 'session' | 'tokenizer'>, textThroughCue: string, signal?: AbortSignal): Promise<string> {
+export async function modelAnswer(model: Pick<Model, 'session' | 'tokenizer'>, textThroughCue: string, signal?: AbortSignal, read?: ReadTokens): Promise<string> {
   const { tokenizer } = model;
-  const ids = tokenizer.encode(textThroughCue);
+  const prompt = continuing(tokenizer.encode(textThroughCue), read);
   const answer: number[] = [];
   const decode = (tokens: readonly number[]) => tokenizer.decode(tokens);
-  for await (const token of generate(model.session, ids, { maxTokens: MAX_ANSWER_TOKENS, stopTokens: tokenizer.eosIds, stopStrings: ['}'], decode, signal })) {
+  for await (const token of generate(model.session, prompt.ids, { cache: prompt.cache, maxTokens: MAX_ANSWER_TOKENS, stopTokens: tokenizer.eosIds, stopStrings: ['}'], decode, signal })) {
     if (token.stop !== 'token') answer.push(token.id);
   }
   const text = decode(answer);

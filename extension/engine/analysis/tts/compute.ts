@@ -37,6 +37,24 @@ export interface TtsProgress extends Progress {
   onKept?: (scores: readonly StepScore[]) => void;
   /** After each pack of steps: every score so far, and the packs, so that a cancelled run can resume. */
   onPack?: (kept: KeptScores) => Promise<void> | void;
+  /** Once the intact trace is read, before any step is scored: what else reads the trace continues this. */
+  onRead?: (intact: ReadTokens) => Promise<void>;
+}
+
+/** Tokens already read and their cache: a forward over tokens that begin with some of them continues it. */
+export interface ReadTokens {
+  ids: readonly number[];
+  cache: KvCache;
+}
+
+/**
+ * `ids` as the tokens `read` does not hold yet and the cache of those it does, sharing at most
+ * `maxShared` (by default all but the last token: a forward needs one).
+ */
+export function continuing(ids: readonly number[], read?: ReadTokens, maxShared = ids.length - 1): { ids: number[]; cache?: KvCache } {
+  if (!read) return { ids: [...ids] };
+  const shared = Math.min(sharedPrefix(ids, read.ids), maxShared);
+  return { ids: ids.slice(shared), cache: cachePrefix(read.cache, shared) };
 }
 
 /**
@@ -59,11 +77,13 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
   if (scores.length > 0 && !packs.includes(scores.length)) throw new Error(`kept scores end at step ${scores.length}, inside a pack`);
   // Kept steps are shown at once; the others need the trace pair.
   if (scores.length > 0) progress.onKept?.(scores);
-  if (scores.length === total) {
+  if (progress.kept && scores.length === total) {
     report(total, `True Thinking Score: all ${total} steps kept from the cancelled run`);
     return scores;
   }
   const pair = await tracePair(session, layout, reading);
+  throwIfCancelled(progress.signal);
+  await progress.onRead?.({ ids: layout.intact, cache: pair.intact });
   throwIfCancelled(progress.signal);
   report(scores.length, scores.length > 0 ? `True Thinking Score: resuming at step ${scores.length + 1} of ${total}` : undefined);
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
@@ -217,8 +237,9 @@ function sharedPrefix(a: readonly number[], b: readonly number[]): number {
  * S_x(c) of one variant, recomputed from scratch in a single forward (no cache), optionally steered.
  * The reference the forked computation must match, and how a steered prompt is re-scored.
  */
-export async function variantConfidence(session: DecoderSession, tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, variant: Variant, steering?: Steering): Promise<number> {
-  return answerConfidence(session, layout, variantPrefix(tokenizer, layout, variant), steering);
+/** S of a variant; `read` (tokens of the trace already read, unsteered) spares the forward over the tokens it shares. */
+export async function variantConfidence(session: DecoderSession, tokenizer: Pick<TextTokenizer, 'encode'>, layout: TtsLayout, variant: Variant, steering?: Steering, read?: ReadTokens): Promise<number> {
+  return answerConfidence(session, layout, variantPrefix(tokenizer, layout, variant), steering, read);
 }
 
 export interface StepSteering {
@@ -241,12 +262,14 @@ export async function steeredConfidence(session: DecoderSession, tokenizer: Pick
  * Teacher-forced confidence in the answer after `prefix` (which ends with the cue). The last answer
  * token is never an input: only the rows predicting answer tokens are computed.
  */
-async function answerConfidence(session: DecoderSession, layout: TtsLayout, prefix: readonly number[], steering?: Steering): Promise<number> {
+async function answerConfidence(session: DecoderSession, layout: TtsLayout, prefix: readonly number[], steering?: Steering, read?: ReadTokens): Promise<number> {
   const { answer } = layout;
-  const input = [...prefix, ...answer.slice(0, -1)];
-  const firstRow = prefix.length - 1;
-  if (firstRow < 0) throw new Error('nothing precedes the answer: the prompt, the steps and the cue are all empty');
+  if (prefix.length === 0) throw new Error('nothing precedes the answer: the prompt, the steps and the cue are all empty');
+  // The row that predicts the first answer token is run, so the prefix's last token is.
+  const run = continuing([...prefix, ...answer.slice(0, -1)], read, prefix.length - 1);
+  // Rows of the run: the prefix's last token predicts the first answer token.
+  const firstRow = prefix.length - 1 - (prefix.length + answer.length - 1 - run.ids.length);
   const rows = answer.map((_, k) => firstRow + k);
-  const { logits } = await session.forward({ ids: input, logits: rows, steering });
+  const { logits } = await session.forward({ ids: run.ids, cache: run.cache, logits: rows, steering });
   return confidenceOfRows(logits, rows.length, 0, answer);
 }

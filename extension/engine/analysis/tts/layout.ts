@@ -108,6 +108,7 @@ export async function ttsLayout(tokenizer: LayoutTokenizer, input: TtsLayoutInpu
     }
     layout.questions.push(layout.perturbable[i] ? stepQuestions(tokenizer, layout, i) : null);
   }
+  progress.report?.({ message: `Tokenizing the questions of step ${total} of ${total}`, done: total, total });
   return layout;
 }
 
