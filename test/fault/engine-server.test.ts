@@ -53,6 +53,11 @@ describe('the engine served over TCP', () => {
       assert.match(answer.error!.message, token ? /token is wrong/ : /needs a token/);
       assert.ok(await client.closesWithin(5000), 'the connection stays open');
     }
+    // A second initialize on an authenticated connection names the token too.
+    const again = await LineClient.ready(engine.port);
+    const second = await again.request('initialize', { client: 'x', protocol: PROTOCOL_VERSION, token: 'wrong-token-wrong-token' });
+    assert.equal(second.error!.code, ErrorCodes.unauthorized);
+    assert.ok(await again.closesWithin(5000), 'the connection stays open');
     const early = await LineClient.connect(engine.port);
     const answer = await early.request('loadModel', { path: join(root, 'model') });
     assert.equal(answer.error!.code, ErrorCodes.unauthorized);

@@ -129,6 +129,14 @@ describe('trace formats', () => {
     const steps = stepsOf(trace, thinking, 'sentence');
     assert.deepEqual(steps.map((s) => s.text), ['Okay, 3 + 4 = 7.', 'Wait, check: 7 - 4 = 3, yes!']);
     for (const step of steps) assert.equal(crlf.slice(step.range.start, step.range.end), step.text);
+    // The model reads the line breaks it wrote: the same text as the LF file, mapped back to CRLF source offsets.
+    const lf = parseTrace(crlf.replace(/\r\n/g, '\n'), { fileName: 'trace.md' });
+    const read = textOf(trace, thinking);
+    assert.equal(read.text, textOf(lf, thinkingOf(lf)!).text);
+    assert.ok(!read.text.includes('\r'));
+    const breakAt = read.text.indexOf('\n');
+    assert.equal(crlf.slice(read.toSource(breakAt), read.toSource(breakAt + 1)), '\r\n');
+    assert.equal(read.toSource(read.text.length), thinking.end);
     const chat = JSON.stringify({ messages: [{ role: 'user', content: 'Q' }, { role: 'assistant', reasoning_content: THINKING, content: 'A' }] });
     const lines = parseTrace(`${chat}\r\n${chat}\r\n`, { fileName: 'data.jsonl' });
     assert.equal(lines.conversations.length, 2);

@@ -1,6 +1,7 @@
 // A piece of text as the model sees it (decoded), with the way back to the source document.
-// Plain text maps one to one; a JSON string literal's content is decoded and its escapes
-// ("\n", "\u00e9", …) map back to the source characters that wrote them.
+// Plain text maps one to one but for Windows line breaks ("\r\n" is read as "\n", as the model
+// wrote it); a JSON string literal's content is decoded and its escapes ("\n", "\u00e9", …) map
+// back to the source characters that wrote them.
 
 import type { TextRange } from './types';
 
@@ -18,7 +19,17 @@ export function sourceRangeOf(mapped: MappedText, start: number, end: number): T
 
 export function plainText(source: string, range: TextRange): MappedText {
   checkRange(source, range);
-  return { text: source.slice(range.start, range.end), toSource: (i) => range.start + clampIndex(i, range.end - range.start) };
+  const text = source.slice(range.start, range.end);
+  if (!text.includes('\r\n')) return { text, toSource: (i) => range.start + clampIndex(i, text.length) };
+  // A line break read as "\n" stands for both its source characters.
+  const sourceOf: number[] = [];
+  for (let i = range.start; i < range.end; i++) {
+    sourceOf.push(i);
+    if (source[i] === '\r' && source[i + 1] === '\n' && i + 1 < range.end) i++;
+  }
+  sourceOf.push(range.end);
+  const lf = text.replace(/\r\n/g, '\n');
+  return { text: lf, toSource: (i) => sourceOf[clampIndex(i, lf.length)] };
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };

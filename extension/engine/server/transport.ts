@@ -70,8 +70,9 @@ export function serveConnection(input: Readable, output: Writable, service: Engi
     },
   );
   connection.onRequest(async (method, params, context) => {
-    if (!authenticated) {
-      // Only a well-formed initialize gets here before the token (see check).
+    // Only a well-formed initialize gets here before the token (see check); every initialize names the
+    // token, a later one on an authenticated connection too.
+    if (method === 'initialize' && policy.token !== null) {
       const { token } = params as { token?: unknown };
       if (!tokensMatch(token, policy.token!)) {
         hangUp();
