@@ -5,7 +5,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
@@ -14,6 +14,8 @@ import { TextTokenizer, type ChatMessage } from '../../extension/engine/checkpoi
 import { thinkingPrompt } from '../../extension/engine/analysis/trace-steps';
 import { chatPromptIds, directReplyPromptIds, thinkingSwitch } from '../../extension/engine/chat-prompt';
 import { makeModel } from '../../extension/engine/make-model/make-model';
+import { runCommand } from '../../extension/cli/command';
+import { makeModelCommand } from '../../extension/cli/commands/make-model';
 import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { analyzeDocument } from '../../extension/engine/analysis/analyze-document';
@@ -262,4 +264,29 @@ describe('True Thinking Score, SEAL and generation end to end on real vocabulari
       }
     });
   }
+});
+
+describe('make-model --tokenizer', () => {
+  it("gives the model a real checkpoint's tokenizer, template and special ids (Qwen3)", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'make-model-tokenizer-'));
+    try {
+      const out = join(root, 'model');
+      await runCommand(makeModelCommand, ['--preset', 'tiny', '--tokenizer', realTokenizerDir('qwen3'), '--out', out], { signal: new AbortController().signal });
+      const real = await TextTokenizer.fromFolder(realTokenizerDir('qwen3'));
+      const model = await Model.open(out, { cacheRoot: join(root, 'cache') });
+      try {
+        assert.equal(model.tokenizer.size, real.size);
+        assert.ok(model.spec.vocabSize >= real.size, 'every id has an embedding row');
+        assert.deepEqual(model.tokenizer.encode('<think>\n17 * 3 = 51\n</think>'), real.encode('<think>\n17 * 3 = 51\n</think>'));
+        const generation = JSON.parse(await readFile(join(out, 'generation_config.json'), 'utf8')) as { eos_token_id: number[] };
+        assert.deepEqual(generation.eos_token_id, [...real.eosIds]);
+        const messages: ChatMessage[] = [{ role: 'user', content: 'What is 17 * 3?' }];
+        assert.deepEqual(chatPromptIds(model.tokenizer, messages), chatPromptIds(real, messages));
+      } finally {
+        await model.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

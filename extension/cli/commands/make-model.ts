@@ -11,7 +11,7 @@ import { writeFolderAtomically } from '../../engine/atomic-write';
 export const makeModelCommand: Command = {
   name: 'make-model',
   summary: 'Write a Hugging Face model folder with random weights (tiny, or the real shapes of a known model).',
-  usage: `make-model [--arch ${SUPPORTED_ARCHITECTURES.join('|')}] --preset ${PRESET_NAMES.join('|')} --out DIR [--force] [--seed N] [--dtype F32|F16|BF16]`,
+  usage: `make-model [--arch ${SUPPORTED_ARCHITECTURES.join('|')}] --preset ${PRESET_NAMES.join('|')} --out DIR [--force] [--seed N] [--dtype F32|F16|BF16] [--tokenizer DIR]`,
   options: {
     arch: { type: 'string', description: 'architecture family of the tiny preset (named presets imply theirs)', valueName: 'ARCH' },
     preset: { type: 'string', description: `shape: ${PRESET_NAMES.join(', ')}`, valueName: 'PRESET' },
@@ -19,6 +19,11 @@ export const makeModelCommand: Command = {
     seed: { type: 'string', description: 'random seed', valueName: 'N', default: '0' },
     force: { type: 'boolean', description: 'replace the folder --out names when it is not empty (its files are lost)' },
     dtype: { type: 'string', description: "stored weight type (default: the preset's, BF16 for the r1-distill and qwen3-8b shapes, else F32)", valueName: 'TYPE' },
+    tokenizer: {
+      type: 'string',
+      description: "a real checkpoint's folder whose tokenizer.json, tokenizer_config.json and chat_template.jinja the model gets (its vocabulary, special ids and chat template) instead of a generated tokenizer",
+      valueName: 'DIR',
+    },
   },
   async run(values, _positionals, { signal }) {
     const preset = required(values, 'preset');
@@ -34,7 +39,7 @@ export const makeModelCommand: Command = {
     await writeFolderAtomically(
       out,
       async (outDir) => {
-        made = await makeModel({ preset: preset as PresetName, arch: arch as Architecture | undefined, outDir, seed: integerOption(values, 'seed'), dtype: dtype as GeneratedDtype | undefined, report: bar.report, signal });
+        made = await makeModel({ preset: preset as PresetName, arch: arch as Architecture | undefined, outDir, seed: integerOption(values, 'seed'), dtype: dtype as GeneratedDtype | undefined, tokenizerDir: values.tokenizer as string | undefined, report: bar.report, signal });
       },
       () => values.force === true,
     ).finally(bar.done);
