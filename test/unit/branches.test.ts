@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { cachePrefix, concatCaches } from '../../extension/engine/runtime/kv-cache';
+import { cachePrefix, concatCaches, JoinBuffer } from '../../extension/engine/runtime/kv-cache';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-branches-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -31,7 +31,7 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       const b = [...a.slice(0, 20), ...tokens(2, 20)];
       const cacheA = (await session.forward({ ids: a, logits: 'none' })).cache;
       const cacheB = (await session.forward({ ids: b, logits: 'none' })).cache;
-      const pair = concatCaches(cacheA, cacheB);
+      const pair = concatCaches(cacheA, cacheB, 40, 40, new JoinBuffer(80));
       const continuations = [
         { tokens: tokens(3, 5), cache: cacheA, end: 40, offset: 0 },
         { tokens: tokens(4, 7), cache: cacheB, end: 40, offset: 40 },
@@ -67,9 +67,11 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       const { session } = model;
       const cacheA = (await session.forward({ ids: tokens(8, 12), logits: 'none' })).cache;
       const cacheB = (await session.forward({ ids: tokens(9, 9), logits: 'none' })).cache;
-      for (const [x, y] of [[12, 9], [5, 9], [12, 3], [4, 7], [0, 6], [7, 0]]) {
-        const joined = concatCaches(cacheA, cacheB, x, y);
-        const reference = concatCaches(cachePrefix(cacheA, x), cachePrefix(cacheB, y));
+      // One buffer for every join, as TTS packs use it: each join is right when made.
+      const into = new JoinBuffer(21);
+      for (const [x, y] of [[12, 9], [5, 9], [12, 3], [4, 7], [0, 6], [7, 0], [12, 0]]) {
+        const joined = concatCaches(cacheA, cacheB, x, y, into);
+        const reference = concatCaches(cachePrefix(cacheA, x), cachePrefix(cacheB, y), x, y, new JoinBuffer(x + y));
         assert.equal(joined.length, x + y);
         for (const kind of ['keys', 'values'] as const) {
           joined[kind].forEach((tensor, l) => {
@@ -78,7 +80,8 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
           });
         }
       }
-      assert.throws(() => concatCaches(cacheA, cacheB, 13, 1), /cannot keep/);
+      assert.throws(() => concatCaches(cacheA, cacheB, 13, 1, into), /cannot keep/);
+      assert.throws(() => concatCaches(cacheA, cacheB, 12, 9, new JoinBuffer(20)), /does not fit/);
     });
 
     test('a context range outside the cache is refused', async () => {

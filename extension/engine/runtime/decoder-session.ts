@@ -362,6 +362,8 @@ export class DecoderSession {
       return { name, output: canonicalHook(name) };
     });
     const probeHooks = steering ? [...steering.hooks.values()].map((h) => h.plan).filter((p) => p.probes.size > 0) : [];
+    // Outputs land in onnxruntime's memory and are copied out: the Node binding copies every output into a
+    // new buffer even when one is given to write into, so giving one would only add a copy.
     const fetches = [
       'logits',
       ...(keepCache ? Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat() : []),

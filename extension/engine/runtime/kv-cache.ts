@@ -35,22 +35,42 @@ function truncateMiddleAxis(tensor: ort.Tensor, from: number, to: number): ort.T
 }
 
 /**
- * The first `aLength` positions of `a` followed by the first `bLength` of `b`, as one cache, copied
- * once (a prefix of either alone is `cachePrefix`, which does not copy a whole cache).
+ * Memory for joined caches, reused join after join: TTS joins two caches' prefixes once per pack, and a
+ * new cache each time would leave the last one's memory for the garbage collector while the next is
+ * made. A cache joined into it holds until the next join into it.
  */
-export function concatCaches(a: KvCache, b: KvCache, aLength = a.length, bLength = b.length): KvCache {
-  if (bLength === 0) return cachePrefix(a, aLength);
-  if (aLength === 0) return cachePrefix(b, bLength);
+export class JoinBuffer {
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** Room for joins of up to `positions` positions. */
+  constructor(private readonly positions: number) {}
+
+  /** `count` floats of the buffer for `name`, which holds a tensor of `perPosition` floats a position. */
+  floats(name: string, perPosition: number, count: number): Float32Array {
+    if (count > perPosition * this.positions) throw new RangeError(`a join of ${count / perPosition} positions does not fit a buffer of ${this.positions}`);
+    let buffer = this.buffers.get(name);
+    if (!buffer) this.buffers.set(name, (buffer = new Float32Array(perPosition * this.positions)));
+    return buffer.subarray(0, count);
+  }
+}
+
+/**
+ * The first `aLength` positions of `a` followed by the first `bLength` of `b`, as one cache, copied
+ * once into `into` (a prefix of either alone is `cachePrefix`; a whole cache alone is not copied).
+ */
+export function concatCaches(a: KvCache, b: KvCache, aLength: number, bLength: number, into: JoinBuffer): KvCache {
+  if (bLength === 0 && aLength === a.length) return a;
+  if (aLength === 0 && bLength === b.length) return b;
   if (!(aLength <= a.length && bLength <= b.length)) throw new RangeError(`cannot keep ${aLength} and ${bLength} positions of caches that hold ${a.length} and ${b.length}`);
   return {
     length: aLength + bLength,
-    keys: a.keys.map((tensor, l) => joinAxis(tensor, b.keys[l], 2, aLength, bLength)),
-    values: a.values.map((tensor, l) => joinAxis(tensor, b.values[l], 1, aLength, bLength)),
+    keys: a.keys.map((tensor, l) => joinAxis(tensor, b.keys[l], 2, aLength, bLength, into, `k${l}`)),
+    values: a.values.map((tensor, l) => joinAxis(tensor, b.values[l], 1, aLength, bLength, into, `v${l}`)),
   };
 }
 
 /** The first `keepA` and `keepB` positions of two [heads, x, y] tensors joined along axis 1 or 2 (the axes that hold positions). */
-function joinAxis(a: ort.Tensor, b: ort.Tensor, axis: 1 | 2, keepA: number, keepB: number): ort.Tensor {
+function joinAxis(a: ort.Tensor, b: ort.Tensor, axis: 1 | 2, keepA: number, keepB: number, into: JoinBuffer, name: string): ort.Tensor {
   const heads = a.dims[0];
   const dims = [...a.dims];
   dims[axis] = keepA + keepB;
@@ -62,7 +82,7 @@ function joinAxis(a: ort.Tensor, b: ort.Tensor, axis: 1 | 2, keepA: number, keep
   const perPosition = axis === 1 ? a.dims[2] : 1;
   const [strideA, strideB] = [a.dims[axis] * perPosition, b.dims[axis] * perPosition];
   const [takeA, takeB] = [keepA * perPosition, keepB * perPosition];
-  const out = new Float32Array(blocks * (takeA + takeB));
+  const out = into.floats(name, blocks * perPosition, blocks * (takeA + takeB));
   for (let i = 0; i < blocks; i++) {
     out.set(sa.subarray(i * strideA, i * strideA + takeA), i * (takeA + takeB));
     out.set(sb.subarray(i * strideB, i * strideB + takeB), i * (takeA + takeB) + takeA);

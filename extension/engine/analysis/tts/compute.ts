@@ -20,7 +20,7 @@ import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-se
 import type { Branch } from '../../runtime/positions';
 import { phases, throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
-import { cachePrefix, concatCaches } from '../../runtime/kv-cache';
+import { cachePrefix, concatCaches, JoinBuffer } from '../../runtime/kv-cache';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { stepPositions, variantPrefix, type Question as LayoutQuestion, type TtsLayout, type Variant } from './layout';
 import { stepSpanIntervention } from '../../directions/steering-methods';
@@ -159,6 +159,8 @@ interface Question {
 interface TracePair {
   intact: KvCache;
   perturbed: KvCache;
+  /** Where each pack's join of the two caches is written. */
+  joined: JoinBuffer;
 }
 
 /** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
@@ -176,7 +178,7 @@ async function tracePair(session: DecoderSession, layout: TtsLayout, progress: P
   const perturbedCache = identical
     ? intactCache
     : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
-  return { intact: intactCache, perturbed: perturbedCache };
+  return { intact: intactCache, perturbed: perturbedCache, joined: new JoinBuffer(intactCache.length + perturbedCache.length) };
 }
 
 /** The four questions of step i, each continuing its whole text from where its tokens part from it. */
@@ -204,7 +206,7 @@ async function answerPacked(session: DecoderSession, layout: TtsLayout, pair: Tr
   // The intact prefix the pack reads, then the perturbed one: its questions' contexts are ranges of these.
   const reads = (trace: Question['trace']) => Math.max(0, ...questions.filter((q) => q.trace === trace).map((q) => q.fork));
   const intactRead = reads('intact');
-  const cache = concatCaches(pair.intact, pair.perturbed, intactRead, reads('perturbed'));
+  const cache = concatCaches(pair.intact, pair.perturbed, intactRead, reads('perturbed'), pair.joined);
   const branch = (q: Question): Branch => {
     const offset = q.trace === 'intact' ? 0 : intactRead;
     return { length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] };
