@@ -61,4 +61,15 @@ describe('the scored answer', () => {
     assert.match(warnings[0], /^TTS is uninformative: after the whole trace the model gives the answer "19 pears" S = /);
     if (!check.agrees) assert.match(warnings[1], new RegExp(`the model's own answer after the trace is ".*", not the scored "19 pears"`));
   });
+
+  it('a trace without its question (a DeepSeek API response holds only the reply) is scored and says that S is read without the question', async () => {
+    const response = JSON.stringify({ choices: [{ message: { role: 'assistant', reasoning_content: REASONING, content: `\\boxed{${ANSWER}}` } }] });
+    const file = await annotateTrace(parseTrace(response, { fileName: 'response.json' }), { name: 'response.json', toolVersion: 'test', segmentation: 'sentence', model: oneStep, tts: {} });
+    assert.equal(file.answerCheck!.question, false);
+    assert.ok(file.steps.some((s) => s.tts !== null));
+    assert.ok(answerWarnings(file.answerCheck!, ANSWER).some((w) => /the trace holds no question/.test(w)));
+    const asked = await annotate(oneStep, `\\boxed{${ANSWER}}`);
+    assert.equal(asked.answerCheck!.question, true);
+    assert.ok(!answerWarnings(asked.answerCheck!, ANSWER).some((w) => /no question/.test(w)));
+  });
 });

@@ -39,11 +39,13 @@ export interface AnswerCheck {
   agrees: boolean;
   /** uninformative: S ≤ UNINFORMATIVE_MAX_S, so the scores say nothing about the steps. */
   tts: 'scored' | 'uninformative';
+  /** Whether the trace gave the model a question before its thinking (absent in files that did not record it). */
+  question?: boolean;
 }
 
-export function answerCheck(modelAnswer: string, traceAnswer: string | null, scored: string, confidence: number): AnswerCheck {
+export function answerCheck(modelAnswer: string, traceAnswer: string | null, scored: string, confidence: number, question: boolean): AnswerCheck {
   const plain = (text: string) => text.replace(/\s+/g, '');
-  return { modelAnswer, traceAnswer, confidence, agrees: plain(modelAnswer) === plain(scored), tts: confidence <= UNINFORMATIVE_MAX_S ? 'uninformative' : 'scored' };
+  return { modelAnswer, traceAnswer, confidence, agrees: plain(modelAnswer) === plain(scored), tts: confidence <= UNINFORMATIVE_MAX_S ? 'uninformative' : 'scored', question };
 }
 
 /** The answer check in words, one line per concern (none when the model gives the scored answer and the scores are informative). */
@@ -53,6 +55,7 @@ export function answerWarnings(check: AnswerCheck, scored: string): string[] {
     warnings.push(`TTS is uninformative: after the whole trace the model gives the answer "${scored}" S = ${check.confidence.toExponential(1)} (≤ ${UNINFORMATIVE_MAX_S}), so no step's score can show whether the model relies on it`);
   }
   if (!check.agrees) warnings.push(`the model's own answer after the trace is "${check.modelAnswer}", not the scored "${scored}"`);
+  if (check.question === false) warnings.push('the trace holds no question (an API response without the request, say): every S is read after the thinking alone, not after the problem it solves');
   return warnings;
 }
 

@@ -14,8 +14,8 @@ const layers = { type: 'array', items: { type: 'integer', minimum: 0 } };
 function record(properties: Record<string, object>, required: string[] = Object.keys(properties)) {
   return { type: 'object', properties, required, additionalProperties: false };
 }
-function nullableRecord(properties: Record<string, object>) {
-  return { ...record(properties), type: ['object', 'null'] };
+function nullableRecord(properties: Record<string, object>, required: string[] = Object.keys(properties)) {
+  return { ...record(properties, required), type: ['object', 'null'] };
 }
 
 const stepProperties = {
@@ -77,13 +77,17 @@ const generation = nullableRecord({
   seed: integer,
 });
 
-const answerCheck = nullableRecord({
-  modelAnswer: string,
-  traceAnswer: nullable('string'),
-  confidence: number,
-  agrees: { type: 'boolean' },
-  tts: { enum: ['scored', 'uninformative'] },
-});
+const answerCheck = nullableRecord(
+  {
+    modelAnswer: string,
+    traceAnswer: nullable('string'),
+    confidence: number,
+    agrees: { type: 'boolean' },
+    tts: { enum: ['scored', 'uninformative'] },
+    question: { type: 'boolean' },
+  },
+  ['modelAnswer', 'traceAnswer', 'confidence', 'agrees', 'tts'],
+);
 
 const replyScoring = record({
   ttsAnswer: nullable('string'),

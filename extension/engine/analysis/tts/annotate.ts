@@ -102,7 +102,7 @@ export async function annotateTrace(trace: ParsedTrace, options: AnnotateOptions
       own ??= await modelAnswer(model, wholeText, options.signal, read);
       if (layout.perturbable.length === 0) return;
       const whole = await variantConfidence(model.session, model.tokenizer, layout, { step: layout.perturbable.length - 1, stepIntact: true, contextIntact: true }, undefined, read);
-      check = answerCheck(own, given, scored, whole);
+      check = answerCheck(own, given, scored, whole, (thinking.question ?? '').trim() !== '');
       options.onSnapshot?.(file());
     };
     const { session } = model;
