@@ -2,11 +2,10 @@
 
 import { LENS_SERIES } from '../../extension/common/analysis/logit-lens';
 import type { StepAnnotation, TraceFile } from '../../extension/common/bundle/trace-file';
-import type { SealClass } from '../../extension/common/trace/types';
+import type { SealCategory } from '../../extension/common/analysis/reply-summary';
 import { formatSeal, formatTts } from '../../extension/common/export/format';
 
-export type SealCategory = SealClass | 'unclassified';
-export const SEAL_CATEGORIES: readonly SealCategory[] = ['execution', 'reflection', 'transition', 'unclassified'];
+export { SEAL_CATEGORIES, sealCounts, type SealCategory } from '../../extension/common/analysis/reply-summary';
 
 export interface StepBar {
   index: number;
@@ -45,12 +44,6 @@ export function stepBars(steps: StepAnnotation[]): StepBar[] {
     category: step.sealClass ?? 'unclassified',
     label: `Step ${step.index}: ${formatSeal(step)}, TTS ${formatTts(step)}`,
   }));
-}
-
-export function sealCounts(steps: StepAnnotation[]): Record<SealCategory, number> {
-  const counts: Record<SealCategory, number> = { execution: 0, reflection: 0, transition: 0, unclassified: 0 };
-  for (const step of steps) counts[step.sealClass ?? 'unclassified']++;
-  return counts;
 }
 
 /** Names of the directions some step has a projection for, in the file's order. */

@@ -4,7 +4,7 @@
 import type { Comparison, ReplyRecord } from '../../extension/common/bundle/trace-file';
 import { excerpt, formatNumber, formatTts } from '../../extension/common/export/format';
 import { isReplyBusy, type ReplyState } from '../../extension/common/webview-protocol';
-import { SEAL_CATEGORIES, sealCounts } from '../charts';
+import { replySummaryRows } from '../../extension/common/analysis/reply-summary';
 import { h, section, toolkit, traceText } from './dom';
 
 const STATUS_TEXT: Record<ReplyState['status'], string> = {
@@ -90,18 +90,6 @@ function tokenCount(tokens: number | undefined): string {
   return Number.isInteger(tokens) ? `· ${tokens} token${tokens === 1 ? '' : 's'}` : '';
 }
 
-function mean(values: (number | null)[]): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
-}
-
-function change(before: number | null, after: number | null, digits: number): string {
-  if (before === null || after === null) return '—';
-  const delta = after - before;
-  if (Math.abs(delta) < 10 ** -digits / 2) return '±0';
-  return `${delta > 0 ? '+' : '−'}${formatNumber(Math.abs(delta), digits)}`;
-}
-
 /** What scored the pair: whose analyses, and with which directions (each reply says what it could not score). */
 function scoredWith(reply: ReplyState): HTMLElement | null {
   const records = scoredReplies(reply).map((r) => r.record);
@@ -121,11 +109,6 @@ function valueCell(value: string, note: string | null = null): HTMLElement {
   return note ? h('td', { class: 'ts-muted ts-not-scored', title: note }, note) : h('td', { class: 'ts-number' }, value);
 }
 
-/** The note of the chosen analysis a reply did not score, if any. */
-function notScored(reply: ReplyRecord, what: RegExp): string | null {
-  return reply.scoring?.notScored.find((note) => what.test(note)) ?? null;
-}
-
 interface ScoredReply {
   label: string;
   record: ReplyRecord;
@@ -139,37 +122,19 @@ function scoredReplies(reply: ReplyState): ScoredReply[] {
 
 /** Per SEAL class: how many steps each reply has; then the scores each analysis gave each reply (and, for a pair, the change). */
 function scoreSummary(replies: ScoredReply[]): HTMLElement {
-  const records = replies.map((r) => r.record);
-  const pair = records.length === 2;
-  const counts = records.map((r) => sealCounts(r.steps));
+  const pair = replies.length === 2;
   const head = h('tr', {}, h('th', { scope: 'col' }, ''), ...replies.map((r) => h('th', { scope: 'col' }, r.label)), pair ? h('th', { scope: 'col' }, 'Change') : null);
   const body = h('tbody');
-  const changeCell = (values: (number | null)[], digits: number) => (pair ? h('td', { class: 'ts-number' }, change(values[0], values[1], digits)) : null);
-  const row = (label: HTMLElement | string, values: (number | null)[], digits: number, notes: (string | null)[] = []) =>
-    body.append(h('tr', {}, h('th', { scope: 'row' }, label), ...values.map((v, i) => valueCell(formatNumber(v, digits), notes[i] ?? null)), changeCell(values, digits)));
-  row('steps', records.map((r) => r.steps.length), 0);
-  for (const category of SEAL_CATEGORIES) {
-    if (counts.every((c) => c[category] === 0)) continue;
-    row(chip(category), counts.map((c) => c[category]), 0);
-  }
-  const tts = (reply: ReplyRecord) => (reply.scoring?.answerCheck?.tts === 'uninformative' ? null : mean(reply.steps.map((s) => s.tts)));
-  const ttsNotes = records.map((r) => notScored(r, /TTS/));
-  const ttsValues = records.map(tts);
-  if (ttsNotes.some(Boolean) || ttsValues.some((v) => v !== null)) row('mean TTS', ttsValues, 2, ttsNotes);
-  const answers = records.map((reply) => reply.scoring?.ttsAnswer ?? null);
-  if (answers.some((a) => a !== null)) {
-    body.append(h('tr', {}, h('th', { scope: 'row' }, 'answer TTS measures'), ...answers.map((a, i) => valueCell(a === null ? '' : traceText(a), a === null ? ttsNotes[i] ?? '—' : null)), pair ? h('td', {}) : null));
-  }
-  const latent = records.map((reply) => mean(reply.steps.map((s) => s.latentScore)));
-  if (latent.some((v) => v !== null)) row('mean SEAL latent', latent, 2, records.map((r) => notScored(r, /SEAL/)));
-  const persona = records.map((reply) => reply.scoring?.personaProjection ?? null);
-  const personaNotes = records.map((r) => notScored(r, /persona/));
-  if (persona.some((v) => v !== null) || personaNotes.some(Boolean)) {
-    const floor = records.map((r) => r.scoring?.personaFloor ?? null).find((f) => f !== null) ?? null;
-    row(floor === null ? 'persona projection' : `persona projection (floor τ ${formatNumber(floor, 2)})`, persona, 2, personaNotes);
-    // Below the floor: the reply has drifted from the Assistant (what capping would lift).
-    const below = persona.map((value) => (value !== null && floor !== null && value < floor ? 'below τ' : ''));
-    if (below.some(Boolean)) body.append(h('tr', { class: 'ts-below-floor-row' }, h('th', { scope: 'row' }, ''), ...below.map((text) => h('td', { class: 'ts-number' }, text)), pair ? h('td', {}) : null));
+  for (const row of replySummaryRows(replies.map((r) => r.record))) {
+    body.append(
+      h(
+        'tr',
+        { class: row.belowFloor ? 'ts-below-floor-row' : null },
+        h('th', { scope: 'row' }, row.sealClass ? chip(row.sealClass) : row.label),
+        ...row.cells.map((cell) => valueCell(traceText(cell.text), cell.notScored)),
+        pair ? h('td', { class: row.change === null ? null : 'ts-number' }, row.change ?? '') : null,
+      ),
+    );
   }
   return h('table', { class: 'ts-table ts-score-summary', 'aria-label': pair ? 'How the scores moved' : 'The reply\'s scores' }, h('thead', {}, head), body);
 }

@@ -55,6 +55,7 @@ table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--ts-grid); vertical-align: top; }
 th { color: var(--ts-muted); font-weight: 600; position: sticky; top: 0; background: var(--ts-bg); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.not-scored { color: var(--ts-muted); font-style: italic; font-size: 12.5px; }
 td.excerpt { overflow-wrap: anywhere; }
 tbody tr:hover { background: var(--ts-surface); }
 .replies { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }

@@ -6,6 +6,7 @@ import { readableTrace } from './readable-trace';
 import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-file';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
 import { answerWarnings } from '../analysis/tts';
+import { replySummaryRows } from '../analysis/reply-summary';
 import { PAGE_CSS } from './html-style';
 import { TRACE_DATA_ELEMENT_ID } from './page-ids';
 import { validateTraceFile } from '../bundle/trace-load';
@@ -191,7 +192,19 @@ function comparisonSection(file: TraceFile): string {
 <div class="replies">${reply('Baseline', comparison.baseline, 'baseline-step')}${reply('Steered', comparison.steered, 'steered-step')}</div>
 <h3>Step alignment</h3>
 <table><thead><tr><th class="num">Baseline #</th><th>SEAL</th><th class="num">TTS</th><th class="num">Steered #</th><th>SEAL</th><th class="num">TTS</th></tr></thead><tbody>${rows}</tbody></table>
-</section>`;
+${scoreTable([comparison.baseline, comparison.steered])}</section>`;
+}
+
+/** How the scores moved from the baseline to the steered reply (the Steering panel's summary); nothing for keyword classes alone. */
+function scoreTable(replies: ReplyRecord[]): string {
+  if (!replies.some((reply) => reply.scoring)) return '';
+  const cell = (text: string, notScored: string | null) => (notScored ? `<td class="not-scored">${textHtml(notScored)}</td>` : `<td class="num">${textHtml(text)}</td>`);
+  const rows = replySummaryRows(replies)
+    .map((row) => `<tr><th scope="row">${textHtml(row.label)}</th>${row.cells.map((c) => cell(c.text, c.notScored)).join('')}<td class="num">${textHtml(row.change ?? '')}</td></tr>`)
+    .join('');
+  return `<h3>Scores</h3>
+<table><thead><tr><th></th><th class="num">Baseline</th><th class="num">Steered</th><th class="num">Change</th></tr></thead><tbody>${rows}</tbody></table>
+`;
 }
 
 function details(file: TraceFile): string {

@@ -6,6 +6,7 @@ import type { ReplyRecord, StepAnnotation, TraceFile } from '../bundle/trace-fil
 import { validateTraceFile } from '../bundle/trace-load';
 import { excerpt, formatNumber, formatSeal, formatTts, revealControls } from './format';
 import { answerWarnings } from '../analysis/tts';
+import { replySummaryRows } from '../analysis/reply-summary';
 
 /** Characters that start Markdown or HTML syntax anywhere in a line. */
 const INLINE_SYNTAX = /[\\`*_[\]<>|~&$]/g;
@@ -105,6 +106,7 @@ function comparisonSection(comparison: NonNullable<TraceFile['comparison']>): st
     '|--:|---|--:|---|--:|---|--:|---|',
     ...comparison.alignment.map(([b, s]) => `| ${cell(baseline.get(b))} | ${cell(steered.get(s))} |`),
     '',
+    ...scoreTable([comparison.baseline, comparison.steered]),
     '### Baseline reply',
     '',
     ...annotatedText(comparison.baseline.text, comparison.baseline.steps),
@@ -112,6 +114,20 @@ function comparisonSection(comparison: NonNullable<TraceFile['comparison']>): st
     '### Steered reply',
     '',
     ...annotatedText(comparison.steered.text, comparison.steered.steps),
+  ];
+}
+
+/** How the scores moved from the baseline to the steered reply (the Steering panel's summary); nothing for keyword classes alone. */
+function scoreTable(replies: ReplyRecord[]): string[] {
+  if (!replies.some((reply) => reply.scoring)) return [];
+  const cell = (text: string, notScored: string | null) => (notScored ? `*${escapeMarkdownInline(notScored)}*` : escapeMarkdownInline(text));
+  return [
+    '### Scores',
+    '',
+    '| | Baseline | Steered | Change |',
+    '|---|--:|--:|--:|',
+    ...replySummaryRows(replies).map((row) => `| ${escapeMarkdownInline(row.label)} | ${row.cells.map((c) => cell(c.text, c.notScored)).join(' | ')} | ${escapeMarkdownInline(row.change ?? '')} |`),
+    '',
   ];
 }
 
