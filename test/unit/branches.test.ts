@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { cachePrefix, concatCaches, JoinBuffer } from '../../extension/engine/runtime/kv-cache';
+import { cachePrefix, CutBuffer } from '../../extension/engine/runtime/kv-cache';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-branches-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -24,19 +24,16 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
     });
     after(() => model.close());
 
-    test('each branch sees only its own part of two caches side by side', async () => {
+    test('each branch sees only its own prefix of the cache', async () => {
       const { session } = model;
-      // Two 40-token traces (longer than the tiny models' 32-token sliding window) that part at token 20.
+      // A 40-token trace (longer than the tiny models' 32-token sliding window), continued after four of its prefixes.
       const a = tokens(1, 40);
-      const b = [...a.slice(0, 20), ...tokens(2, 20)];
-      const cacheA = (await session.forward({ ids: a, logits: 'none' })).cache;
-      const cacheB = (await session.forward({ ids: b, logits: 'none' })).cache;
-      const pair = concatCaches(cacheA, cacheB, 40, 40, new JoinBuffer(80));
+      const cache = (await session.forward({ ids: a, logits: 'none' })).cache;
       const continuations = [
-        { tokens: tokens(3, 5), cache: cacheA, end: 40, offset: 0 },
-        { tokens: tokens(4, 7), cache: cacheB, end: 40, offset: 40 },
-        { tokens: tokens(5, 3), cache: cachePrefix(cacheA, 25), end: 25, offset: 0 },
-        { tokens: tokens(6, 4), cache: cachePrefix(cacheB, 33), end: 33, offset: 40 },
+        { tokens: tokens(3, 5), end: 40 },
+        { tokens: tokens(4, 7), end: 25 },
+        { tokens: tokens(5, 3), end: 33 },
+        { tokens: tokens(6, 4), end: 0 },
       ];
       const rows: number[] = [];
       let at = 0;
@@ -46,14 +43,14 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       }
       const packed = await session.forwardBranches({
         ids: continuations.flatMap((c) => c.tokens),
-        cache: pair,
-        branches: continuations.map((c) => ({ length: c.tokens.length, position: c.end, context: [{ start: c.offset, end: c.offset + c.end, position: 0 }] })),
+        cache,
+        branches: continuations.map((c) => ({ length: c.tokens.length, position: c.end, context: c.end > 0 ? [{ start: 0, end: c.end, position: 0 }] : [] })),
         logits: rows,
       });
       const vocab = model.spec.vocabSize;
       let row = 0;
       for (const [n, c] of continuations.entries()) {
-        const alone = await session.forward({ ids: c.tokens, cache: c.cache, logits: 'all' });
+        const alone = await session.forward({ ids: c.tokens, cache: cachePrefix(cache, c.end), logits: 'all' });
         for (let t = 0; t < c.tokens.length; t++, row++) {
           const got = packed.subarray(row * vocab, (row + 1) * vocab);
           const want = alone.logits.subarray(t * vocab, (t + 1) * vocab);
@@ -63,25 +60,23 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       }
     });
 
-    test('two caches joined at chosen lengths hold exactly the prefixes cut and joined', async () => {
-      const { session } = model;
-      const cacheA = (await session.forward({ ids: tokens(8, 12), logits: 'none' })).cache;
-      const cacheB = (await session.forward({ ids: tokens(9, 9), logits: 'none' })).cache;
-      // One buffer for every join, as TTS packs use it: each join is right when made.
-      const into = new JoinBuffer(21);
-      for (const [x, y] of [[12, 9], [5, 9], [12, 3], [4, 7], [0, 6], [7, 0], [12, 0]]) {
-        const joined = concatCaches(cacheA, cacheB, x, y, into);
-        const reference = concatCaches(cachePrefix(cacheA, x), cachePrefix(cacheB, y), x, y, new JoinBuffer(x + y));
-        assert.equal(joined.length, x + y);
+    test('cuts into one reused buffer each hold exactly the prefix, and a whole cache is not copied', async () => {
+      const cache = (await model.session.forward({ ids: tokens(8, 12), logits: 'none' })).cache;
+      const into = new CutBuffer(12);
+      for (const length of [12, 5, 11, 0, 7]) {
+        const cut = cachePrefix(cache, length, into);
+        const reference = cachePrefix(cache, length);
+        assert.equal(cut.length, length);
         for (const kind of ['keys', 'values'] as const) {
-          joined[kind].forEach((tensor, l) => {
-            assert.deepEqual(tensor.dims, reference[kind][l].dims, `${kind} of layer ${l} at ${x} + ${y}`);
-            assert.deepEqual(tensor.data, reference[kind][l].data, `${kind} of layer ${l} at ${x} + ${y}`);
+          cut[kind].forEach((tensor, l) => {
+            assert.deepEqual(tensor.dims, reference[kind][l].dims, `${kind} of layer ${l} at ${length}`);
+            assert.deepEqual(tensor.data, reference[kind][l].data, `${kind} of layer ${l} at ${length}`);
           });
         }
       }
-      assert.throws(() => concatCaches(cacheA, cacheB, 13, 1, into), /cannot keep/);
-      assert.throws(() => concatCaches(cacheA, cacheB, 12, 9, new JoinBuffer(20)), /does not fit/);
+      assert.equal(cachePrefix(cache, 12, into), cache);
+      assert.throws(() => cachePrefix(cache, 13, into), /cannot keep/);
+      assert.throws(() => cachePrefix(cache, 11, new CutBuffer(10)), /does not fit/);
     });
 
     test('a context range outside the cache is refused', async () => {

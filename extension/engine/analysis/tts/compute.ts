@@ -8,10 +8,11 @@
 //   S_1(0) = the intact step i after the perturbed steps before it, then cue and answer.
 // Each question is tokenized as one string (layout.ts) and continues the trace it shares the longest
 // token prefix with, so it computes only the tokens after that prefix. All these continuations are
-// independent: they are packed, many steps at a time, into single forwards in which every token sees only its own branch's part of the caches (DecoderSession
-// .forwardBranches), so the weights are read once per pack, not once per question. A pack runs over
-// the two caches cut to the longest prefixes its questions read, side by side: attention is computed
-// over every key of a pack's cache, so a pack of early steps must not carry the whole of both traces.
+// independent: they are packed, many steps at a time, into single forwards in which every token sees
+// only its own branch's part of the cache (DecoderSession.forwardBranches), so the weights are read a
+// few times per pack, not once per question. A pack's questions run in two forwards, one per trace,
+// each over that trace's cache cut to the longest prefix they read: attention is computed over every
+// key of a forward's cache, so a forward reads one trace, and early steps' questions not its whole.
 // Steps without numbers get no score; until the first scored step both prefixes are the same (then
 // S_1(0) = S_1(1) and S_0(0) = S_0(1)).
 
@@ -20,7 +21,7 @@ import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-se
 import type { Branch } from '../../runtime/positions';
 import { phases, throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
-import { cachePrefix, concatCaches, JoinBuffer } from '../../runtime/kv-cache';
+import { cachePrefix, CutBuffer } from '../../runtime/kv-cache';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { stepPositions, variantPrefix, type Question as LayoutQuestion, type TtsLayout, type Variant } from './layout';
 import { stepSpanIntervention } from '../../directions/steering-methods';
@@ -123,32 +124,39 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
  */
 export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
   const tail = layout.answer.length - 1;
-  const sizes = layout.questions.map((q) => (q ? [q.s11, q.s01, q.s10, q.s00].filter((b) => b !== null).map((b) => b.tail.length + tail) : []));
-  // A pack's cache holds at most both traces' positions, side by side.
-  const budget = packBudget(session, layout.intact.length + layout.perturbed.length, sizes);
+  // Per step and trace, the sizes of the questions that continue it: a pack's forward over that trace takes them.
+  const sizes = layout.questions.map((q) => {
+    const questions = q ? [q.s11, q.s01, q.s10, q.s00].filter((b) => b !== null) : [];
+    return Object.fromEntries(TRACES.map((trace) => [trace, questions.filter((b) => b.trace === trace).map((b) => b.tail.length + tail)])) as Record<Trace, number[]>;
+  });
+  const budget = Object.fromEntries(TRACES.map((trace) => [trace, packBudget(session, layout[trace].length, sizes.map((step) => step[trace]))])) as Record<Trace, number>;
   const logitRows = session.logitRowsWithinBudget();
   const ends: number[] = [];
-  let packed = 0;
-  let branches = 0;
+  const empty = () => ({ intact: { tokens: 0, branches: 0 }, perturbed: { tokens: 0, branches: 0 } });
+  let packed = empty();
   sizes.forEach((step, i) => {
-    const size = step.reduce((n, b) => n + b, 0);
-    const rows = (branches + step.length) * layout.answer.length;
-    if (packed > 0 && (packed + size > budget || rows > logitRows)) {
+    const over = (trace: Trace) =>
+      packed[trace].tokens + step[trace].reduce((n, size) => n + size, 0) > budget[trace] || (packed[trace].branches + step[trace].length) * layout.answer.length > logitRows;
+    if (packed.intact.tokens + packed.perturbed.tokens > 0 && (over('intact') || over('perturbed'))) {
       ends.push(i);
-      packed = 0;
-      branches = 0;
+      packed = empty();
     }
-    packed += size;
-    branches += step.length;
+    for (const trace of TRACES) {
+      packed[trace].tokens += step[trace].reduce((n, size) => n + size, 0);
+      packed[trace].branches += step[trace].length;
+    }
   });
   if (sizes.length > 0) ends.push(sizes.length);
   return ends;
 }
 
 /** One question for the model: tokens continuing a prefix of one of the traces, and its answer confidence once asked. */
+type Trace = 'intact' | 'perturbed';
+const TRACES: readonly Trace[] = ['intact', 'perturbed'];
+
 interface Question {
   tokens: number[];
-  trace: 'intact' | 'perturbed';
+  trace: Trace;
   /** Length of the prefix of its trace the tokens continue. */
   fork: number;
   /** Index in `tokens` of the row that predicts the first answer token. */
@@ -159,8 +167,8 @@ interface Question {
 interface TracePair {
   intact: KvCache;
   perturbed: KvCache;
-  /** Where each pack's join of the two caches is written. */
-  joined: JoinBuffer;
+  /** Where each forward's cut of a cache is written. */
+  cuts: CutBuffer;
 }
 
 /** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
@@ -178,7 +186,7 @@ async function tracePair(session: DecoderSession, layout: TtsLayout, progress: P
   const perturbedCache = identical
     ? intactCache
     : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
-  return { intact: intactCache, perturbed: perturbedCache, joined: new JoinBuffer(intactCache.length + perturbedCache.length) };
+  return { intact: intactCache, perturbed: perturbedCache, cuts: new CutBuffer(Math.max(intactCache.length, perturbedCache.length)) };
 }
 
 /** The four questions of step i, each continuing its whole text from where its tokens part from it. */
@@ -191,8 +199,8 @@ function stepQuestions(layout: TtsLayout, i: number): { s11: Question; s01: Ques
 }
 
 /**
- * New tokens per packed forward: as many as the memory budget allows over the pair's cache (the pack's
- * attention scores and branch mask grow with both), but never fewer than the largest step's questions.
+ * New tokens per packed forward: as many as the memory budget allows over a trace's cache (the forward's
+ * attention scores and branch mask grow with it), but never fewer than the largest step's questions.
  */
 function packBudget(session: DecoderSession, cacheLength: number, stepSizes: readonly (readonly number[])[]): number {
   const largest = Math.max(1, ...stepSizes.map((sizes) => sizes.reduce((n, size) => n + size, 0)));
@@ -202,23 +210,22 @@ function packBudget(session: DecoderSession, cacheLength: number, stepSizes: rea
   return Math.max(largest, rows);
 }
 
+/** A pack's questions, in one forward per trace over its cache cut to the longest prefix they read. */
 async function answerPacked(session: DecoderSession, layout: TtsLayout, pair: TracePair, questions: Question[]): Promise<void> {
-  // The intact prefix the pack reads, then the perturbed one: its questions' contexts are ranges of these.
-  const reads = (trace: Question['trace']) => Math.max(0, ...questions.filter((q) => q.trace === trace).map((q) => q.fork));
-  const intactRead = reads('intact');
-  const cache = concatCaches(pair.intact, pair.perturbed, intactRead, reads('perturbed'), pair.joined);
-  const branch = (q: Question): Branch => {
-    const offset = q.trace === 'intact' ? 0 : intactRead;
-    return { length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: offset, end: offset + q.fork, position: 0 }] : [] };
-  };
-  const rows: number[] = [];
-  let offset = 0;
-  for (const q of questions) {
-    for (let t = 0; t < layout.answer.length; t++) rows.push(offset + q.firstAnswerRow + t);
-    offset += q.tokens.length;
+  for (const trace of TRACES) {
+    const group = questions.filter((q) => q.trace === trace);
+    if (group.length === 0) continue;
+    const cache = cachePrefix(pair[trace], Math.max(...group.map((q) => q.fork)), pair.cuts);
+    const branch = (q: Question): Branch => ({ length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: 0, end: q.fork, position: 0 }] : [] });
+    const rows: number[] = [];
+    let offset = 0;
+    for (const q of group) {
+      for (let t = 0; t < layout.answer.length; t++) rows.push(offset + q.firstAnswerRow + t);
+      offset += q.tokens.length;
+    }
+    const logits = await session.forwardBranches({ ids: group.flatMap((q) => q.tokens), cache, branches: group.map(branch), logits: rows });
+    group.forEach((q, n) => (q.confidence = confidenceOfRows(logits, rows.length, n * layout.answer.length, layout.answer)));
   }
-  const logits = await session.forwardBranches({ ids: questions.flatMap((q) => q.tokens), cache, branches: questions.map(branch), logits: rows });
-  questions.forEach((q, n) => (q.confidence = confidenceOfRows(logits, rows.length, n * layout.answer.length, layout.answer)));
 }
 
 /** S from the logits rows first..first+|answer|−1 (of `rowCount`), which predict the answer's tokens. */

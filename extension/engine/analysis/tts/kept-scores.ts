@@ -16,7 +16,7 @@ import { defaultCacheRoot } from '../../runtime/graph-cache';
 import type { KeptScores, StepScore } from './compute';
 import type { TtsLayout } from './layout';
 
-const FORMAT = 2;
+const FORMAT = 3;
 /** Documents whose steps are kept at most; the oldest go first. */
 const FILES_KEPT = 32;
 
