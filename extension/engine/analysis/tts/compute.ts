@@ -119,8 +119,8 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
 }
 
 /**
- * Where each pack of steps ends: as many steps' questions per forward as the memory budget allows (and
- * the logits rows it may return), never splitting a step's questions.
+ * Where each pack of steps ends: as many steps as each of the pack's two forwards (one per trace) can
+ * take within the memory budget and the logits rows it may return, never splitting a step's questions.
  */
 export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
   const tail = layout.answer.length - 1;
@@ -150,10 +150,10 @@ export function ttsPacks(session: DecoderSession, layout: TtsLayout): number[] {
   return ends;
 }
 
-/** One question for the model: tokens continuing a prefix of one of the traces, and its answer confidence once asked. */
 type Trace = 'intact' | 'perturbed';
 const TRACES: readonly Trace[] = ['intact', 'perturbed'];
 
+/** One question for the model: tokens continuing a prefix of one of the traces, and its answer confidence once asked. */
 interface Question {
   tokens: number[];
   trace: Trace;
