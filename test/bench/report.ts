@@ -211,7 +211,7 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
       target: {
         text: `≤ 4×: ${ttsRatio.median.toFixed(2)}×`,
         met: ttsRatio.median <= 4,
-        limit: 'two full passes (intact and perturbed) plus about 2,900 packed question tokens whose attention runs over both caches side by side with a mask',
+        limit: 'two full passes (intact and perturbed) plus about 2,900 packed question tokens, two forwards a pack (one per trace), each token attending over its trace\'s cached prefix with a mask',
       },
     },
     ...whatIfRows(inputs),
@@ -407,8 +407,8 @@ ${summary.rows
   step perturbed by one changed token, the first 8 tokens of the default cue and a 2-token answer) divided by one forward over the
   same 1000 tokens, per run. TTS runs one pass over the intact trace and one over the perturbed trace (forked where they part),
   then packs the four questions of many steps (cue and answer after each prefix; each step's changed span in the other
-  context) into a few forwards over both caches side by side, each token seeing only its own prefix: about 2,900 packed
-  tokens plus the two passes, so the weights are streamed a few times, not 200 times.
+  context) into a few packs of two forwards, one per trace over its cache cut to the prefixes read, each token seeing only its
+  own prefix: about 2,900 packed tokens plus the two passes, so the weights are streamed a few times, not 200 times.
 - **What-if readout**: \`CounterfactualBaseline.edit\` on a Markdown trace of a question and arithmetic steps (as many as fit in ${WHAT_IF_TRACE_TOKENS}
   tokens) whose middle step's first number was changed: parsing and tokenizing the edited text, forking the analysed trace's
   KV cache at the first changed token, running the rest of the trace and the cue, the answer teacher-forced and the greedy
