@@ -100,7 +100,8 @@ describe('ThinkScope: Cancel and Resume an analysis', () => {
    * Runs the analysis and presses Cancel in its progress notification, again every 100 ms until the
    * request ends (a press waits while the workbench is busy drawing the steps as they arrive). The first
    * try presses once a step is scored; where the run ended before the press landed, the next try
-   * presses earlier (while the trace is read, then as the run starts).
+   * presses earlier (while the trace is read, then as the run starts), and so on for a few rounds: how
+   * long a press takes to land depends on the machine, and the reasoner's run is short.
    */
   async function cancelMidRun(total: number): Promise<{ kept: number; total: number }> {
     const triggers: ((run: Observed) => boolean)[] = [
@@ -109,7 +110,7 @@ describe('ThinkScope: Cancel and Resume an analysis', () => {
       () => true,
     ];
     const tries: string[] = [];
-    for (const trigger of triggers) {
+    for (const trigger of [...triggers, ...triggers, ...triggers]) {
       const before = requests.length;
       let presses = 0;
       const pressing = (async () => {
@@ -128,14 +129,15 @@ describe('ThinkScope: Cancel and Resume an analysis', () => {
       const run = requests.at(-1)!;
       assert.equal(run.params.document, document.uri.toString());
       const kept = run.events.filter((e) => e.kind === 'kept').at(-1);
-      tries.push(`${presses} presses of Cancel, ${JSON.stringify(kept)}`);
-      if (cancelled === undefined) {
-        assert.ok(kept && kept.kind === 'kept' && kept.kept > 0 && kept.kept < total, `the cancel landed mid-run: ${tries.join('; ')}`);
+      tries.push(`${presses} presses of Cancel, ${cancelled === undefined ? 'cancelled' : 'ended'}, ${JSON.stringify(kept)}`);
+      // A cancel that landed before the first pack was scored keeps nothing to resume: try again.
+      if (cancelled === undefined && kept?.kind === 'kept' && kept.kept > 0) {
+        assert.ok(kept.kept < total, `the cancel landed mid-run: ${tries.join('; ')}`);
         return kept;
       }
       await vscode.commands.executeCommand('notifications.clearAll');
     }
-    assert.fail(`every run ended before its Cancel landed: ${tries.join('; ')}`);
+    assert.fail(`no Cancel landed mid-run: ${tries.join('; ')}`);
   }
 
   it('Cancel keeps the steps scored, Resume goes on at the next step, and the scores equal an uninterrupted run', async function () {
