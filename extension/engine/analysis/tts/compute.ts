@@ -46,6 +46,8 @@ export interface TtsProgress extends Progress {
 export interface ReadTokens {
   ids: readonly number[];
   cache: KvCache;
+  /** Where a cut of the cache is written (the packs' buffer, free while the trace's readers run): no cache-sized allocation per reader. */
+  cuts?: CutBuffer;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface ReadTokens {
 export function continuing(ids: readonly number[], read?: ReadTokens, maxShared = ids.length - 1): { ids: number[]; cache?: KvCache } {
   if (!read) return { ids: [...ids] };
   const shared = Math.min(sharedPrefix(ids, read.ids), maxShared);
-  return { ids: ids.slice(shared), cache: cachePrefix(read.cache, shared) };
+  return { ids: ids.slice(shared), cache: cachePrefix(read.cache, shared, read.cuts) };
 }
 
 /**
@@ -84,7 +86,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
   }
   const pair = await tracePair(session, layout, reading);
   throwIfCancelled(progress.signal);
-  await progress.onRead?.({ ids: layout.intact, cache: pair.intact });
+  await progress.onRead?.({ ids: layout.intact, cache: pair.intact, cuts: pair.cuts });
   throwIfCancelled(progress.signal);
   report(scores.length, scores.length > 0 ? `True Thinking Score: resuming at step ${scores.length + 1} of ${total}` : undefined);
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
