@@ -102,7 +102,7 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
     const decodeLimit =
       `a ${stepMs.toFixed(1)} ms step: ${readMs.toFixed(1)} ms of weight reads at the measured bandwidth, ` +
       `about ${idleMs.toFixed(1)} ms of idle steering slots (fp32 figure), ${growth.ours.median.toFixed(1)} ms more at ${PREFILL_TOKENS} positions than at ${SHORT_CONTEXT} ` +
-      `(llama.cpp ${growth.theirs.median.toFixed(1)} ms: the engine's cache is concatenated, so copied, every step), the rest the fixed cost of one graph run` +
+      `(llama.cpp ${growth.theirs.median.toFixed(1)} ms; the engine appends to its cache in place, and each layer copies the cache once into the attention's layout), the rest the fixed cost of one graph run` +
       (pair.precision !== 'fp32' ? `; one-row kernels: ${kernelText(inputs.roofline.int4, 1)}` : '') +
       missing;
     const atLeastOne = (ratio: Summary, limit: string) => ({ text: `≥ 1.0×: ${times(ratio.median)}${pair.sameWidth ? '' : ` (${pair.gguf} against ${pair.precision})`}`, met: pair.sameWidth && ratio.median >= 1, limit });

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { cachePrefix, CutBuffer } from '../../extension/engine/runtime/kv-cache';
 
 const work = mkdtempSync(join(tmpdir(), 'thinkscope-branches-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -50,7 +49,7 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       const vocab = model.spec.vocabSize;
       let row = 0;
       for (const [n, c] of continuations.entries()) {
-        const alone = await session.forward({ ids: c.tokens, cache: cachePrefix(cache, c.end), logits: 'all' });
+        const alone = await session.forward({ ids: c.tokens, cache: cache.prefix(c.end), logits: 'all' });
         for (let t = 0; t < c.tokens.length; t++, row++) {
           const got = packed.subarray(row * vocab, (row + 1) * vocab);
           const want = alone.logits.subarray(t * vocab, (t + 1) * vocab);
@@ -60,23 +59,31 @@ for (const arch of ['qwen2', 'mistral', 'gemma2'] as const) {
       }
     });
 
-    test('cuts into one reused buffer each hold exactly the prefix, and a whole cache is not copied', async () => {
-      const cache = (await model.session.forward({ ids: tokens(8, 12), logits: 'none' })).cache;
-      const into = new CutBuffer(12);
-      for (const length of [12, 5, 11, 0, 7]) {
-        const cut = cachePrefix(cache, length, into);
-        const reference = cachePrefix(cache, length);
-        assert.equal(cut.length, length);
-        for (const kind of ['keys', 'values'] as const) {
-          cut[kind].forEach((tensor, l) => {
-            assert.deepEqual(tensor.dims, reference[kind][l].dims, `${kind} of layer ${l} at ${length}`);
-            assert.deepEqual(tensor.data, reference[kind][l].data, `${kind} of layer ${l} at ${length}`);
-          });
-        }
+    test('continuing a cache, a prefix of it and the cache again leaves every fork its own positions', async () => {
+      const { session } = model;
+      const vocab = model.spec.vocabSize;
+      const trunk = tokens(8, 12);
+      const cache = (await session.forward({ ids: trunk, logits: 'none' })).cache;
+      // Each fork is read, then continued by one more token, after every other fork exists: a fork
+      // written over another's positions would change that one's next logits.
+      const forks = [
+        { from: 12, tokens: tokens(9, 3) },
+        { from: 8, tokens: tokens(10, 4) },
+        { from: 12, tokens: tokens(11, 2) },
+        { from: 0, tokens: tokens(12, 5) },
+      ];
+      const caches = [];
+      for (const fork of forks) caches.push((await session.forward({ ids: fork.tokens, cache: cache.prefix(fork.from), logits: 'none' })).cache);
+      for (const [n, fork] of forks.entries()) {
+        const next = tokens(13 + n, 1);
+        const continued = await session.forward({ ids: next, cache: caches[n] });
+        const fresh = await session.forward({ ids: [...trunk.slice(0, fork.from), ...fork.tokens, ...next] });
+        assert.equal(continued.cache.length, fork.from + fork.tokens.length + 1);
+        const worst = continued.logits.reduce((m, x, i) => Math.max(m, Math.abs(x - fresh.logits[i])), 0);
+        assert.ok(worst < 1e-4, `fork ${n}: |Δ logits| ${worst} (vocabulary ${vocab})`);
       }
-      assert.equal(cachePrefix(cache, 12, into), cache);
-      assert.throws(() => cachePrefix(cache, 13, into), /cannot keep/);
-      assert.throws(() => cachePrefix(cache, 11, new CutBuffer(10)), /does not fit/);
+      assert.equal(cache.prefix(12), cache);
+      assert.throws(() => cache.prefix(13), /cannot keep/);
     });
 
     test('a context range outside the cache is refused', async () => {

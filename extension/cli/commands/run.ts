@@ -4,7 +4,6 @@
 import { writeSafetensors, type TensorToWrite } from '../../engine/checkpoint/safetensors';
 import { expandHookPattern } from '../../common/hooks';
 import { generate } from '../../engine/runtime/generate';
-import { cachePrefix } from '../../engine/runtime/kv-cache';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, required, UsageError, type Command } from '../command';
 import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
@@ -48,7 +47,7 @@ export const runCommandSpec: Command = {
         const generated = new Int32Array(newTokens);
         const generatedLogits = new Float32Array(newTokens * spec.vocabSize);
         // The full forward already holds the prompt's cache: only its last token is fed again, for its logits.
-        const cache = cachePrefix(result.cache, T - 1);
+        const cache = result.cache.prefix(T - 1);
         for await (const token of generate(model.session, ids.slice(T - 1), { cache, maxTokens: newTokens, steering, signal })) {
           generated[token.index] = token.id;
           generatedLogits.set(token.logits, token.index * spec.vocabSize);

@@ -14,8 +14,7 @@ import type { AnswerReadout, Counterfactual } from '../../common/analysis/counte
 import { boxedAnswer } from '../../common/trace/query';
 import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { Model } from '../model';
-import type { KvCache } from '../runtime/decoder-session';
-import { cachePrefix } from '../runtime/kv-cache';
+import type { KvCache } from '../runtime/kv-cache';
 import { throwIfCancelled } from '../runtime/progress';
 import { argmax } from '../runtime/sampling';
 import { segmentThinking, thinkingPrompt, tokenSpans, type TraceThinking } from './trace-steps';
@@ -101,7 +100,7 @@ export class CounterfactualBaseline {
     const tail = ids.slice(forkedAt);
     // Rows: the cue's last predicts answer[0]; answer[k]'s row predicts answer[k+1], the last one what follows the answer.
     const answerRows = Array.from({ length: answer.length + 1 }, (_, k) => tail.length - 1 + k);
-    const forced = await session.forward({ ids: [...tail, ...answer], cache: cachePrefix(this.cache, forkedAt), logits: answerRows, progress: { signal } });
+    const forced = await session.forward({ ids: [...tail, ...answer], cache: this.cache.prefix(forkedAt), logits: answerRows, progress: { signal } });
     throwIfCancelled(signal);
     const V = session.spec.vocabSize;
     const confidence = confidenceFromLogProbs(answer.map((token, k) => tokenLogProb(forced.logits.subarray(k * V, (k + 1) * V), token)));
@@ -110,7 +109,7 @@ export class CounterfactualBaseline {
     const greedy: number[] = [];
     const stops = new Set(tokenizer.eosIds);
     const closed = () => boxedAnswer(`\\boxed{${tokenizer.decode(greedy)}`) !== null;
-    let ahead: ReadAhead = { tokens: answer, row: (k) => forced.logits.subarray(k * V, (k + 1) * V), cacheThrough: (k) => cachePrefix(forced.cache, ids.length + k) };
+    let ahead: ReadAhead = { tokens: answer, row: (k) => forced.logits.subarray(k * V, (k + 1) * V), cacheThrough: (k) => forced.cache.prefix(ids.length + k) };
     let next = argmax(ahead.row(0));
     for (let k = 0; ; k++) {
       if (stops.has(next)) break;
@@ -131,7 +130,7 @@ export class CounterfactualBaseline {
       ahead = {
         tokens: [...greedy.slice(0, from), ...guess],
         row: (j) => step.logits.subarray((j - from - 1) * V, (j - from) * V),
-        cacheThrough: (j) => cachePrefix(step.cache, cache.length + j - from),
+        cacheThrough: (j) => step.cache.prefix(cache.length + j - from),
       };
       next = argmax(ahead.row(k + 1));
     }

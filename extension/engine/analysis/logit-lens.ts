@@ -10,7 +10,6 @@ import type { ParsedTrace, SegmentationPolicy } from '../../common/trace/types';
 import type { DecoderSession } from '../runtime/decoder-session';
 import type { Branch } from '../runtime/positions';
 import { phases, throwIfCancelled, type Progress } from '../runtime/progress';
-import { cachePrefix } from '../runtime/kv-cache';
 import type { Model } from '../model';
 import { traceLayout, type TtsSettings } from './tts/annotate';
 import { variantQuestion, type TtsLayout } from './tts/layout';
@@ -76,7 +75,7 @@ export async function computeLogitLens(session: DecoderSession, tokenizer: Pick<
       offset += q.tokens.length;
     }
     // The trace's cache cut to the longest prefix the pack reads: attention runs over every key it is given.
-    const read = cachePrefix(cache, Math.max(...pack.map((q) => q.branch.position)));
+    const read = cache.prefix(Math.max(...pack.map((q) => q.branch.position)));
     const { lens } = await session.lensBranches({ ids: pack.flatMap((q) => q.tokens), cache: read, branches: pack.map((q) => q.branch), logits: [], lens: { rows, tokens } });
     const M = rows.length;
     pack.forEach((q, n) => {

@@ -2,7 +2,8 @@
 // over long texts in chunks (with the KV cache), so hidden states of every layer never have to be
 // held for a whole trace at once.
 
-import type { DecoderSession, KvCache } from '../runtime/decoder-session';
+import type { DecoderSession } from '../runtime/decoder-session';
+import type { KvCache } from '../runtime/kv-cache';
 import { throwIfCancelled } from '../runtime/progress';
 import type { HookKind } from '../../common/hooks';
 

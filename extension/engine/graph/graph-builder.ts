@@ -93,8 +93,9 @@ export const LENS_INPUTS = { rows: 'lens_index', tokens: 'lens_tokens' };
 export const LENS_OUTPUT = 'lens_logprobs';
 export const pastKey = (l: number) => `past_key.${l}`;
 export const pastValue = (l: number) => `past_value.${l}`;
-export const presentKey = (l: number) => `present_key.${l}`;
-export const presentValue = (l: number) => `present_value.${l}`;
+/** The new tokens' keys and values of layer l, [T, nKV, d]: what the cache gains. */
+export const newKey = (l: number) => `new_key.${l}`;
+export const newValue = (l: number) => `new_value.${l}`;
 
 class Builder {
   readonly nodes: NodeDef[] = [];
@@ -270,9 +271,11 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
       // Attention.
       /**
        * ln1 ─┬ Q ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
-       *      ├ K ── [qk-norm] ── RoPE ── Transpose [nKV, d, T] ── Concat(past) = present_k ── MatMul ── [softcap] ── +mask ── Softmax ─┐
-       *      └ V ── Transpose [nKV, T, d] ── Concat(past) = present_v ─────────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
-       * (Q, K, V, O: `linear` projections)
+       *      ├ K ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, d, S] ── MatMul ── [softcap] ── +mask ── Softmax ─┐
+       *      └ V = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
+       * (Q, K, V, O: `linear` projections). The cache is position-major, [positions, nKV, d], and only the
+       * new tokens' rows are outputs: the runtime appends them in place (kv-cache.ts), where returning the
+       * whole cache would copy it out of onnxruntime every step.
        */
       const attnOut = b.inScope('attn', () => {
         const bias = (x: string, rows: number) => (spec.attentionBias ? b.weight(`${p}.self_attn.${x}_proj.bias`, [rows], [`${p}.self_attn.${x}_proj.bias`]) : undefined);
@@ -287,14 +290,12 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
         // [T, heads, d] read as (batch T, sequence heads, hidden d): one rotation per head, at that token's position.
         const rope = (x: string, positions: string) => b.op1('RotaryEmbedding', [x, positions, cos, sin], { interleaved: 0 }, { domain: 'com.microsoft' });
         q = b.op1('Mul', [b.op1('Transpose', [rope(q, queryPositions)], { perm: [1, 0, 2] }), b.scalar(spec.attentionScale)]);
-        const kT = b.op1('Transpose', [rope(k, keyPositions)], { perm: [1, 2, 0] });
-        const vT = b.op1('Transpose', [v], { perm: [1, 0, 2] });
-        const keys = b.op1('Concat', [pastKey(l), kT], { axis: 2 }, { outputName: presentKey(l) });
-        const values = b.op1('Concat', [pastValue(l), vT], { axis: 1 }, { outputName: presentValue(l) });
-        b.inputs.push({ name: pastKey(l), elemType: DataType.FLOAT, shape: [nKV, d, 'P'] });
-        b.inputs.push({ name: pastValue(l), elemType: DataType.FLOAT, shape: [nKV, 'P', d] });
-        b.outputs.push({ name: keys, elemType: DataType.FLOAT, shape: [nKV, d, 'S'] });
-        b.outputs.push({ name: values, elemType: DataType.FLOAT, shape: [nKV, 'S', d] });
+        const newKeys = b.output(rope(k, keyPositions), newKey(l), ['T', nKV, d]);
+        const newValues = b.output(v, newValue(l), ['T', nKV, d]);
+        b.inputs.push({ name: pastKey(l), elemType: DataType.FLOAT, shape: ['P', nKV, d] });
+        b.inputs.push({ name: pastValue(l), elemType: DataType.FLOAT, shape: ['P', nKV, d] });
+        const keys = b.op1('Transpose', [b.op1('Concat', [pastKey(l), newKeys], { axis: 0 })], { perm: [1, 2, 0] });
+        const values = b.op1('Transpose', [b.op1('Concat', [pastValue(l), newValues], { axis: 0 })], { perm: [1, 0, 2] });
 
         const qGrouped = b.op1('Reshape', [q, b.ints([nKV, -1, d])]);
         const raw = b.op1('MatMul', [qGrouped, keys], undefined, { name: 'Scores' });

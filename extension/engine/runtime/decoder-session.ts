@@ -1,6 +1,6 @@
 // Runs the built graph with onnxruntime-node: forward passes over new tokens given a KV cache, with
-// steering, hook capture and probe readouts. The KV cache is an immutable value: a forward returns a
-// new one and leaves its input untouched, so forking a prefix is sharing a reference.
+// steering, hook capture and probe readouts. The KV cache is an immutable value (kv-cache.ts): a
+// forward returns a new one and leaves its input untouched, so forking a prefix is sharing a reference.
 
 import * as ort from 'onnxruntime-node';
 import type { ModelSpec } from '../../common/model-spec';
@@ -11,10 +11,10 @@ import {
   GRAPH_STEERING_COLUMNS,
   graphColumns,
   steerableHooks,
+  newKey,
+  newValue,
   pastKey,
   pastValue,
-  presentKey,
-  presentValue,
   probeOutput,
   LENS_INPUTS,
   LENS_OUTPUT,
@@ -24,13 +24,7 @@ import {
 import { branchMask, branchPositions, continuation, ropeInverseFrequencies, ropeTables, type Branch } from './positions';
 import { defaultMemoryBudget, logitRowsWithinBudget, rowsWithinBudget } from './memory-budget';
 import { throwIfCancelled, type Progress } from './progress';
-
-export interface KvCache {
-  /** Number of positions held. */
-  readonly length: number;
-  readonly keys: readonly ort.Tensor[];
-  readonly values: readonly ort.Tensor[];
-}
+import { KvCache } from './kv-cache';
 
 /** One hook's steering block inputs in the graph's column layout (graph-builder's `graphColumns`). */
 interface CompiledHook {
@@ -131,10 +125,7 @@ export class DecoderSession {
       const names = steeringInputs(hook);
       Object.assign(this.idleFeeds, { [names.w]: idle.w, [names.b]: idle.b, [names.u]: idle.u });
     }
-    const { numKvHeads: nKV, headDim: d, numLayers } = spec;
-    const empty = () => new ort.Tensor('float32', new Float32Array(0), [nKV, d, 0]);
-    const emptyValues = () => new ort.Tensor('float32', new Float32Array(0), [nKV, 0, d]);
-    this.emptyCache = { length: 0, keys: Array.from({ length: numLayers }, empty), values: Array.from({ length: numLayers }, emptyValues) };
+    this.emptyCache = KvCache.empty(spec.numLayers, spec.numKvHeads, spec.headDim);
   }
 
   static async create(spec: ModelSpec, modelPath: string, options: SessionOptions = {}): Promise<DecoderSession> {
@@ -212,7 +203,7 @@ export class DecoderSession {
     const rows = this.logitRows(request.logits ?? 'last', count);
     const chunk = this.rowsWithinBudget(cache.length + count);
     if (count <= chunk) {
-      const result = await this.run(request, cache, [continuation(cache.length, count)], rows, true);
+      const result = await this.run(request, cache, [continuation(cache.length, count)], rows, true, count);
       request.progress?.report?.({ message: 'reading the tokens', done: count, total: count });
       await this.requireFinite(request, result.logits);
       return { ...result, cache: result.cache! };
@@ -233,7 +224,7 @@ export class DecoderSession {
       throwIfCancelled(request.progress?.signal);
       const end = Math.min(count, start + chunk);
       const local = [...new Set(rows.filter((r) => r >= start && r < end))];
-      const part = await this.run({ ...request, ids: ids.slice(start, end) }, cache, [continuation(cache.length, end - start)], local.map((r) => r - start), true);
+      const part = await this.run({ ...request, ids: ids.slice(start, end) }, cache, [continuation(cache.length, end - start)], local.map((r) => r - start), true, count - start);
       local.forEach((r, n) => logitsOf.set(r, part.logits.slice(n * vocab, (n + 1) * vocab)));
       append(captures, part.captures);
       append(probes, part.probes);
@@ -286,7 +277,7 @@ export class DecoderSession {
    * row l·M + m for layer l and lens row m: log p of each requested token, then the top token's log p.
    */
   async lensBranches(request: BranchesRequest): Promise<{ logits: Float32Array; lens: Float32Array | null }> {
-    const { logits, lens } = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), false);
+    const { logits, lens } = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), false, 0);
     return { logits, lens };
   }
 
@@ -295,7 +286,7 @@ export class DecoderSession {
    * `ids` order: how several replies decode together, each branch continuing its own slots.
    */
   async extendBranches(request: BranchesRequest): Promise<{ logits: Float32Array; cache: KvCache }> {
-    const result = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), true);
+    const result = await this.run(request, request.cache, this.checkBranches(request), this.logitRows(request.logits, request.ids.length), true, request.ids.length);
     return { logits: result.logits, cache: result.cache! };
   }
 
@@ -317,6 +308,8 @@ export class DecoderSession {
     branches: readonly Branch[],
     logitRows: number[],
     keepCache: boolean,
+    /** Positions the cache is about to gain (this run's and later chunks'): room kept if it has to be copied. */
+    room: number,
   ): Promise<Omit<ForwardResult, 'cache'> & { cache: KvCache | null; lens: Float32Array | null }> {
     const { spec } = this;
     const ids = Array.from(request.ids);
@@ -345,9 +338,10 @@ export class DecoderSession {
     };
     if (spec.numKvHeads !== spec.numHeads) feeds[ROPE_INPUTS.keyPositions] = headPositions(positions, spec.numKvHeads);
     if (this.localWindow !== null) feeds.attn_mask_local = new ort.Tensor('float32', branchMask(past, branches, group, this.localWindow), [group * count, keys]);
+    const pastTensors = cache.tensors(room);
     for (let l = 0; l < spec.numLayers; l++) {
-      feeds[pastKey(l)] = cache.keys[l] as ort.Tensor;
-      feeds[pastValue(l)] = cache.values[l] as ort.Tensor;
+      feeds[pastKey(l)] = pastTensors.keys[l];
+      feeds[pastValue(l)] = pastTensors.values[l];
     }
     const steering = request.steering;
     Object.assign(feeds, steering?.feeds ?? this.idleFeeds);
@@ -366,7 +360,7 @@ export class DecoderSession {
     // new buffer even when one is given to write into, so giving one would only add a copy.
     const fetches = [
       'logits',
-      ...(keepCache ? Array.from({ length: spec.numLayers }, (_, l) => [presentKey(l), presentValue(l)]).flat() : []),
+      ...(keepCache ? Array.from({ length: spec.numLayers }, (_, l) => [newKey(l), newValue(l)]).flat() : []),
       ...new Set(captureNames.map((c) => c.output)),
       ...probeHooks.map((p) => probeOutput(p.hook)),
       ...(request.lens ? [LENS_OUTPUT] : []),
@@ -390,11 +384,11 @@ export class DecoderSession {
       probes,
       lens: request.lens ? (outputs[LENS_OUTPUT].data as Float32Array) : null,
       cache: keepCache
-        ? {
-            length: keys,
-            keys: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentKey(l)]),
-            values: Array.from({ length: spec.numLayers }, (_, l) => outputs[presentValue(l)]),
-          }
+        ? cache.extend({
+            count,
+            keys: Array.from({ length: spec.numLayers }, (_, l) => outputs[newKey(l)].data as Float32Array),
+            values: Array.from({ length: spec.numLayers }, (_, l) => outputs[newValue(l)].data as Float32Array),
+          })
         : null,
     };
   }

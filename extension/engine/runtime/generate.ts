@@ -2,7 +2,8 @@
 // streamed as an async iterator and stoppable with an AbortSignal between any two steps.
 
 import { CancelledError } from './progress';
-import type { DecoderSession, ForwardResult, KvCache, Steering } from './decoder-session';
+import type { DecoderSession, ForwardResult, Steering } from './decoder-session';
+import type { KvCache } from './kv-cache';
 import type { ContextRange } from './positions';
 import { Sampler, type SamplingOptions } from './sampling';
 

@@ -1,55 +1,120 @@
-// Cutting KV caches as values. The first n positions of a cache equal the cache of a pass over just
-// those tokens (a causal model's keys and values at a position depend only on the tokens up to it).
+// The KV cache as a value. Each layer's keys and values are stored position-major ([positions,
+// kvHeads, headDim]), so the first n positions are a view, never a copy (a causal model's keys and
+// values at a position depend only on the tokens up to it), and new positions are written after the
+// last ones in place. A cache never changes: a store is only written beyond every position a cache
+// of it holds, and a continuation of a prefix that another has already continued gets a store of its
+// own when it is next read (copy on write), so forking a prefix is free until the fork is used.
 
 import * as ort from 'onnxruntime-node';
-import type { KvCache } from './decoder-session';
 
-/**
- * Memory reused cut after cut: TTS cuts a trace's cache to the prefix each pack reads, and a new cache
- * each time would leave the last one's memory for the garbage collector while the next is made. A
- * cache cut into it holds until the next cut into it.
- */
-export class CutBuffer {
-  private readonly buffers = new Map<string, Float32Array>();
+/** Positions of room a copied store keeps beyond what it needs, so that decoding does not copy each step. */
+const MAX_HEADROOM = 4096;
 
-  /** Room for cuts of up to `positions` positions. */
-  constructor(private readonly positions: number) {}
+/** One cache lineage's memory: positions [0, filled) are written, [filled, capacity) are free. */
+class KvStore {
+  constructor(
+    readonly keys: readonly Float32Array[],
+    readonly values: readonly Float32Array[],
+    readonly capacity: number,
+    public filled: number,
+  ) {}
+}
 
-  /** `count` floats of the buffer for `name`, which holds a tensor of `perPosition` floats a position. */
-  floats(name: string, perPosition: number, count: number): Float32Array {
-    if (count > perPosition * this.positions) throw new RangeError(`a cut of ${count / perPosition} positions does not fit a buffer of ${this.positions}`);
-    let buffer = this.buffers.get(name);
-    if (!buffer) this.buffers.set(name, (buffer = new Float32Array(perPosition * this.positions)));
-    return buffer.subarray(0, count);
+/** New positions' keys and values per layer, [count, kvHeads, headDim] each. */
+export interface KvRows {
+  count: number;
+  keys: readonly Float32Array[];
+  values: readonly Float32Array[];
+}
+
+export class KvCache {
+  private constructor(
+    /** Floats of one position in one layer's keys (or values): kvHeads × headDim. */
+    private readonly rowFloats: number,
+    private readonly dims: readonly [number, number],
+    private store: KvStore,
+    /** Positions held in `store`, then those in `apart`. */
+    private stored: number,
+    /** Rows not yet in a store of this cache's own (see `extend`). */
+    private apart: KvRows | null,
+  ) {}
+
+  /** The cache of no tokens for a model with these layers, KV heads and head size. */
+  static empty(layers: number, kvHeads: number, headDim: number): KvCache {
+    const none = () => Array.from({ length: layers }, () => new Float32Array(0));
+    return new KvCache(kvHeads * headDim, [kvHeads, headDim], new KvStore(none(), none(), 0, 0), 0, null);
+  }
+
+  /** Number of positions held. */
+  get length(): number {
+    return this.stored + (this.apart?.count ?? 0);
+  }
+
+  /** The first `length` positions: a view of the same memory. */
+  prefix(length: number): KvCache {
+    if (!Number.isInteger(length) || length < 0 || length > this.length) throw new RangeError(`cannot keep ${length} positions of a cache that holds ${this.length}`);
+    if (length === this.length) return this;
+    if (length > this.stored) this.settle(0);
+    return new KvCache(this.rowFloats, this.dims, this.store, length, null);
+  }
+
+  /**
+   * This cache followed by `rows`: written into the store in place when nothing has been written after
+   * this cache's positions and there is room, else held apart until the new cache is read.
+   */
+  extend(rows: KvRows): KvCache {
+    const { store } = this;
+    const end = this.stored + rows.count;
+    if (this.apart === null && store.filled === this.stored && end <= store.capacity) {
+      rows.keys.forEach((k, l) => store.keys[l].set(k, this.stored * this.rowFloats));
+      rows.values.forEach((v, l) => store.values[l].set(v, this.stored * this.rowFloats));
+      store.filled = end;
+      return new KvCache(this.rowFloats, this.dims, store, end, null);
+    }
+    const apart = this.apart ? joinRows(this.apart, rows) : rows;
+    return new KvCache(this.rowFloats, this.dims, store, this.stored, apart);
+  }
+
+  /**
+   * Per-layer tensors [positions, kvHeads, headDim] of the positions held, for the graph's past inputs.
+   * `room`: positions about to be appended, kept free after them when the cache has to be copied.
+   */
+  tensors(room: number): { keys: ort.Tensor[]; values: ort.Tensor[] } {
+    this.settle(room);
+    const floats = this.stored * this.rowFloats;
+    const tensor = (data: Float32Array) => new ort.Tensor('float32', data.subarray(0, floats), [this.stored, ...this.dims]);
+    return { keys: this.store.keys.map(tensor), values: this.store.values.map(tensor) };
+  }
+
+  /** Moves rows held apart into a store of this cache's own, with room for `room` more positions and headroom. */
+  private settle(room: number): void {
+    const apart = this.apart;
+    if (apart === null) return;
+    const length = this.length;
+    const capacity = length + Math.max(room, Math.min(length, MAX_HEADROOM));
+    const copy = (source: readonly Float32Array[], added: readonly Float32Array[]) =>
+      source.map((layer, l) => {
+        const data = new Float32Array(capacity * this.rowFloats);
+        data.set(layer.subarray(0, this.stored * this.rowFloats));
+        data.set(added[l], this.stored * this.rowFloats);
+        return data;
+      });
+    this.store = new KvStore(copy(this.store.keys, apart.keys), copy(this.store.values, apart.values), capacity, length);
+    this.stored = length;
+    this.apart = null;
   }
 }
 
-/**
- * The first `length` positions of `cache`: the cache itself when it holds just those, else a copy (into
- * `into` when given). Keys are stored [kvHeads, headDim, T] and values [kvHeads, T, headDim] (graph-builder's layout).
- */
-export function cachePrefix(cache: KvCache, length: number, into?: CutBuffer): KvCache {
-  if (!Number.isInteger(length) || length < 0 || length > cache.length) throw new RangeError(`cannot keep ${length} positions of a cache that holds ${cache.length}`);
-  if (length === cache.length) return cache;
-  return {
-    length,
-    keys: cache.keys.map((tensor, l) => truncate(tensor, 2, cache.length, length, into, `k${l}`)),
-    values: cache.values.map((tensor, l) => truncate(tensor, 1, cache.length, length, into, `v${l}`)),
+function joinRows(first: KvRows, second: KvRows): KvRows {
+  const join = (a: Float32Array, b: Float32Array) => {
+    const out = new Float32Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
   };
-}
-
-/** The first `to` of `from` positions of a [heads, x, y] tensor whose axis 1 or 2 holds positions. */
-function truncate(tensor: ort.Tensor, axis: 1 | 2, from: number, to: number, into: CutBuffer | undefined, name: string): ort.Tensor {
-  if (tensor.dims[axis] !== from) throw new Error(`a cache tensor has ${tensor.dims[axis]} positions; the cache says ${from}`);
-  const dims = [...tensor.dims];
-  dims[axis] = to;
-  const source = tensor.data as Float32Array;
-  // Row-major, so the tensor is a run of contiguous blocks, each cut: per head for axis 1, per (head,
-  // row) for axis 2; a block holds a position's elements (axis 1) or one element per position.
-  const blocks = axis === 1 ? dims[0] : dims[0] * dims[1];
-  const perPosition = axis === 1 ? dims[2] : 1;
-  const [stride, take] = [from * perPosition, to * perPosition];
-  const out = into ? into.floats(name, blocks * perPosition, blocks * take) : new Float32Array(blocks * take);
-  for (let i = 0; i < blocks; i++) out.set(source.subarray(i * stride, i * stride + take), i * take);
-  return new ort.Tensor('float32', out, dims);
+  return {
+    count: first.count + second.count,
+    keys: first.keys.map((k, l) => join(k, second.keys[l])),
+    values: first.values.map((v, l) => join(v, second.values[l])),
+  };
 }

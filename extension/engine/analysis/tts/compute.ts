@@ -17,11 +17,11 @@
 // S_1(0) = S_1(1) and S_0(0) = S_0(1)).
 
 import { confidenceFromLogProbs, tokenLogProb, trueThinking } from '../../../common/analysis/tts';
-import type { DecoderSession, KvCache, Steering } from '../../runtime/decoder-session';
+import type { DecoderSession, Steering } from '../../runtime/decoder-session';
+import type { KvCache } from '../../runtime/kv-cache';
 import type { Branch } from '../../runtime/positions';
 import { phases, throwIfCancelled, type Progress } from '../../runtime/progress';
 import type { StepAnnotation } from '../../../common/bundle/trace-file';
-import { cachePrefix, CutBuffer } from '../../runtime/kv-cache';
 import type { TextTokenizer } from '../../checkpoint/tokenizer';
 import { stepPositions, variantPrefix, type Question as LayoutQuestion, type TtsLayout, type Variant } from './layout';
 import { stepSpanIntervention } from '../../directions/steering-methods';
@@ -46,8 +46,6 @@ export interface TtsProgress extends Progress {
 export interface ReadTokens {
   ids: readonly number[];
   cache: KvCache;
-  /** Where a cut of the cache is written (the packs' buffer, free while the trace's readers run): no cache-sized allocation per reader. */
-  cuts?: CutBuffer;
 }
 
 /**
@@ -57,7 +55,7 @@ export interface ReadTokens {
 export function continuing(ids: readonly number[], read?: ReadTokens, maxShared = ids.length - 1): { ids: number[]; cache?: KvCache } {
   if (!read) return { ids: [...ids] };
   const shared = Math.min(sharedPrefix(ids, read.ids), maxShared);
-  return { ids: ids.slice(shared), cache: cachePrefix(read.cache, shared, read.cuts) };
+  return { ids: ids.slice(shared), cache: read.cache.prefix(shared) };
 }
 
 /**
@@ -86,7 +84,7 @@ export async function computeTts(session: DecoderSession, layout: TtsLayout, pro
   }
   const pair = await tracePair(session, layout, reading);
   throwIfCancelled(progress.signal);
-  await progress.onRead?.({ ids: layout.intact, cache: pair.intact, cuts: pair.cuts });
+  await progress.onRead?.({ ids: layout.intact, cache: pair.intact });
   throwIfCancelled(progress.signal);
   report(scores.length, scores.length > 0 ? `True Thinking Score: resuming at step ${scores.length + 1} of ${total}` : undefined);
   // Scores arrive a pack at a time and are handed on step by step; a cancel stops the hand-over too.
@@ -169,8 +167,6 @@ interface Question {
 interface TracePair {
   intact: KvCache;
   perturbed: KvCache;
-  /** Where each forward's cut of a cache is written. */
-  cuts: CutBuffer;
 }
 
 /** The two passes over the whole trace, a progress phase of its own: tokens read of the tokens to read. */
@@ -187,8 +183,8 @@ async function tracePair(session: DecoderSession, layout: TtsLayout, progress: P
   const intactCache = (await session.forward({ ids: intact, logits: 'none', progress: reading(0) })).cache;
   const perturbedCache = identical
     ? intactCache
-    : (await session.forward({ ids: perturbed.slice(shared), cache: cachePrefix(intactCache, shared), logits: 'none', progress: reading(intact.length) })).cache;
-  return { intact: intactCache, perturbed: perturbedCache, cuts: new CutBuffer(Math.max(intactCache.length, perturbedCache.length)) };
+    : (await session.forward({ ids: perturbed.slice(shared), cache: intactCache.prefix(shared), logits: 'none', progress: reading(intact.length) })).cache;
+  return { intact: intactCache, perturbed: perturbedCache };
 }
 
 /** The four questions of step i, each continuing its whole text from where its tokens part from it. */
@@ -217,7 +213,7 @@ async function answerPacked(session: DecoderSession, layout: TtsLayout, pair: Tr
   for (const trace of TRACES) {
     const group = questions.filter((q) => q.trace === trace);
     if (group.length === 0) continue;
-    const cache = cachePrefix(pair[trace], Math.max(...group.map((q) => q.fork)), pair.cuts);
+    const cache = pair[trace].prefix(Math.max(...group.map((q) => q.fork)));
     const branch = (q: Question): Branch => ({ length: q.tokens.length, position: q.fork, context: q.fork > 0 ? [{ start: 0, end: q.fork, position: 0 }] : [] });
     const rows: number[] = [];
     let offset = 0;
