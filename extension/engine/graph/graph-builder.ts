@@ -270,8 +270,8 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
       // Attention.
       /**
-       * ln1 ─┬ Q ── [qk-norm] ── RoPE ── Transpose ── ×scale ── Reshape [nKV, g·T, d] ─┐
-       *      ├ K ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, d, S] ── MatMul ── [softcap] ── +mask ── Softmax ─┐
+       * ln1 ─┬ Q ── [qk-norm] ── RoPE ── Transpose ── Reshape [nKV, g·T, d] ─┐
+       *      ├ K ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, S, d] ── MatMul(ᵀ, ×scale) ── [softcap] ── +mask ── Softmax ─┐
        *      └ V = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
        * (Q, K, V, O: `linear` projections). The cache is position-major, [positions, nKV, d], and only the
        * new tokens' rows are outputs: the runtime appends them in place (kv-cache.ts), where returning the
@@ -289,16 +289,17 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
         }
         // [T, heads, d] read as (batch T, sequence heads, hidden d): one rotation per head, at that token's position.
         const rope = (x: string, positions: string) => b.op1('RotaryEmbedding', [x, positions, cos, sin], { interleaved: 0 }, { domain: 'com.microsoft' });
-        q = b.op1('Mul', [b.op1('Transpose', [rope(q, queryPositions)], { perm: [1, 0, 2] }), b.scalar(spec.attentionScale)]);
+        q = b.op1('Transpose', [rope(q, queryPositions)], { perm: [1, 0, 2] });
         const newKeys = b.output(rope(k, keyPositions), newKey(l), ['T', nKV, d]);
         const newValues = b.output(v, newValue(l), ['T', nKV, d]);
         b.inputs.push({ name: pastKey(l), elemType: DataType.FLOAT, shape: ['P', nKV, d] });
         b.inputs.push({ name: pastValue(l), elemType: DataType.FLOAT, shape: ['P', nKV, d] });
-        const keys = b.op1('Transpose', [b.op1('Concat', [pastKey(l), newKeys], { axis: 0 })], { perm: [1, 2, 0] });
+        // Both [nKV, S, d]: moving whole d-float rows, where a [nKV, d, S] transposition would move single floats.
+        const keys = b.op1('Transpose', [b.op1('Concat', [pastKey(l), newKeys], { axis: 0 })], { perm: [1, 0, 2] });
         const values = b.op1('Transpose', [b.op1('Concat', [pastValue(l), newValues], { axis: 0 })], { perm: [1, 0, 2] });
 
         const qGrouped = b.op1('Reshape', [q, b.ints([nKV, -1, d])]);
-        const raw = b.op1('MatMul', [qGrouped, keys], undefined, { name: 'Scores' });
+        const raw = b.op1('FusedMatMul', [qGrouped, keys], { alpha: { float: spec.attentionScale }, transB: 1 }, { name: 'Scores', domain: 'com.microsoft' });
         const scores = spec.attnLogitSoftcap === null ? raw : softcap(raw, spec.attnLogitSoftcap);
         const layerMask = spec.slidingWindows[l] !== null && localMask ? localMask : mask;
         const probs = b.op1('Softmax', [b.op1('Add', [scores, layerMask])], { axis: -1 });

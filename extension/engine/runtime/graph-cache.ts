@@ -20,7 +20,7 @@ import { CheckpointError } from '../checkpoint/errors';
 import { writeFileAtomically } from '../atomic-write';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 7;
+export const GRAPH_BUILDER_VERSION = 8;
 const WEIGHTS_FILE = 'weights.bin';
 const MODEL_FILE = 'model.onnx';
 /** The size and sha256 of each file of an entry, and the file identities last checked against them. */
