@@ -399,15 +399,16 @@ ${summary.rows
 - **Batch of two**: \`generateBatch\` decoding an unsteered and a steered reply (an addition at every layer) together, one
   token of each per forward, against \`generate\` of the steered reply alone, interleaved run by run.
 - **int4 decode step** splits the median step time into the time its weight bytes take at the measured bandwidth and the
-  rest: the fixed cost of one graph run (about 970 kernels after onnxruntime's fusions, 346 inputs fed and 49 outputs
-  fetched through the Node binding: the logits and the KV cache, plus what was asked), which int4 does not shrink and
+  rest: the fixed cost of one graph run (about 950 kernels after onnxruntime's fusions, 346 inputs fed and 49 outputs
+  fetched through the Node binding: the logits and each layer's keys and values of the new token, plus what was asked;
+  the cache itself is fed as views of the runtime's memory and appended to in place), which int4 does not shrink and
   which bounds its speedup over fp32. Steering blocks are 2 of those kernels per hook point (5 hook points per layer),
   RoPE one RotaryEmbedding per q and k, and int4 biases ride in MatMulNBits.
 - **TTS time / one forward**: \`computeTts\` over a 1000-token trace (a 50-token prompt and 50 steps of 19 tokens, each
   step perturbed by one changed token, the first 8 tokens of the default cue and a 2-token answer) divided by one forward over the
   same 1000 tokens, per run. TTS runs one pass over the intact trace and one over the perturbed trace (forked where they part),
   then packs the four questions of many steps (cue and answer after each prefix; each step's changed span in the other
-  context) into a few packs of two forwards, one per trace over its cache cut to the prefixes read, each token seeing only its
+  context) into a few packs of two forwards, one per trace over a view of its cache's prefixes read, each token seeing only its
   own prefix: about 2,900 packed tokens plus the two passes, so the weights are streamed a few times, not 200 times.
 - **What-if readout**: \`CounterfactualBaseline.edit\` on a Markdown trace of a question and arithmetic steps (as many as fit in ${WHAT_IF_TRACE_TOKENS}
   tokens) whose middle step's first number was changed: parsing and tokenizing the edited text, forking the analysed trace's
