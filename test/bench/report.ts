@@ -6,7 +6,7 @@ import type { Roofline } from './roofline';
 import { summarize, type Sample, type Summary } from './stats';
 import type { BatchResult, LoadResult, OverheadResult, PeerResult, QualityResult, SpeedResult, SpeedupResult, TtsResult } from './workers';
 import { TTS_STEPS, TTS_TRACE_TOKENS } from './tts-cost';
-import { BATCH_PROMPT_TOKENS, DECODE_TOKENS, PREFILL_TOKENS } from './workers';
+import { BATCH_PROMPT_TOKENS, DECODE_TOKENS, OVERHEAD_BLOCK, PREFILL_TOKENS } from './workers';
 import { SHORT_CONTEXT, type PeerPair } from './peer';
 import { WHAT_IF_TRACE_TOKENS, type WhatIfResult } from './what-if-cost';
 import type { Precision } from '../../extension/common/precision';
@@ -375,7 +375,8 @@ ${summary.rows
   first token. Weight bytes per step: every weight once except the embedding table, of which one row is gathered
   (fp32 ${(inputs.decodeBytes.fp32 / 1e9).toFixed(2)} GB, int4 ${(inputs.decodeBytes.int4 / 1e9).toFixed(2)} GB); KV-cache reads are left out (under 1% here).
 - **Steering overheads** compare the same graph built without steering blocks, with idle blocks (zero inputs) and
-  with an addition at every layer's \`hook_resid_post\`, in decode runs taken back to back. A block is two kernels,
+  with an addition at every layer's \`hook_resid_post\`: the three decode ${DECODE_TOKENS} tokens after the same prompt in turns of
+  ${OVERHEAD_BLOCK} steps (the first of each turn not timed), and a run compares their median step times. A block is two kernels,
   FusedGemm(x, W, b, relu) and Gemm(r, U, + x), fed three tensors; a linear column of the plan runs as two relu columns
   (relu(z) − relu(−z) = z) and a position gate as a bias of −∞, so no kernel handles gates or activation slopes.
   Their cost per decode step is 194 more small kernels and 291 more inputs: feeding the inputs through the Node binding

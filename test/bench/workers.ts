@@ -11,7 +11,8 @@ import { DecoderSession, type Steering } from '../../extension/engine/runtime/de
 import { generate, generateBatch } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/common/precision';
 import type { Intervention } from '../../extension/common/steering-plan';
-import { repeat, type Sample } from './stats';
+import { repeat, summarize, type Sample } from './stats';
+import { argmax } from '../../extension/engine/runtime/sampling';
 import { benchTtsLayout, measureTtsCostRatio } from './tts-cost';
 import { measureWhatIf } from './what-if-cost';
 import { LlamaPeer } from './llama-peer';
@@ -107,7 +108,16 @@ async function speed(request: WorkerRequest) {
   return { prefill, decode, steered, captured, peakRssBytes: peakResidentBytes() };
 }
 
-/** Decode with no steering slots, idle slots and slots active at every layer, interleaved run by run. */
+/** Steps each decode of the overhead figure takes in a row before the next one's turn; the first of each is not timed. */
+export const OVERHEAD_BLOCK = 8;
+
+/**
+ * Decode with no steering slots, idle slots and slots active at every layer, interleaved in short blocks:
+ * each of the three continues its own cache after the same prompt, OVERHEAD_BLOCK greedy tokens in
+ * turn, so a pause of the machine falls on a few steps of one of them, and each run compares the three's
+ * median steps. A block's first step follows another session's run (its threads have gone idle), which
+ * steady decoding never does, so it is not timed.
+ */
 async function overhead(request: WorkerRequest) {
   const model = await open(request);
   const folder = await inspectModelFolder(request.modelDir);
@@ -118,14 +128,30 @@ async function overhead(request: WorkerRequest) {
   const bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: request.threads });
   const ids = promptIds(model, PREFILL_TOKENS);
   const steering = model.session.compileSteering(everyLayerAddition(model));
+  const variants = [
+    { session: bare, steering: undefined },
+    { session: model.session, steering: undefined },
+    { session: model.session, steering },
+  ];
   await prefillAndDecode(bare, ids.slice(0, 16));
   await prefillAndDecode(model.session, ids.slice(0, 16));
   const idle: Sample = [];
   const active: Sample = [];
   await repeat(request.runs, async () => {
-    const none = (await prefillAndDecode(bare, ids)).decode;
-    idle.push((await prefillAndDecode(model.session, ids)).decode / none - 1);
-    active.push((await prefillAndDecode(model.session, ids, { steering })).decode / none - 1);
+    const states = [];
+    for (const v of variants) states.push({ ...v, result: await v.session.forward({ ids, steering: v.steering }), steps: [] as number[] });
+    for (let step = 1; step < DECODE_TOKENS; step += OVERHEAD_BLOCK) {
+      for (const state of states) {
+        for (let k = 0; k < OVERHEAD_BLOCK; k++) {
+          const start = performance.now();
+          state.result = await state.session.forward({ ids: [argmax(state.result.logits)], cache: state.result.cache, steering: state.steering });
+          if (k > 0) state.steps.push(performance.now() - start);
+        }
+      }
+    }
+    const [none, idleStep, activeStep] = states.map((state) => summarize(state.steps).median);
+    idle.push(idleStep / none - 1);
+    active.push(activeStep / none - 1);
   });
   await bare.release();
   await model.close();
