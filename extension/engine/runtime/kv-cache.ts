@@ -29,8 +29,7 @@ export interface KvRows {
 
 export class KvCache {
   private constructor(
-    /** Floats of one position in one layer's keys (or values): kvHeads × headDim. */
-    private readonly rowFloats: number,
+    /** [kvHeads, headDim]: one position of one layer's keys (or values). */
     private readonly dims: readonly [number, number],
     private store: KvStore,
     /** Positions held in `store`, then those in `apart`. */
@@ -42,7 +41,7 @@ export class KvCache {
   /** The cache of no tokens for a model with these layers, KV heads and head size. */
   static empty(layers: number, kvHeads: number, headDim: number): KvCache {
     const none = () => Array.from({ length: layers }, () => new Float32Array(0));
-    return new KvCache(kvHeads * headDim, [kvHeads, headDim], new KvStore(none(), none(), 0, 0), 0, null);
+    return new KvCache([kvHeads, headDim], new KvStore(none(), none(), 0, 0), 0, null);
   }
 
   /** Number of positions held. */
@@ -50,12 +49,17 @@ export class KvCache {
     return this.stored + (this.apart?.count ?? 0);
   }
 
+  /** Floats of one position in one layer's keys (or values). */
+  private get rowFloats(): number {
+    return this.dims[0] * this.dims[1];
+  }
+
   /** The first `length` positions: a view of the same memory. */
   prefix(length: number): KvCache {
     if (!Number.isInteger(length) || length < 0 || length > this.length) throw new RangeError(`cannot keep ${length} positions of a cache that holds ${this.length}`);
     if (length === this.length) return this;
     if (length > this.stored) this.settle(0);
-    return new KvCache(this.rowFloats, this.dims, this.store, length, null);
+    return new KvCache(this.dims, this.store, length, null);
   }
 
   /**
@@ -63,16 +67,16 @@ export class KvCache {
    * this cache's positions and there is room, else held apart until the new cache is read.
    */
   extend(rows: KvRows): KvCache {
+    this.settle(rows.count);
     const { store } = this;
     const end = this.stored + rows.count;
-    if (this.apart === null && store.filled === this.stored && end <= store.capacity) {
+    if (store.filled === this.stored && end <= store.capacity) {
       rows.keys.forEach((k, l) => store.keys[l].set(k, this.stored * this.rowFloats));
       rows.values.forEach((v, l) => store.values[l].set(v, this.stored * this.rowFloats));
       store.filled = end;
-      return new KvCache(this.rowFloats, this.dims, store, end, null);
+      return new KvCache(this.dims, store, end, null);
     }
-    const apart = this.apart ? joinRows(this.apart, rows) : rows;
-    return new KvCache(this.rowFloats, this.dims, store, this.stored, apart);
+    return new KvCache(this.dims, store, this.stored, rows);
   }
 
   /**
@@ -103,18 +107,4 @@ export class KvCache {
     this.stored = length;
     this.apart = null;
   }
-}
-
-function joinRows(first: KvRows, second: KvRows): KvRows {
-  const join = (a: Float32Array, b: Float32Array) => {
-    const out = new Float32Array(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
-  };
-  return {
-    count: first.count + second.count,
-    keys: first.keys.map((k, l) => join(k, second.keys[l])),
-    values: first.values.map((v, l) => join(v, second.values[l])),
-  };
 }
