@@ -368,12 +368,17 @@ export class ThinkScopePanel {
     const choice = this.deps.scoringChoice(shown ? { name: shown.file.source.name, file: shown.file } : null);
     reply.scoredAs = choice.source;
     this.postReply();
+    let reported: 'baseline' | 'steered' | null = null;
     const progress = {
       signal,
       report: (which: 'baseline' | 'steered', words: string) => {
         if (this.reply !== reply) return;
         reply.progress = comparison ? `Scoring the ${which} reply (${which === 'baseline' ? 1 : 2} of 2): ${words}` : `Scoring the reply: ${words}`;
-        this.postReplySoon();
+        // A reply's first report is shown at once: a short reply can be scored within the flush delay, and the
+        // line would skip from nothing to the next reply.
+        if (which !== reported) this.postReply();
+        else this.postReplySoon();
+        reported = which;
       },
     };
     try {
