@@ -11,6 +11,8 @@ const builds = [
   { ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Chat templates render on their own thread, with limits (extension/engine/checkpoint/template-render.ts).
   { ...nodeTarget, entryPoints: ['extension/engine/checkpoint/template-worker.ts'], outfile: 'dist/template-worker.js' },
+  // Graphs are built on their own thread, which returns the build's memory when it ends (extension/engine/runtime/graph-cache.ts).
+  { ...nodeTarget, entryPoints: ['extension/engine/runtime/graph-build-worker.ts'], outfile: 'dist/graph-build-worker.js' },
   { ...nodeTarget, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/prune-report.ts'], outfile: 'dist/prune-report.js' },

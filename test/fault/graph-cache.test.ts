@@ -6,11 +6,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
+import { CancelledError } from '../../extension/engine/runtime/progress';
 import { openSafetensors } from '../../extension/engine/checkpoint/safetensors';
 
 const ids = [1, 17, 40, 2, 9];
@@ -121,6 +122,28 @@ describe('graph cache identity and integrity', () => {
     await assert.rejects(stat(stale), 'a stale partial folder was left');
     assert.ok((await stat(live)).isDirectory(), "a running build's folder was removed");
     await rm(live, { recursive: true });
+  });
+
+  it('a first open cancelled while its graph is built leaves no entry, no partial folder and no open file; the next open builds it', async () => {
+    const fresh = join(work, 'cancel-cache');
+    const controller = new AbortController();
+    const opening = Model.open(model, {
+      cacheRoot: fresh,
+      threads: 1,
+      signal: controller.signal,
+      report: (p) => {
+        if (p.message.startsWith('building the model graph')) controller.abort();
+      },
+    });
+    await assert.rejects(opening, CancelledError);
+    assert.deepEqual((await readdir(fresh)).filter((name) => name !== '.file-hashes'), [], 'the cancelled build left files in the cache');
+    // The descriptor readdir itself used is gone by the time its entry is read.
+    const openFiles = (await readdir('/proc/self/fd')).map((fd) => readlink(join('/proc/self/fd', fd)).catch(() => ''));
+    const paths = await Promise.all(openFiles);
+    assert.deepEqual(paths.filter((path) => path.startsWith(fresh)), [], 'a file of the cancelled build is still open');
+    const reopened = await logits(model, fresh);
+    assert.equal(reopened.built, true);
+    assert.deepEqual(reopened.logits, original);
   });
 
   it('NaN or infinite weights are refused with the tensor and element where they first appear', async () => {

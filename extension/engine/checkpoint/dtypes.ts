@@ -25,18 +25,36 @@ function halfToFloatTable(): Float32Array {
   return halfTable;
 }
 
-export function f16ToF32(bits: Uint16Array): Float32Array {
+/**
+ * Widens the 16-bit floats held in the second half of `values`' bytes into `values` itself, front to
+ * back: value i is written over bits 2i−n and 2i−n+1, both read by then, so a tensor read from disk
+ * into that half needs no second buffer. bfloat16 is the upper half of a float32, so its widening is a shift.
+ */
+export function widenInPlace(values: Float32Array, dtype: 'F16' | 'BF16'): void {
+  const n = values.length;
+  const bits = new Uint16Array(values.buffer, values.byteOffset + n * 2, n);
+  if (dtype === 'BF16') {
+    const words = new Uint32Array(values.buffer, values.byteOffset, n);
+    for (let i = 0; i < n; i++) words[i] = bits[i] << 16;
+    return;
+  }
   const table = halfToFloatTable();
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
-  return out;
+  for (let i = 0; i < n; i++) values[i] = table[bits[i]];
 }
 
-/** bfloat16 is the upper half of a float32, so widening is a shift. */
+function widen(bits: Uint16Array, dtype: 'F16' | 'BF16'): Float32Array {
+  const values = new Float32Array(bits.length);
+  new Uint16Array(values.buffer, bits.length * 2, bits.length).set(bits);
+  widenInPlace(values, dtype);
+  return values;
+}
+
+export function f16ToF32(bits: Uint16Array): Float32Array {
+  return widen(bits, 'F16');
+}
+
 export function bf16ToF32(bits: Uint16Array): Float32Array {
-  const out = new Uint32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
-  return new Float32Array(out.buffer);
+  return widen(bits, 'BF16');
 }
 
 /** float32 → bfloat16 bits, rounding to nearest even (NaN stays NaN). */

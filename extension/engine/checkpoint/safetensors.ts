@@ -5,7 +5,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CheckpointError } from './errors';
-import { DTYPE_BYTES, SUPPORTED_DTYPES, bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, isDtype, type Dtype } from './dtypes';
+import { DTYPE_BYTES, SUPPORTED_DTYPES, f32ToBf16, f32ToF16, isDtype, widenInPlace, type Dtype } from './dtypes';
 
 /** Where one tensor lives. `byteOffset` is absolute within the file (header included). */
 export interface TensorInfo {
@@ -177,15 +177,20 @@ class SafetensorsReader implements SafetensorsFile {
   }
 
   async readFloat32(name: string): Promise<Float32Array> {
-    const { dtype } = this.info(name);
-    const bytes = await this.readBytes(name);
+    const { dtype, byteOffset, byteLength } = this.info(name);
     switch (dtype) {
-      case 'F32':
+      case 'F32': {
+        const bytes = await this.readBytes(name);
         return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      }
       case 'F16':
-        return f16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
-      case 'BF16':
-        return bf16ToF32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
+      case 'BF16': {
+        // Read into the upper half of the result and widened there: a 16-bit tensor costs no second buffer.
+        const values = new Float32Array(byteLength / 2);
+        await readInto(this.handle, this.path, byteOffset, new Uint8Array(values.buffer, byteLength, byteLength));
+        widenInPlace(values, dtype);
+        return values;
+      }
       default:
         throw new CheckpointError(`${this.path}: tensor "${name}" is ${dtype}, not a float tensor (F32, F16 or BF16).`);
     }
@@ -221,18 +226,22 @@ class SafetensorsReader implements SafetensorsFile {
 }
 
 /** Reads `length` bytes at `position` into a fresh buffer (so typed-array views are aligned). */
-async function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(new ArrayBuffer(length));
+function readExactly(handle: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
+  return readInto(handle, path, position, new Uint8Array(new ArrayBuffer(length)));
+}
+
+/** Fills `target` with the file's bytes from `position`. */
+async function readInto(handle: FileHandle, path: string, position: number, target: Uint8Array): Promise<Uint8Array> {
   let done = 0;
-  while (done < length) {
-    const chunk = Math.min(MAX_READ_BYTES, length - done);
-    const { bytesRead } = await handle.read(out, done, chunk, position + done);
+  while (done < target.length) {
+    const chunk = Math.min(MAX_READ_BYTES, target.length - done);
+    const { bytesRead } = await handle.read(target, done, chunk, position + done);
     if (bytesRead === 0) {
       throw new CheckpointError(`${path}: unexpected end of file at byte ${position + done} (the file is truncated).`);
     }
     done += bytesRead;
   }
-  return out;
+  return target;
 }
 
 function describeFsError(error: unknown): string {

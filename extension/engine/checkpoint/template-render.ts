@@ -3,10 +3,9 @@
 // never longer than the time limit: a template that loops or allocates without end is stopped and
 // reported, and the engine goes on.
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CheckpointError } from './errors';
+import { startWorkerThread } from '../worker-thread';
 
 /** How long one render may take. */
 export const RENDER_TIME_LIMIT_MS = 5000;
@@ -29,13 +28,6 @@ const START_TIME_LIMIT_MS = 120_000;
 
 /** A render stopped by a limit; rendering again would hit it again. */
 export class TemplateLimitError extends CheckpointError {}
-
-/** The worker: bundled beside the CLI, or the TypeScript source (loaded through tsx) when run from source. */
-function startWorker(options: WorkerOptions): Worker {
-  const built = join(__dirname, 'template-worker.js');
-  if (existsSync(built)) return new Worker(built, options);
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'template-worker.ts'))});`, { ...options, eval: true });
-}
 
 export class TemplateRenderer {
   private worker: Worker | null = null;
@@ -68,7 +60,7 @@ export class TemplateRenderer {
 
   private start(): Worker {
     Atomics.store(this.state, 0, RenderStatus.starting);
-    const worker = startWorker({
+    const worker = startWorkerThread(__dirname, 'template-worker', {
       workerData: { text: this.text, shared: this.shared },
       resourceLimits: { maxOldGenerationSizeMb: RENDER_MEMORY_LIMIT_MB },
     });

@@ -7,37 +7,20 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../../common/model-spec';
-import { buildDecoderGraph, scalesName, type BuildOptions, type Precision, type WeightPlan } from '../graph/graph-builder';
-import { blockBytes, quantizeBlocks } from '../graph/quantize-blocks';
-import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
-import { throwIfCancelled, type Progress } from './progress';
+import type { BuildOptions, Precision } from '../graph/graph-builder';
+import { CancelledError, throwIfCancelled, type Progress } from './progress';
 import { fileIdentity } from '../checkpoint/content-hash';
 import { CheckpointError } from '../checkpoint/errors';
 import { writeFileAtomically } from '../atomic-write';
+import { startWorkerThread } from '../worker-thread';
+import { CHECKSUMS_FILE, GRAPH_BUILDER_VERSION, MODEL_FILE, WEIGHTS_FILE, type BuildThreadData, type BuildThreadMessage, type Checksums, type ReadReply, type WeightSource } from './graph-build';
 
-/** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 8;
-const WEIGHTS_FILE = 'weights.bin';
-const MODEL_FILE = 'model.onnx';
-/** The size and sha256 of each file of an entry, and the file identities last checked against them. */
-const CHECKSUMS_FILE = 'checksums.json';
-/** External data offsets aligned so onnxruntime can map weights straight from the file. */
-const ALIGNMENT = 65536;
-
-/** A checkpoint's tensors (CheckpointWeights, or a test's transform of them). */
-export interface WeightSource {
-  readonly tensors: ReadonlyMap<string, { dtype: string; shape?: readonly number[] }>;
-  readFloat32(name: string): Promise<Float32Array>;
-  /** The tensor's bytes as stored. */
-  readBytes(name: string): Promise<Uint8Array>;
-}
-
-/** Writes and hash updates are split so no single call exceeds what Node accepts (2 GiB − 1). */
-const MAX_WRITE_BYTES = 1 << 30;
+export { GRAPH_BUILDER_VERSION, type WeightSource } from './graph-build';
 
 export interface GraphOptions {
   precision: Precision;
@@ -70,118 +53,6 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function readWeight(source: WeightSource, plan: WeightPlan): Promise<Float32Array> {
-  const parts = await Promise.all(plan.sources.map((name) => source.readFloat32(name)));
-  parts.forEach((part, i) => requireFinite(plan.sources[i], source, part));
-  const data = parts.length === 1 ? parts[0] : new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  if (parts.length > 1) {
-    let offset = 0;
-    for (const part of parts) {
-      data.set(part, offset);
-      offset += part.length;
-    }
-  }
-  if (plan.addOne) for (let i = 0; i < data.length; i++) data[i] = Math.fround(1 + data[i]);
-  return data;
-}
-
-/** [rows, columns] row-major → [columns, rows], in tiles that stay in cache. */
-function transpose(data: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(data.length);
-  const tile = 64;
-  for (let r0 = 0; r0 < rows; r0 += tile) {
-    for (let c0 = 0; c0 < columns; c0 += tile) {
-      const rEnd = Math.min(r0 + tile, rows);
-      const cEnd = Math.min(c0 + tile, columns);
-      for (let r = r0; r < rEnd; r++) for (let c = c0; c < cEnd; c++) out[c * rows + r] = data[r * columns + c];
-    }
-  }
-  return out;
-}
-
-type EncodedTensor = { name: string; elemType: DataType; dims: number[]; bytes: Uint8Array };
-
-/** The stored tensors of one weight: itself in float32 or as stored in 16 bits, or its block codes and scales. */
-async function encodeWeight(plan: WeightPlan, source: WeightSource): Promise<EncodedTensor[]> {
-  const asBytes = (array: Float32Array | Uint8Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-  if (plan.stored16) {
-    const [name] = plan.sources;
-    const dtype = source.tensors.get(name)?.dtype;
-    if (plan.sources.length !== 1 || plan.addOne || plan.transpose || dtype !== plan.stored16) throw new Error(`weight ${plan.name}: cannot be kept as a stored ${plan.stored16} tensor (${dtype})`);
-    const bytes = await source.readBytes(name);
-    requireFinite(name, source, new Uint16Array(bytes.byteOffset % 2 === 0 ? bytes.buffer : bytes.slice().buffer, bytes.byteOffset % 2 === 0 ? bytes.byteOffset : 0, bytes.byteLength / 2), plan.stored16 === 'F16' ? 0x7c00 : 0x7f80);
-    return [{ name: plan.name, elemType: plan.stored16 === 'F16' ? DataType.FLOAT16 : DataType.BFLOAT16, dims: plan.dims, bytes }];
-  }
-  const data = await readWeight(source, plan);
-  const expected = plan.dims.reduce((a, b) => a * b, 1);
-  if (data.length !== expected) throw new Error(`weight ${plan.name}: expected ${expected} values for shape [${plan.dims}], got ${data.length}`);
-  if (plan.transpose) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(transpose(data, plan.dims[1], plan.dims[0])) }];
-  if (!plan.bits) return [{ name: plan.name, elemType: DataType.FLOAT, dims: plan.dims, bytes: asBytes(data) }];
-  const [rows, columns] = plan.dims;
-  const q = quantizeBlocks(data, rows, columns, plan.bits);
-  const blocks = q.scales.length / rows;
-  return [
-    { name: plan.name, elemType: DataType.UINT8, dims: [rows, blocks, blockBytes(plan.bits)], bytes: q.codes },
-    { name: scalesName(plan.name), elemType: DataType.FLOAT, dims: [rows, blocks], bytes: asBytes(q.scales) },
-  ];
-}
-
-/** Refuses a checkpoint tensor holding NaN or an infinity, naming it and the first such element in its own layout. */
-function requireFinite(name: string, source: WeightSource, values: Float32Array | Uint16Array, exponentMask = 0): void {
-  let bad = -1;
-  if (values instanceof Float32Array) {
-    for (let i = 0; i < values.length && bad < 0; i++) if (!Number.isFinite(values[i])) bad = i;
-  } else for (let i = 0; i < values.length && bad < 0; i++) if ((values[i] & exponentMask) === exponentMask) bad = i;
-  if (bad < 0) return;
-  const shape = source.tensors.get(name)?.shape ?? [];
-  const columns = shape.at(-1) ?? 1;
-  const where = shape.length > 1 ? `row ${Math.floor(bad / columns)}, column ${bad % columns}` : `element ${bad}`;
-  throw new CheckpointError(`the weights hold a NaN or infinite value: ${name} at ${where}; the checkpoint is damaged or was saved from a diverged run.`);
-}
-
-/** Streams every weight into the external data file, one tensor in memory at a time; returns its tensors and the file's sha256. */
-async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<{ tensors: TensorDef[]; checksum: FileChecksum }> {
-  const file = await open(join(dir, WEIGHTS_FILE), 'w');
-  const tensors: TensorDef[] = [];
-  // The file's bytes in order: each tensor, and the zeros of the alignment gap before it.
-  const hash = createHash('sha256');
-  let offset = 0;
-  try {
-    for (const [i, plan] of weights.entries()) {
-      throwIfCancelled(progress.signal);
-      progress.report?.({ message: 'building the model graph (first open only)', done: i, total: weights.length });
-      for (const tensor of await encodeWeight(plan, source)) {
-        const aligned = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
-        hash.update(new Uint8Array(aligned - offset));
-        offset = aligned;
-        // Hashed and written in parts: neither accepts 2 GiB or more at once.
-        for (let done = 0; done < tensor.bytes.length; done += MAX_WRITE_BYTES) {
-          const part = tensor.bytes.subarray(done, Math.min(tensor.bytes.length, done + MAX_WRITE_BYTES));
-          hash.update(part);
-          await file.write(part, 0, part.length, offset + done);
-        }
-        tensors.push({ name: tensor.name, elemType: tensor.elemType, dims: tensor.dims, external: { location: WEIGHTS_FILE, offset, length: tensor.bytes.length } });
-        offset += tensor.bytes.length;
-      }
-    }
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  return { tensors, checksum: { size: offset, sha256: hash.digest('hex') } };
-}
-
-interface FileChecksum {
-  size: number;
-  sha256: string;
-}
-
-interface Checksums {
-  files: Record<string, FileChecksum>;
-  /** Per file, the identity (inode, size, times) it had when last found to match: unchanged files are not read again. */
-  checked: Record<string, string>;
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -265,23 +136,7 @@ export async function ensureGraph(
   await mkdir(workDir);
   try {
     const embeddingDtype = source.tensors.get('model.embed_tokens.weight')?.dtype;
-    const built = buildDecoderGraph(spec, { ...buildOptions(options), embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' });
-    const { tensors: weightTensors, checksum } = await writeWeights(workDir, built.weights, source, progress);
-    const model = encodeModel({
-      graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },
-      opsets: [
-        { domain: '', version: 21 },
-        { domain: 'com.microsoft', version: 1 },
-      ],
-      producerName: 'thinkscope',
-      producerVersion: String(GRAPH_BUILDER_VERSION),
-    });
-    await writeFile(join(workDir, MODEL_FILE), model);
-    const checksums: Checksums = {
-      files: { [WEIGHTS_FILE]: checksum, [MODEL_FILE]: { size: model.length, sha256: createHash('sha256').update(model).digest('hex') } },
-      checked: { [WEIGHTS_FILE]: await fileIdentity(join(workDir, WEIGHTS_FILE)), [MODEL_FILE]: await fileIdentity(join(workDir, MODEL_FILE)) },
-    };
-    await writeFile(join(workDir, CHECKSUMS_FILE), JSON.stringify(checksums));
+    await buildOnThread({ dir: workDir, spec, options: { ...buildOptions(options), embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' }, tensors: [...source.tensors] }, source, progress);
     throwIfCancelled(progress.signal);
     try {
       await rename(workDir, finalDir);
@@ -295,4 +150,42 @@ export async function ensureGraph(
     await rm(workDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Writes the graph's files on a thread of their own (graph-build-worker.ts), serving it the tensors it
+ * asks for from `source`. Cancelling stops the thread at once.
+ */
+function buildOnThread(data: BuildThreadData, source: WeightSource, progress: Progress): Promise<void> {
+  throwIfCancelled(progress.signal);
+  const worker = startWorkerThread(__dirname, 'graph-build-worker', { workerData: data });
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    // Settled once the thread has stopped: its memory is returned and its files closed before the caller goes on.
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      progress.signal?.removeEventListener('abort', cancel);
+      void worker.terminate().then(() => (error ? reject(error) : resolve()));
+    };
+    const cancel = () => finish(new CancelledError());
+    progress.signal?.addEventListener('abort', cancel);
+    worker.on('message', (message: BuildThreadMessage) => {
+      if (message.type === 'read') sendTensor(worker, source, message).catch((error: Error) => finish(error));
+      else if (message.type === 'progress') progress.report?.({ message: message.message, done: message.done, total: message.total });
+      else if (message.type === 'done') finish();
+      else finish(message.name === 'CheckpointError' ? new CheckpointError(message.message) : new Error(message.message));
+    });
+    worker.on('error', (error) => finish(new Error(`building the model graph stopped: ${error.message}`)));
+    worker.on('exit', (code) => finish(new Error(`building the model graph stopped (its thread exited with code ${code})`)));
+  });
+}
+
+/** Reads one tensor and moves its buffer to the build thread (copied first only when the array is a view of a larger buffer). */
+async function sendTensor(worker: Worker, source: WeightSource, request: Extract<BuildThreadMessage, { type: 'read' }>): Promise<void> {
+  const array = request.as === 'float32' ? await source.readFloat32(request.name) : await source.readBytes(request.name);
+  const whole = array.byteOffset === 0 && array.byteLength === array.buffer.byteLength && array.buffer instanceof ArrayBuffer;
+  const buffer = whole ? (array.buffer as ArrayBuffer) : new Uint8Array(array.buffer, array.byteOffset, array.byteLength).slice().buffer;
+  const reply: ReadReply = { id: request.id, buffer };
+  worker.postMessage(reply, [buffer]);
 }
