@@ -1,9 +1,9 @@
 // Builds the steerable ONNX graph for a checkpoint and keeps it in a cache folder keyed by a
-// fingerprint of the config, the weights, the builder version and the options. A build writes into a
-// private temporary folder that is renamed into place only when complete, so an interrupted build
-// leaves no broken cache entry and a second open costs only a session load. Each entry keeps the
-// checksums of the files it wrote, and is checked against them before use: a damaged entry is built
-// again, never handed to onnxruntime. Partial folders of builds that were killed are removed.
+// fingerprint of the config, the weights, the builder version and the options. A build (graph-build.ts,
+// on a thread of its own) writes into a private temporary folder that is renamed into place only when
+// complete, so an interrupted build leaves no broken cache entry and a second open costs only a session
+// load. Each entry keeps the checksums of the files it wrote, and is checked against them before use: a
+// damaged entry is built again, never handed to onnxruntime. Partial folders of killed builds are removed.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
