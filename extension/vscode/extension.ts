@@ -7,6 +7,7 @@ import { registerCodeLens } from './codelens';
 import { LiveCounterfactuals } from './counterfactuals';
 import { registerPrune } from './prune-command';
 import { registerPruneFolder } from './prune-folder-command';
+import type { PruneReportPanel } from './panels/prune-report';
 import { Commands } from './command-ids';
 import type { EngineClient, TraceResults } from './contracts';
 import { TraceDecorations, type RenderedStep } from './decorations';
@@ -41,6 +42,8 @@ export interface ThinkScopeApi {
   stepItems(uri: vscode.Uri): vscode.TreeItem[];
   /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
   renderedSteps(uri: vscode.Uri): RenderedStep[];
+  /** The pruning panel open for a folder (its path), made by Prune Folder or brought back after a reload. */
+  pruneReportPanel(folder: string): PruneReportPanel | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
@@ -63,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerBuildDirection(context, engine, models, directions, log);
   registerExport(context, results, log);
   registerPrune(context, engine, results, models, log);
-  registerPruneFolder(context, engine, models, log);
+  const pruneReportPanel = registerPruneFolder(context, engine, models, log);
   registerEngineToken(context, engine);
   registerPanels(context, engine, results, directions, counterfactuals, analysisDirections);
   context.subscriptions.push(
@@ -91,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
     directions,
     counterfactuals,
     enginePid: () => engine.pid,
+    pruneReportPanel,
     stepItems: (uri) => navigation.stepItems(uri),
     renderedSteps: (uri) => {
       decorations.renderNow(uri);

@@ -48,7 +48,8 @@ async function askRules(): Promise<PruneRule[] | undefined> {
   return typed === undefined ? undefined : parsePruneRules(typed);
 }
 
-export function registerPruneFolder(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection, log: vscode.LogOutputChannel): void {
+/** Registers the command and the folders' panels; returns the open panel of a folder (what tests read). */
+export function registerPruneFolder(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection, log: vscode.LogOutputChannel): (folder: string) => PruneReportPanel | undefined {
   const panels = registerPruneReportPanels(context);
   async function pruneFolder(argument: unknown): Promise<PruneFolderOutcome | undefined> {
     const options: PruneFolderArguments = argument instanceof vscode.Uri ? { folder: argument.toString() } : ((argument ?? {}) as PruneFolderArguments);
@@ -76,4 +77,5 @@ export function registerPruneFolder(context: vscode.ExtensionContext, engine: En
   }
 
   context.subscriptions.push(vscode.commands.registerCommand(Commands.pruneFolder, pruneFolder));
+  return (folder) => panels.get(folder);
 }

@@ -99,7 +99,7 @@ async function openWritten(report: PruneReportState, file: WrittenReportFile): P
 }
 
 /** Opens (or reuses) a folder's panel; restores the panels a reload closed. */
-export function registerPruneReportPanels(context: vscode.ExtensionContext): { show(report: PruneReportState): PruneReportPanel } {
+export function registerPruneReportPanels(context: vscode.ExtensionContext): { show(report: PruneReportState): PruneReportPanel; get(folder: string): PruneReportPanel | undefined } {
   const open = new Map<string, PruneReportPanel>();
   const track = (panel: PruneReportPanel) => {
     open.set(panel.folder, panel);
@@ -122,6 +122,7 @@ export function registerPruneReportPanels(context: vscode.ExtensionContext): { s
     }),
   );
   return {
+    get: (folder) => open.get(folder),
     show(report) {
       const existing = open.get(report.folder);
       if (existing) {

@@ -5,7 +5,6 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { PruneRecord } from '../../../extension/common/bundle/trace-file';
-import { PRUNE_REPORT_VIEW_TYPE } from '../../../extension/common/prune-report-protocol';
 import type { PruneFolderOutcome } from '../../../extension/vscode/prune-folder-command';
 import { CHECK_TTS, thinkScope, useModel, waitFor, workspaceFile } from './support';
 
@@ -72,10 +71,6 @@ describe('ThinkScope: prune a folder of traces', () => {
     assert.equal(again?.panel, outcome.panel, 'one panel per folder');
     const redrawn = await outcome.panel.whenRendered((d) => d.rows.length === 1, 20_000);
     assert.deepEqual(redrawn.rows, again?.rows);
-  });
-
-  it('registers a serializer, so a pruning panel comes back after a reload', () => {
-    assert.throws(() => vscode.window.registerWebviewPanelSerializer(PRUNE_REPORT_VIEW_TYPE, { deserializeWebviewPanel: async () => {} }), /already registered/);
   });
 
   it('says what is wrong with a folder without traces, and writes nothing', async () => {

@@ -41,6 +41,9 @@ export function stepKind(text: string): 'check' | 'transition' | 'true' | 'goal'
   return /=/.test(text) ? 'true' : 'goal';
 }
 
+/** The folder whose pruning panel panels.before-reload.ts leaves open, and panels.after-reload.ts expects back. */
+export const RESTORED_PRUNE_FOLDER = 'restore-batch';
+
 export function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the tests need a workspace folder (runTest.ts opens one)');
