@@ -2,8 +2,10 @@
 // suite module, into out/test/integration/. `vscode` comes from the host; mocha and
 // @vscode/test-electron stay in node_modules so the suite and its test files share one mocha.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 
+// Built afresh: the runner loads every suite file it finds there, so a renamed suite must not linger.
+rmSync('out/test/integration', { recursive: true, force: true });
 const suiteFiles = readdirSync('test/integration/suite').filter((name) => name.endsWith('.ts')).map((name) => `test/integration/suite/${name}`);
 await esbuild.build({
   entryPoints: ['test/integration/runTest.ts', ...suiteFiles],
