@@ -18,7 +18,7 @@ import { registerExport } from './export-command';
 import { registerFollowEdits } from './follow-edits';
 import { registerHover } from './hover';
 import { registerModelSelection } from './model-selection';
-import { registerPanels } from './panels';
+import { registerPanels, type ThinkScopePanel } from './panels';
 import { ReadableView } from './readable-view';
 import { registerResultPersistence } from './result-persistence';
 import { registerSteer } from './steer-command';
@@ -42,6 +42,8 @@ export interface ThinkScopeApi {
   stepItems(uri: vscode.Uri): vscode.TreeItem[];
   /** The steps decorated in a document's visible editors, rendered first so the answer is current. */
   renderedSteps(uri: vscode.Uri): RenderedStep[];
+  /** The ThinkScope panel open now, made by Open Panel or brought back after a reload. */
+  thinkScopePanel(): ThinkScopePanel | undefined;
   /** The pruning panel open for a folder (its path), made by Prune Folder or brought back after a reload. */
   pruneReportPanel(folder: string): PruneReportPanel | undefined;
 }
@@ -68,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
   registerPrune(context, engine, results, models, log);
   const pruneReportPanel = registerPruneFolder(context, engine, models, log);
   registerEngineToken(context, engine);
-  registerPanels(context, engine, results, directions, counterfactuals, analysisDirections);
+  const thinkScopePanel = registerPanels(context, engine, results, directions, counterfactuals, analysisDirections);
   context.subscriptions.push(
     // The given or active document's annotations; every document's when that one has none.
     vscode.commands.registerCommand(Commands.clearAnnotations, (uri?: vscode.Uri) => {
@@ -94,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): ThinkScopeApi {
     directions,
     counterfactuals,
     enginePid: () => engine.pid,
+    thinkScopePanel,
     pruneReportPanel,
     stepItems: (uri) => navigation.stepItems(uri),
     renderedSteps: (uri) => {

@@ -23,6 +23,7 @@ export interface OpenPanelArguments {
   step?: number;
 }
 
+/** Registers Open Panel and the panel's serializer; returns the panel open now (what tests read). */
 export function registerPanels(
   context: vscode.ExtensionContext,
   engine: EngineClient,
@@ -30,7 +31,7 @@ export function registerPanels(
   directions: DirectionStore,
   counterfactuals: LiveCounterfactuals,
   analysisDirections: AnalysisDirections,
-): void {
+): () => ThinkScopePanel | undefined {
   const deps: PanelDependencies = {
     extensionUri: context.extensionUri,
     engine,
@@ -75,6 +76,7 @@ export function registerPanels(
       },
     }),
   );
+  return () => current;
 }
 
 function openArguments(argument: unknown): { uri?: vscode.Uri; view?: PanelView; step?: number } {

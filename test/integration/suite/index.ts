@@ -1,14 +1,25 @@
 // The tests module VS Code loads into the extension host: runs every *.test.js next to it with mocha.
-// Suites that need a window reload come in pairs: *.before-reload.js runs after all the others and
-// leaves the window as a user would leave it; the window is then reloaded, which runs this module
-// again, and *.after-reload.js checks what came back. A marker file in the workspace carries the
-// first half's failures across the reload.
+// Suites that need a window reload come in pairs, NAME.before-reload.js and NAME.after-reload.js: after
+// all the others, each pair in turn leaves the window as a user would leave it, the window is reloaded
+// (which runs this module again), and the pair's second half checks what came back. One pair per
+// reload: in code-server, two webviews starting at once after a reload race for the webview service
+// worker, and one may find the previous page's and fail to load its resources offline. A marker file in
+// the workspace carries the failures so far and the pair under way across each reload.
 import Mocha from 'mocha';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 
-function reloadMarker(): string {
+const BEFORE = '.before-reload.js';
+const AFTER = '.after-reload.js';
+
+interface ReloadMarker {
+  failures: number;
+  /** The pair whose second half runs after this reload. */
+  pair: string;
+}
+
+function markerPath(): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('the tests need a workspace folder (runTest.ts opens one)');
   return join(folder.uri.fsPath, '.thinkscope-tests-reloaded.json');
@@ -20,34 +31,38 @@ function suites(ending: string): string[] {
   const chosen = (name: string) => only.length === 0 || only.some((part) => name.includes(part));
   return readdirSync(__dirname)
     .filter((name) => name.endsWith(ending) && chosen(name))
-    .sort()
-    .map((name) => join(__dirname, name));
+    .sort();
 }
 
 /** Runs the files with a fresh mocha; resolves with the number of failures. */
-function runMocha(files: string[]): Promise<number> {
+function runMocha(names: string[]): Promise<number> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000 });
-  for (const file of files) mocha.addFile(file);
+  for (const name of names) mocha.addFile(join(__dirname, name));
   return new Promise((resolve) => mocha.run(resolve));
 }
 
-function outcome(failures: number): Promise<void> {
-  return failures > 0 ? Promise.reject(new Error(`${failures} integration test(s) failed`)) : Promise.resolve();
-}
-
 export async function run(): Promise<void> {
-  const marker = reloadMarker();
-  if (existsSync(marker)) {
-    const { failures } = JSON.parse(readFileSync(marker, 'utf8')) as { failures: number };
-    rmSync(marker);
-    return outcome(failures + (await runMocha(suites('.after-reload.js'))));
+  const path = markerPath();
+  const pairs = suites(BEFORE).map((name) => name.slice(0, -BEFORE.length));
+  let failures: number;
+  let next: number;
+  if (existsSync(path)) {
+    const marker = JSON.parse(readFileSync(path, 'utf8')) as ReloadMarker;
+    rmSync(path);
+    failures = marker.failures + (await runMocha([`${marker.pair}${AFTER}`]));
+    next = pairs.indexOf(marker.pair) + 1;
+  } else {
+    failures = await runMocha(suites('.test.js'));
+    next = 0;
   }
-  let failures = await runMocha(suites('.test.js'));
-  const beforeReload = suites('.before-reload.js');
-  if (beforeReload.length === 0) return outcome(failures);
-  failures += await runMocha(beforeReload);
-  writeFileSync(marker, JSON.stringify({ failures }));
-  await vscode.commands.executeCommand('workbench.action.reloadWindow');
-  // The reload ends this extension host; the run that reports is the one after it.
-  return new Promise<void>(() => undefined);
+  if (next < pairs.length) {
+    const pair = pairs[next];
+    failures += await runMocha([`${pair}${BEFORE}`]);
+    const marker: ReloadMarker = { failures, pair };
+    writeFileSync(path, JSON.stringify(marker));
+    await vscode.commands.executeCommand('workbench.action.reloadWindow');
+    // The reload ends this extension host; the run that reports is the last one after it.
+    return new Promise<void>(() => undefined);
+  }
+  if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
 }

@@ -41,8 +41,16 @@ export function stepKind(text: string): 'check' | 'transition' | 'true' | 'goal'
   return /=/.test(text) ? 'true' : 'goal';
 }
 
-/** The folder whose pruning panel panels.before-reload.ts leaves open, and panels.after-reload.ts expects back. */
+/** What the *.before-reload.ts suites leave open in their panels, and the *.after-reload.ts suites expect back. */
 export const RESTORED_PRUNE_FOLDER = 'restore-batch';
+export const RESTORED_TRACE = 'restore-sample.md';
+/** A freshly reloaded window starts its webviews and the extension at once; on a loaded machine that takes a while. */
+export const RESTORE_TIMEOUT = 30_000;
+
+/** The labels of the open webview tabs, in every group. */
+export function webviewTabs(): string[] {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview).map((tab) => tab.label);
+}
 
 export function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];

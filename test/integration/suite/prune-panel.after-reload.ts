@@ -1,15 +1,9 @@
 // After the window reload (see index.ts): the pruning panel left open comes back by itself, drawing the
 // report it showed (the rows of the table written beside the traces), with no model loaded.
-// One webview per reload: in code-server, two webviews starting at once after a reload race for the
-// webview service worker, and one may find the previous page's and fail to load its resources offline.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { RESTORED_PRUNE_FOLDER, thinkScope, waitFor, workspaceFile } from './support';
-
-/** A freshly reloaded window starts its webviews all at once; on a loaded machine that takes a while. */
-const RESTORE_TIMEOUT = 30_000;
-const tabLabels = () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview).map((tab) => tab.label);
+import { RESTORE_TIMEOUT, RESTORED_PRUNE_FOLDER, thinkScope, waitFor, webviewTabs, workspaceFile } from './support';
 
 describe('ThinkScope: after the window reloads', function () {
   this.timeout(2 * RESTORE_TIMEOUT);
@@ -22,7 +16,7 @@ describe('ThinkScope: after the window reloads', function () {
     const table = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'prune-report', 'prune-table.md')));
     assert.equal(drawn.rows.length, 1, 'one rule, one row');
     for (const row of drawn.rows) assert.ok(table.includes(`| ${row.join(' | ')} |`), `the restored panel's row ${row.join(', ')} is a row of the written table`);
-    assert.ok(tabLabels().includes(`Pruning ${RESTORED_PRUNE_FOLDER}`), `the panel is back in its tab (${tabLabels().join(', ')})`);
+    assert.deepEqual(webviewTabs(), [`Pruning ${RESTORED_PRUNE_FOLDER}`], 'the panel is back in its tab');
     assert.equal(api.engine.state.model, null, 'nothing was recomputed: no model is loaded after the reload');
   });
 });
