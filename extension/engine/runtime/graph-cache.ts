@@ -171,6 +171,7 @@ function buildOnThread(data: BuildThreadData, source: WeightSource, progress: Pr
     const cancel = () => finish(new CancelledError());
     progress.signal?.addEventListener('abort', cancel);
     worker.on('message', (message: BuildThreadMessage) => {
+      if (settled) return; // a message the thread sent before it was stopped
       if (message.type === 'read') sendTensor(worker, source, message).catch((error: Error) => finish(error));
       else if (message.type === 'progress') progress.report?.({ message: message.message, done: message.done, total: message.total });
       else if (message.type === 'done') finish();
