@@ -31,7 +31,7 @@ const source: WeightSource = {
   readBytes: async (name) => new Uint8Array(await read(name, 'bytes')),
 };
 
-writeGraphFiles(dir, spec, options, source, { report: ({ message, done, total }) => post({ type: 'progress', message, done, total }) }).then(
+writeGraphFiles(dir, spec, options, source, ({ message, done, total }) => post({ type: 'progress', message, done, total })).then(
   () => post({ type: 'done' }),
   (error: Error) => post({ type: 'failed', name: error.name, message: error.message }),
 );

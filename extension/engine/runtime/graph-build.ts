@@ -10,7 +10,7 @@ import type { ModelSpec } from '../../common/model-spec';
 import { buildDecoderGraph, scalesName, type BuildOptions, type WeightPlan } from '../graph/graph-builder';
 import { blockBytes, quantizeBlocks } from '../graph/quantize-blocks';
 import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
-import { throwIfCancelled, type Progress } from './progress';
+import type { ProgressUpdate } from './progress';
 import { fileIdentity } from '../checkpoint/content-hash';
 import { CheckpointError } from '../checkpoint/errors';
 
@@ -104,7 +104,7 @@ function requireFinite(name: string, source: WeightSource, values: Float32Array 
 }
 
 /** Streams every weight into the external data file, one tensor in memory at a time; returns its tensors and the file's sha256. */
-async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, progress: Progress): Promise<{ tensors: TensorDef[]; checksum: FileChecksum }> {
+async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSource, report: (update: ProgressUpdate) => void): Promise<{ tensors: TensorDef[]; checksum: FileChecksum }> {
   const file = await open(join(dir, WEIGHTS_FILE), 'w');
   const tensors: TensorDef[] = [];
   // The file's bytes in order: each tensor, and the zeros of the alignment gap before it.
@@ -112,8 +112,7 @@ async function writeWeights(dir: string, weights: WeightPlan[], source: WeightSo
   let offset = 0;
   try {
     for (const [i, plan] of weights.entries()) {
-      throwIfCancelled(progress.signal);
-      progress.report?.({ message: 'building the model graph (first open only)', done: i, total: weights.length });
+      report({ message: 'building the model graph (first open only)', done: i, total: weights.length });
       for (const tensor of await encodeWeight(plan, source)) {
         const aligned = Math.ceil(offset / ALIGNMENT) * ALIGNMENT;
         hash.update(new Uint8Array(aligned - offset));
@@ -146,10 +145,10 @@ export interface Checksums {
   checked: Record<string, string>;
 }
 
-/** Writes the graph's files into `dir` (an empty folder). */
-export async function writeGraphFiles(dir: string, spec: ModelSpec, options: BuildOptions, source: WeightSource, progress: Progress): Promise<void> {
+/** Writes the graph's files into `dir` (an empty folder). The build is cancelled by stopping its thread. */
+export async function writeGraphFiles(dir: string, spec: ModelSpec, options: BuildOptions, source: WeightSource, report: (update: ProgressUpdate) => void): Promise<void> {
   const built = buildDecoderGraph(spec, options);
-  const { tensors: weightTensors, checksum } = await writeWeights(dir, built.weights, source, progress);
+  const { tensors: weightTensors, checksum } = await writeWeights(dir, built.weights, source, report);
   const model = encodeModel({
     graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },
     opsets: [

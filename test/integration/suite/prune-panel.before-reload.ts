@@ -8,7 +8,6 @@ import { CHECK_TTS, RESTORED_PRUNE_FOLDER, thinkScope, useModel, workspaceFile }
 
 describe('ThinkScope: a pruning panel open when the window reloads', () => {
   it('prunes a folder and leaves its panel open, drawn', async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await useModel(await thinkScope());
     const folder = workspaceFile(RESTORED_PRUNE_FOLDER);
     await vscode.workspace.fs.createDirectory(folder);

@@ -8,7 +8,6 @@ import { RESTORED_TRACE, thinkScope, workspaceFile } from './support';
 
 describe('ThinkScope: the ThinkScope panel open when the window reloads', () => {
   it('shows an analysed trace beside its document', async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const api = await thinkScope();
     const file = sampleTraceFile();
     const uri = workspaceFile(RESTORED_TRACE);
