@@ -14,6 +14,9 @@ import { Model } from '../../extension/engine/model';
 import { parseTrace } from '../../extension/common/trace/parse';
 import { analyzeDocument } from '../../extension/engine/analysis/analyze-document';
 import { buildSealDirection } from '../../extension/engine/analysis/seal';
+import { mineTrueThinking } from '../../extension/engine/analysis/truethinking-direction';
+import { steerStep } from '../../extension/engine/analysis/tts/steer-step';
+import { defaultTrueThinkingLayer } from '../../extension/engine/directions/steering-methods';
 import { buildAssistantAxis, FAST_AXIS, loadRoleSet, personaProjections } from '../../extension/engine/analysis/persona';
 import { directReplyPromptIds } from '../../extension/engine/chat-prompt';
 import { generate } from '../../extension/engine/runtime/generate';
@@ -32,6 +35,10 @@ interface FixtureTrace {
 const traces = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'reasoner', 'traces.json'), 'utf8')) as { calibration: FixtureTrace[]; heldout: FixtureTrace[] };
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+/** The paper's scale (the raw difference of means) for engagement; disengagement needs twice that on this model (see its card). */
+const ENGAGE_SCALE = 1;
+const DISENGAGE_SCALE = 2;
+const MIN_STEER_EFFECT = 0.15;
 
 describe('the bundled reasoner on held-out traces', () => {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'thinkscope-reasoner-'));
@@ -69,6 +76,38 @@ describe('the bundled reasoner on held-out traces', () => {
     assert.ok(byKind.true.length >= 40 && byKind.check.length >= 15, 'enough steps of each kind to measure');
     assert.ok(trueMean >= 0.9, `true steps: mean TTS ${trueMean}`);
     assert.ok(checkMean <= 0.05, `decorative checks: mean TTS ${checkMean}`);
+  });
+
+  it('a TrueThinking direction mined from calibration traces makes checks count and true steps not, where same-norm random pushes do not', async () => {
+    const calibration: TraceFile[] = [];
+    for (const [i, t] of traces.calibration.entries()) calibration.push((await analyze(t, i, null, true)).file);
+    const direction = await mineTrueThinking(model, calibration);
+    const layer = defaultTrueThinkingLayer(model.spec.numLayers);
+    // The paper's two tests: engagement (a check pushed along the direction) and disengagement (a true step
+    // pushed against it), each with steer-step's random vector of the same norm pushed the same way.
+    const tests = {
+      engagement: { kind: 'check', scale: ENGAGE_SCALE, direction: [] as number[], control: [] as number[] },
+      disengagement: { kind: 'true', scale: -DISENGAGE_SCALE, direction: [] as number[], control: [] as number[] },
+    };
+    for (const [i, t] of traces.heldout.entries()) {
+      const parsed = parseTrace(t.markdown, { fileName: `heldout-${i}.md` });
+      for (const test of Object.values(tests)) {
+        for (const [step, kind] of t.kinds.entries()) {
+          if (kind !== test.kind) continue;
+          const { before, after, control } = await steerStep(model, parsed, { segmentation: 'paragraph', step, direction, layer, scale: test.scale });
+          // The change in the direction the push is meant to move TTS: up for engagement, down for disengagement.
+          const sign = Math.sign(test.scale);
+          test.direction.push(sign * (after.tts - before.tts));
+          test.control.push(sign * (control.tts - before.tts));
+        }
+      }
+    }
+    for (const [name, test] of Object.entries(tests)) {
+      const [moved, control] = [mean(test.direction), mean(test.control)];
+      console.log(`held-out ${name} at layer ${layer}, scale ${test.scale}: mean TTS moves ${moved.toFixed(3)} (random control ${control.toFixed(3)}) on ${test.direction.length} ${test.kind} steps`);
+      assert.ok(test.direction.length >= 30, `${test.direction.length} steps`);
+      assert.ok(moved >= MIN_STEER_EFFECT && moved >= control + MIN_STEER_EFFECT, `${name}: TTS moves ${moved}, control ${control}`);
+    }
   });
 
   it('separates reflection from execution in the latent view better than the majority class', async () => {

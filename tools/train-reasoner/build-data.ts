@@ -8,7 +8,9 @@
 // perturbed copy of the step it follows; the trainer's attention mask lets a branch see the trunk only
 // up to its cut and itself. Trunks are tokenized in two ways, as step pieces (each step with the blank
 // line before it, encoded alone) and as the whole text (".\n\n" merges across a step boundary), so the
-// model reads both tokenizations the product may give it.
+// model reads both tokenizations the product may give it. With --gate-share, that share of the math
+// examples turns one step's use around and marks its tokens for the trainer's interchange intervention
+// (train.py --gate-layer): see the README.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { TextTokenizer } from '../../extension/engine/checkpoint/tokenizer';
 import { trainedTokenizer } from '../../extension/engine/make-model/bpe-tokenizer';
 import { DEFAULT_TTS_CUE } from '../../extension/engine/analysis/tts/layout';
 import { reasonerFiles } from './model-files';
-import { answerAfter, between, makeProblem, seededRandom, traceMarkdown, type CheckForm, type Problem, type Random } from './problems';
+import { answerAfter, between, makeProblem, pick, seededRandom, traceMarkdown, type CheckForm, type Problem, type Random, type StepKind } from './problems';
 import { characterOf, extraRolePrompts, makeChat, type PersonaSource } from './personas';
 import roles from '../../media/roles/roles.json';
 import questions from '../../media/roles/questions.json';
@@ -33,18 +35,32 @@ interface Example {
   limits: number[];
   /** The token this position must predict, or −1. */
   labels: number[];
+  /** Which kind of step the token belongs to: 1 a true step, 2 a check, 0 anything else. */
+  stepKinds: number[];
+  /** A step whose use the trainer sets through the gate direction: 1 used, −1 ignored, 0 as it is. */
+  gates: number[];
 }
 
+/** What the trainer learns of each token of a piece: the kind of step it belongs to, and its gate. */
+interface TokenMarks {
+  stepKinds: number[];
+  gates: number[];
+}
+
+const unmarked = (n: number): TokenMarks => ({ stepKinds: new Array<number>(n).fill(0), gates: new Array<number>(n).fill(0) });
+
 class ExampleBuilder {
-  readonly example: Example = { tokens: [], positions: [], segments: [], limits: [], labels: [] };
+  readonly example: Example = { tokens: [], positions: [], segments: [], limits: [], labels: [], stepKinds: [], gates: [] };
   private trunkLength = 0;
   private branches = 0;
 
   /** Appends trunk tokens; `learn` makes each of them a target of the token before it. */
-  trunk(ids: readonly number[], learn: boolean): number {
+  trunk(ids: readonly number[], learn: boolean, marks = unmarked(ids.length)): number {
     const e = this.example;
-    for (const id of ids) {
+    for (const [k, id] of ids.entries()) {
       if (learn && this.trunkLength > 0) e.labels[this.trunkLength - 1] = id;
+      e.stepKinds.push(marks.stepKinds[k]);
+      e.gates.push(marks.gates[k]);
       e.tokens.push(id);
       e.positions.push(this.trunkLength);
       e.segments.push(0);
@@ -56,11 +72,13 @@ class ExampleBuilder {
   }
 
   /** A branch after the first `cut` trunk tokens: `context` tokens read, then `target` tokens learned. */
-  branch(cut: number, context: readonly number[], target: readonly number[]): void {
+  branch(cut: number, context: readonly number[], target: readonly number[], marks = unmarked(context.length)): void {
     const e = this.example;
     const segment = ++this.branches;
     const ids = [...context, ...target];
     ids.forEach((id, k) => {
+      e.stepKinds.push(marks.stepKinds[k] ?? 0);
+      e.gates.push(marks.gates[k] ?? 0);
       e.tokens.push(id);
       e.positions.push(cut + k);
       e.segments.push(segment);
@@ -77,45 +95,78 @@ interface Tokenizers {
   imEnd: number;
 }
 
-/** A math example: the trace (intact or with some steps perturbed) and early exits after its steps. */
-function mathExample(random: Random, tok: Tokenizers, problem: Problem): Example {
+/** Which tokens of a step carry its kind and gate: all of them (`step`), or its last one, where a TrueThinking direction is read. */
+type GateTokens = 'step' | 'last';
+
+/** The step kinds the trainer tells apart, as it reads them. */
+const KIND_CODES: Partial<Record<StepKind, number>> = { true: 1, check: 2 };
+
+/**
+ * A math example: the trace (intact or with some steps perturbed) and early exits after its steps.
+ * With `flip`, that step's use is turned around through the gate direction (a check used, a true step
+ * ignored) and every exit after it answers as if its kind were the other one; the trace is then not learned.
+ */
+function mathExample(random: Random, tok: Tokenizers, problem: Problem, flip: number | null = null, gateTokens: GateTokens = 'step'): Example {
   const b = new ExampleBuilder();
   const encode = (s: string) => tok.text.encode(s);
   const prompt = tok.text.applyChatTemplate([{ role: 'user', content: problem.question }], { addGenerationPrompt: true });
   const intact = problem.steps.map((s) => s.text);
   const perturbTrunk = random() < 0.5;
   const texts = intact.map((text, i) => (perturbTrunk && isPerturbable(text) && random() < 0.5 ? perturbNumbers(text, between(random, 0, 1 << 30), i).text : text));
-  const trunkIntact = texts.every((t, i) => t === intact[i]);
+  const learnTrunk = flip === null && texts.every((t, i) => t === intact[i]);
   const lead = random() < 0.5 ? '' : '\n';
   const joint = random() < 0.5;
   const cue = encode(REASONER_CUE);
   const answerIds = (n: number) => [...encode(String(n)), ...encode('}')];
   const ending = `\n</think>\n\n${problem.reply}`;
+  const answering: Problem = flip === null ? problem : { ...problem, steps: problem.steps.map((s, k) => (k === flip ? { ...s, kind: s.kind === 'true' ? 'check' : 'true' } : s)) };
+  /** The ids of `before + stepText + after`, the tokens that start inside the step marked with step i's kind and gate. */
+  const encodeStep = (before: string, stepText: string, after: string, i: number) => {
+    const { ids, offsets } = tok.text.encodeWithOffsets(before + stepText + after);
+    const within = offsets.map(([start]) => start >= before.length && start < before.length + stepText.length);
+    const lastToken = within.lastIndexOf(true);
+    const inside = gateTokens === 'last' ? within.map((_, k) => k === lastToken) : within;
+    const kind = KIND_CODES[problem.steps[i].kind] ?? 0;
+    const gate = i !== flip ? 0 : problem.steps[i].kind === 'true' ? -1 : 1;
+    return { ids, marks: { stepKinds: inside.map((x) => (x ? kind : 0)), gates: inside.map((x) => (x ? gate : 0)) } };
+  };
 
   const cuts: number[] = [b.trunk(encode(prompt), false)];
   // Piece i: the step with the separator before it (pieces), or with the separator after it (joint).
   texts.forEach((text, i) => {
     const before = i === 0 ? lead : joint ? '' : '\n\n';
     const after = joint ? (i + 1 < texts.length ? '\n\n' : ending) : '';
-    cuts.push(b.trunk(encode(before + text + after), trunkIntact));
+    const { ids, marks } = encodeStep(before, text, after, i);
+    cuts.push(b.trunk(ids, learnTrunk, marks));
   });
-  if (!joint) b.trunk(encode(ending), trunkIntact);
-  b.trunk([tok.imEnd], trunkIntact);
+  if (!joint) b.trunk(encode(ending), learnTrunk);
+  b.trunk([tok.imEnd], learnTrunk);
 
   texts.forEach((text, i) => {
     const before = i === 0 ? lead : joint ? '' : '\n\n';
     const exit = (stepText: string, prefix: readonly string[]) => {
-      const answer = answerAfter(problem, [...prefix, stepText]);
+      const answer = answerAfter(answering, [...prefix, stepText]);
       if (answer === null) return;
-      if (joint) b.branch(cuts[i], encode(before + stepText + REASONER_CUE), answerIds(answer));
-      else if (stepText === text) b.branch(cuts[i + 1], cue, answerIds(answer));
-      else b.branch(cuts[i], [...encode(before + stepText), ...cue], answerIds(answer));
+      if (joint) {
+        const { ids, marks } = encodeStep(before, stepText, REASONER_CUE, i);
+        b.branch(cuts[i], ids, answerIds(answer), marks);
+      } else if (stepText === text) b.branch(cuts[i + 1], cue, answerIds(answer));
+      else {
+        const { ids, marks } = encodeStep(before, stepText, '', i);
+        b.branch(cuts[i], [...ids, ...cue], answerIds(answer), marks);
+      }
     };
     const prefix = texts.slice(0, i);
     exit(text, prefix);
     if (isPerturbable(intact[i]) && random() < 0.7) exit(text === intact[i] ? perturbNumbers(text, between(random, 0, 1 << 30), i).text : intact[i], prefix);
   });
   return b.example;
+}
+
+/** A step whose use a gated example turns around: a true step or a check with numbers, or null for none. */
+function stepToFlip(random: Random, problem: Problem): number | null {
+  const candidates = problem.steps.flatMap((s, i) => ((s.kind === 'true' || s.kind === 'check') && isPerturbable(s.text) ? [i] : []));
+  return candidates.length ? pick(random, candidates) : null;
 }
 
 /** A chat example: every assistant reply is learned; some final replies think first. */
@@ -138,19 +189,21 @@ function chatExample(random: Random, tok: Tokenizers, source: PersonaSource): Ex
   return b.example;
 }
 
+const EXAMPLE_FIELDS = 7;
+
 async function writeSet(dir: string, name: string, examples: Example[]): Promise<number> {
   const lengths = examples.map((e) => e.tokens.length);
   const total = lengths.reduce((a, b) => a + b, 0);
-  const data = new Int32Array(total * 5);
+  const data = new Int32Array(total * EXAMPLE_FIELDS);
   let at = 0;
   for (const e of examples) {
-    for (const field of [e.tokens, e.positions, e.segments, e.limits, e.labels]) {
+    for (const field of [e.tokens, e.positions, e.segments, e.limits, e.labels, e.stepKinds, e.gates]) {
       data.set(field, at);
       at += field.length;
     }
   }
   await writeFile(join(dir, `${name}.bin`), new Uint8Array(data.buffer));
-  await writeFile(join(dir, `${name}.json`), JSON.stringify({ lengths }));
+  await writeFile(join(dir, `${name}.json`), JSON.stringify({ fields: EXAMPLE_FIELDS, lengths }));
   return total;
 }
 
@@ -163,6 +216,8 @@ async function main(): Promise<void> {
       heldout: { type: 'string', default: '600' },
       seed: { type: 'string', default: '1' },
       checks: { type: 'string', default: 'inverse' },
+      'gate-share': { type: 'string', default: '0' },
+      'gate-tokens': { type: 'string', default: 'step' },
     },
   });
   const files = reasonerFiles();
@@ -180,6 +235,10 @@ async function main(): Promise<void> {
   const seed = Number(values.seed);
   const checks = values.checks as CheckForm;
   if (checks !== 'inverse' && checks !== 'restate') throw new Error(`--checks must be inverse or restate, not ${values.checks}`);
+  const gateShare = Number(values['gate-share']);
+  if (!(gateShare >= 0 && gateShare < 1)) throw new Error(`--gate-share must be in [0, 1), not ${values['gate-share']}`);
+  const gateTokens = values['gate-tokens'] as GateTokens;
+  if (gateTokens !== 'step' && gateTokens !== 'last') throw new Error(`--gate-tokens must be step or last, not ${values['gate-tokens']}`);
   const random = seededRandom(seed);
   // Held-out problems are drawn from their own stream and never appear in training.
   const heldout: Problem[] = [];
@@ -203,7 +262,7 @@ async function main(): Promise<void> {
       skipped++;
       continue;
     }
-    train.push(mathExample(random, tok, p));
+    train.push(mathExample(random, tok, p, gateShare > 0 && random() < gateShare ? stepToFlip(random, p) : null, gateTokens));
   }
   const tokens = await writeSet(values.out!, 'train', train);
   await writeFile(join(values.out!, 'heldout.json'), JSON.stringify(heldout.map((p) => ({ ...p, markdown: traceMarkdown(p) }))));

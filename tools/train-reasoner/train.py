@@ -6,6 +6,8 @@
 The learning rate follows the wall clock (warm-up, then cosine to zero at --minutes), so a run takes
 the time it is given on any machine. The model is written as model.safetensors (float32) beside the
 config.json that build-data.ts wrote; the trainer's own forward is the Hugging Face Qwen2 forward.
+With --gate-layer, the gated examples of build-data.ts --gate-share get an interchange intervention at
+that layer's input (set_gates), so that the model reads whether it uses a step from one direction.
 """
 
 import argparse
@@ -22,14 +24,43 @@ import torch.nn.functional as F
 
 
 def load_set(data_dir, name):
-    lengths = json.load(open(os.path.join(data_dir, name + '.json')))['lengths']
+    """Examples as [tokens, positions, segments, limits, labels, step kinds, gates] (the last two zero in older data)."""
+    meta = json.load(open(os.path.join(data_dir, name + '.json')))
+    count = meta.get('fields', 5)
     flat = np.fromfile(os.path.join(data_dir, name + '.bin'), dtype=np.int32)
     examples, at = [], 0
-    for n in lengths:
-        fields = [flat[at + k * n: at + (k + 1) * n] for k in range(5)]
+    for n in meta['lengths']:
+        fields = [flat[at + k * n: at + (k + 1) * n] for k in range(count)]
+        fields += [np.zeros(n, dtype=np.int32)] * (7 - count)
         examples.append(fields)
-        at += 5 * n
+        at += count * n
     return examples
+
+
+def gate_direction(hidden_size, seed):
+    """The unit vector along which gated examples set a step's use (--gate-layer); fixed by its seed."""
+    g = torch.Generator().manual_seed(seed)
+    u = torch.randn(hidden_size, generator=g)
+    return u / u.norm()
+
+
+def set_gates(x, groups, step_kinds, gates, u):
+    """Interchange along u: a gated step's marked tokens take the mean component along u of the batch's
+    ungated marked tokens of the same group in true steps (gate 1, used) or in checks (gate -1, ignored).
+    Grouped by token id (--gate-means token), each kind of last token ("." or ".\\n\\n", as the text was
+    tokenized) must differ along u between the two kinds of step. The means are not detached: the
+    gradient moves the steps' own components along u apart."""
+    along = x @ u
+    free = gates == 0
+    shift = torch.zeros_like(along)
+    for group in groups[gates != 0].unique():
+        same = groups == group
+        used, ignored = same & free & (step_kinds == 1), same & free & (step_kinds == 2)
+        if not used.any() or not ignored.any():
+            continue
+        for gate, source in ((1, used), (-1, ignored)):
+            shift = torch.where(same & (gates == gate), along[source].mean() - along, shift)
+    return x + shift[..., None] * u
 
 
 class Qwen2(torch.nn.Module):
@@ -67,8 +98,9 @@ class Qwen2(torch.nn.Module):
     def rms(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
 
-    def forward(self, ids, positions, mask, hidden_states=False):
-        """ids, positions: [B, T]; mask: [B, T, T] bool (True = may attend). Returns logits (and resid_in of every layer + final)."""
+    def forward(self, ids, positions, mask, hidden_states=False, gating=None):
+        """ids, positions: [B, T]; mask: [B, T, T] bool (True = may attend). Returns logits (and resid_in of every layer + final).
+        gating: (layer, groups [B, T], step kinds [B, T], gates [B, T], unit vector), the interchange of set_gates at that layer's input."""
         B, T = ids.shape
         x = self.embed[ids]
         freqs = positions[..., None].float() * self.inv_freq
@@ -82,7 +114,9 @@ class Qwen2(torch.nn.Module):
 
         bias = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, float('-inf'))[:, None]
         states = []
-        for layer in self.layers:
+        for index, layer in enumerate(self.layers):
+            if gating is not None and gating[0] == index:
+                x = set_gates(x, *gating[1:])
             states.append(x)
             h = self.rms(x, layer.ln1)
             q = layer.q(h).view(B, T, self.heads, self.head_dim).transpose(1, 2)
@@ -146,8 +180,12 @@ def tree_batch(examples, exit_weight=3.0):
     labels = torch.full((B, T), -100, dtype=torch.long)
     weights = torch.zeros(B, T)
     mask = torch.zeros(B, T, T, dtype=torch.bool)
-    for b, (tok, pos, seg, lim, lab) in enumerate(examples):
+    step_kinds = torch.zeros(B, T, dtype=torch.long)
+    gates = torch.zeros(B, T, dtype=torch.long)
+    for b, (tok, pos, seg, lim, lab, kinds, gate) in enumerate(examples):
         n = len(tok)
+        step_kinds[b, :n] = torch.from_numpy(kinds.astype(np.int64))
+        gates[b, :n] = torch.from_numpy(gate.astype(np.int64))
         ids[b, :n] = torch.from_numpy(tok.astype(np.int64))
         positions[b, :n] = torch.from_numpy(pos.astype(np.int64))
         lab_t = torch.from_numpy(lab.astype(np.int64))
@@ -161,7 +199,7 @@ def tree_batch(examples, exit_weight=3.0):
         trunk_key = (seg_t[None, :] == 0) & (idx[None, :] < torch.where(seg_t > 0, lim_t, torch.full_like(lim_t, n + 1))[:, None])
         mask[b, :n, :n] = causal & (same | trunk_key)
         mask[b, n:, 0] = True
-    return ids, positions, mask, labels, weights
+    return ids, positions, mask, labels, weights, step_kinds, gates
 
 
 def length_batches(examples, tokens_per_batch):
@@ -178,9 +216,14 @@ def length_batches(examples, tokens_per_batch):
     return batches
 
 
-def loss_of(model, batch):
-    ids, positions, mask, labels, weights = batch
-    logits = model(ids, positions, mask)
+def loss_of(model, batch, gate=None):
+    """gate: (layer, unit vector, whether means are per token id) to apply the batch's gates, or None to leave gated examples as they are."""
+    ids, positions, mask, labels, weights, step_kinds, gates = batch
+    gating = None
+    if gate is not None and (gates != 0).any():
+        layer, u, per_token = gate
+        gating = (layer, ids if per_token else torch.zeros_like(ids), step_kinds, gates, u)
+    logits = model(ids, positions, mask, gating=gating)
     losses = F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), reduction='none', ignore_index=-100)
     w = weights.view(-1) * (labels.view(-1) >= 0)
     return (losses * w).sum() / w.sum()
@@ -192,9 +235,9 @@ def branch_accuracy(model, examples):
     with torch.no_grad():
         for start in range(0, len(examples), 16):
             chunk = examples[start:start + 16]
-            ids, positions, mask, labels, _ = tree_batch(chunk)
+            ids, positions, mask, labels = tree_batch(chunk)[:4]
             pred = model(ids, positions, mask).argmax(-1)
-            for b, (tok, pos, seg, lim, lab) in enumerate(chunk):
+            for b, (tok, pos, seg, lim, lab) in enumerate(c[:5] for c in chunk):
                 for s in set(seg.tolist()) - {0}:
                     rows = [i for i in range(len(tok)) if seg[i] == s and lab[i] >= 0]
                     total += 1
@@ -246,6 +289,9 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--resume', action='store_true', help='start from the model folder\'s model.safetensors')
     parser.add_argument('--exit-weight', type=float, default=3.0, help='loss weight of early-exit answers against the chat tokens')
+    parser.add_argument('--gate-layer', type=int, default=None, help='apply gated examples (build-data.ts --gate-share) at this layer\'s input')
+    parser.add_argument('--gate-seed', type=int, default=7, help='seed of the gate direction')
+    parser.add_argument('--gate-means', choices=['token', 'batch'], default='token', help='interchange means per token id, or over the whole batch')
     args = parser.parse_args()
     # The run's recipe heads its log, so any weights can be traced back to the command that made them.
     print('arguments: ' + json.dumps(vars(args)), flush=True)
@@ -258,7 +304,12 @@ def main():
     if args.resume:
         model.load_tensors(read_safetensors(os.path.join(args.model, 'model.safetensors')))
     print('parameters: %d' % sum(p.numel() for p in model.parameters()), flush=True)
+    gate = None
+    if args.gate_layer is not None:
+        gate = (args.gate_layer, gate_direction(cfg['hidden_size'], args.gate_seed), args.gate_means == 'token')
     train = load_set(args.data, 'train')
+    if gate is None:
+        train = [e for e in train if not e[6].any()]
     valid = load_set(args.data, 'valid')
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     other = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -278,7 +329,7 @@ def main():
         if not batches:
             batches = length_batches(train, args.tokens_per_batch)
         batch = batches.pop()
-        loss = loss_of(model, tree_batch(batch, args.exit_weight))
+        loss = loss_of(model, tree_batch(batch, args.exit_weight), gate)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -2,8 +2,9 @@
 // reasoner (media/models/thinkscope-reasoner, a small qwen2 model trained on arithmetic chains of
 // thought whose true and decorative steps are known by construction), directions built from its own
 // calibration traces (media/samples/reasoner-calibration), the held-out sample trace analysed
-// (media/samples/reasoner-trace.md: True Thinking Scores, SEAL classes and latent scores), one decorative
-// step steered with the mined TrueThinking direction and with a random vector of the same norm, and
+// (media/samples/reasoner-trace.md: True Thinking Scores, SEAL classes and latent scores), its decorative
+// steps steered along the mined TrueThinking direction and its true steps against it, each beside a
+// random vector of the same norm, and
 // persona drift on the sample chat (media/samples/reasoner-chat.json); everything exported as trace
 // files (demo/reasoner-trace.*, demo/reasoner-chat.*), HTML and Markdown.
 
@@ -19,7 +20,7 @@ import type { Direction } from '../../common/direction';
 import { analyzeDocument } from '../../engine/analysis/analyze-document';
 import { buildAssistantAxis, loadRoleSet } from '../../engine/analysis/persona';
 import { buildSealDirection } from '../../engine/analysis/seal';
-import { mineTrueThinking } from '../../engine/analysis/truethinking-direction';
+import { DEFAULT_HIGH_TTS, DEFAULT_LOW_TTS, mineTrueThinking } from '../../engine/analysis/truethinking-direction';
 import { steerStep } from '../../engine/analysis/tts/steer-step';
 import { defaultTrueThinkingLayer } from '../../engine/directions/steering-methods';
 import { saveDirection } from '../../engine/directions/store';
@@ -115,17 +116,22 @@ export const demoCommand: Command = {
         console.log(`\nSEAL latent view (layer ${agreement.layer}): agrees with the keyword class on ${agreement.agreeing} of ${agreement.scored} steps (${(100 * agreement.rate).toFixed(0)}%; always guessing the commoner class: ${(100 * majority).toFixed(0)}%).`);
       }
 
-      // Steering a decorative check along the mined direction, and a random vector of the same norm as control.
-      const check = trace.file.steps.find((s) => s.sealClass === 'reflection' && s.tts !== null);
-      if (check) {
-        const layer = defaultTrueThinkingLayer(model.spec.numLayers);
-        const { before, after, control } = await steerStep(model, trace.parsed, { segmentation: 'paragraph', step: check.index, direction: trueThinking, layer, scale: 1, signal });
-        console.log(
-          `\nSteering step ${check.index} ("${check.text}") at layer ${layer} on its tokens:\n` +
-            `  TrueThinking direction (+1): TTS ${before.tts.toFixed(3)} → ${after.tts.toFixed(3)}\n` +
-            `  random vector, same norm:    TTS ${before.tts.toFixed(3)} → ${control.tts.toFixed(3)}`,
-        );
+      // The paper's two tests on every step it can score, each beside a random vector of the same norm: a
+      // decorative step pushed along the mined direction (does the model start using it?), a true step
+      // pushed against it (does it stop?).
+      const layer = defaultTrueThinkingLayer(model.spec.numLayers);
+      const rows: string[] = [];
+      for (const step of trace.file.steps) {
+        if (step.tts === null || (step.tts > DEFAULT_LOW_TTS && step.tts < DEFAULT_HIGH_TTS)) continue;
+        const scale = step.tts <= DEFAULT_LOW_TTS ? 1 : -1;
+        const { before, after, control } = await steerStep(model, trace.parsed, { segmentation: 'paragraph', step: step.index, direction: trueThinking, layer, scale, signal });
+        rows.push(steeringRow(String(step.index), scale > 0 ? '+1' : '−1', `${before.tts.toFixed(3)} → ${after.tts.toFixed(3)}`, `${before.tts.toFixed(3)} → ${control.tts.toFixed(3)}`, step.text));
       }
+      console.log(
+        `\nSteering with the TrueThinking direction at layer ${layer} on each step's tokens, decorative steps along it (+1) and true steps\n` +
+          `against it (−1); the control pushes a random vector of the same norm the same way:\n` +
+          [steeringRow('#', 'push', 'TTS, direction', 'TTS, control', 'step'), ...rows].join('\n'),
+      );
       console.log(`\nOpen ${join(out, 'reasoner-trace.html')} in a browser.`);
     } finally {
       bar.done();
@@ -133,3 +139,6 @@ export const demoCommand: Command = {
     }
   },
 };
+
+const steeringRow = (index: string, push: string, direction: string, control: string, text: string) =>
+  `${index.padStart(6)}  ${push.padEnd(4)}  ${direction.padEnd(14)}  ${control.padEnd(14)}  ${text}`;
