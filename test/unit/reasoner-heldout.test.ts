@@ -179,8 +179,13 @@ describe('the bundled reasoner on held-out traces', () => {
       const share = below / total;
       console.log(`${mode} axis: ${below} of ${total} held-out default-assistant replies below τ (${(100 * share).toFixed(0)}%; τ is the ${details.percentile}th percentile)`);
       assert.ok(total >= 80, `${total} held-out replies`);
-      // Within ten points: the floor is a percentile of 25 replies, the share counted over 85.
-      assert.ok(Math.abs(share - details.percentile / 100) <= 0.1, `${(100 * share).toFixed(0)}% of held-out default replies below τ, expected about ${details.percentile}%`);
+      // The floor is a percentile of m replies and the share is counted over n others, so the share spreads
+      // around p with variance p(1 − p)(1/(m + 2) + 1/n) (the Beta law of a sample quantile's coverage, plus
+      // the binomial count): within two standard deviations (about ±19 points for 25 and 85 replies).
+      const p = details.percentile / 100;
+      const m = axis.meta.counts.defaultReplies;
+      const spread = 2 * Math.sqrt(p * (1 - p) * (1 / (m + 2) + 1 / total));
+      assert.ok(Math.abs(share - p) <= spread, `${(100 * share).toFixed(0)}% of held-out default replies below τ, expected ${details.percentile}% ± ${(100 * spread).toFixed(0)}`);
     });
 
     it(`${mode} Assistant Axis: the chat's assistant turns stay above the floor and its role-play turns fall below it`, async () => {

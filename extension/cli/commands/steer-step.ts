@@ -1,6 +1,7 @@
 // `thinkscope steer-step`: push one step along or against the TrueThinking direction and score it again.
 
 import { readFile } from 'node:fs/promises';
+import { formatProbability } from '../../common/analysis/counterfactual';
 import { parseTrace } from '../../common/trace/parse';
 import { SEGMENTATION_POLICIES, type SegmentationPolicy } from '../../common/trace/types';
 import { steerStep } from '../../engine/analysis/tts/steer-step';
@@ -52,7 +53,7 @@ export const steerStepCommand: Command = {
       });
       bar.done();
       const row = (label: string, s: typeof result.before) =>
-        `${label.padEnd(9)}${[s.s11, s.s01, s.s10, s.s00, s.tts].map((x) => x.toPrecision(4).padStart(11)).join('')}`;
+        `${label.padEnd(9)}${[s.s11, s.s01, s.s10, s.s00, s.tts].map((x) => formatProbability(x).padStart(11)).join('')}`;
       console.log(`step ${result.step}, ${result.scale >= 0 ? '+' : ''}${result.scale}·v at blocks.${result.layer}.hook_resid_pre on the step's tokens`);
       console.log(`${''.padEnd(9)}${['S11', 'S01', 'S10', 'S00', 'TTS'].map((h) => h.padStart(11)).join('')}`);
       console.log(row('before', result.before));
