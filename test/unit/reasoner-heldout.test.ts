@@ -1,9 +1,11 @@
 // The bundled reasoner on traces of held-out problems (never trained on; written by
-// tools/train-reasoner): the steps its answer depends on score high, the decorative checks low, and
-// the SEAL latent view, built on separate calibration traces, tells reflection from execution better
-// than always guessing the commoner class. The Assistant Axis, in each mode it is built, places its floor τ
-// among the model's own replies: about the chosen percentile of held-out default-assistant replies fall
-// below it, and on a chat the assistant turns stay above it while the role-play turns fall below.
+// tools/train-reasoner): the steps its answer depends on score high, the decorative checks low; a
+// TrueThinking direction mined from separate calibration traces makes checks count and true steps stop
+// counting where random pushes of the same norm do not; and the SEAL latent view, built on calibration
+// traces, tells reflection from execution better than always guessing the commoner class. The Assistant
+// Axis, in each mode it is built, places its floor τ among the model's own replies: about the chosen
+// percentile of held-out default-assistant replies fall below it, and on a chat the assistant turns stay
+// above it while the role-play turns fall below.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
