@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { version } from '../../../package.json';
+import { formatProbability } from '../../common/analysis/counterfactual';
 import { serializeTraceFile } from '../../common/bundle/trace-write';
 import { writeFileAtomically } from '../../engine/atomic-write';
 import { parseTrace } from '../../common/trace/parse';
@@ -40,8 +41,11 @@ function mediaDir(name: string, marker: string): string {
 export const bundledReasonerDir = (): string => join(mediaDir('models', join('thinkscope-reasoner', 'config.json')), 'thinkscope-reasoner');
 
 function ttsText(s: TraceFile['steps'][number]): string {
-  return s.tts === null ? (s.perturbable ? '–' : 'n/p') : s.tts >= 0.001 || s.tts === 0 ? s.tts.toFixed(3) : s.tts.toExponential(1);
+  return s.tts === null ? (s.perturbable ? '–' : 'n/p') : formatProbability(s.tts);
 }
+
+const steeringRow = (index: string, push: string, direction: string, control: string, text: string) =>
+  `${index.padStart(6)}  ${push.padEnd(4)}  ${direction.padEnd(16)}  ${control.padEnd(16)}  ${text}`;
 
 function summary(file: TraceFile): string {
   const rows = file.steps.map((s) => {
@@ -125,7 +129,7 @@ export const demoCommand: Command = {
         if (step.tts === null || (step.tts > DEFAULT_LOW_TTS && step.tts < DEFAULT_HIGH_TTS)) continue;
         const scale = step.tts <= DEFAULT_LOW_TTS ? 1 : -1;
         const { before, after, control } = await steerStep(model, trace.parsed, { segmentation: 'paragraph', step: step.index, direction: trueThinking, layer, scale, signal });
-        rows.push(steeringRow(String(step.index), scale > 0 ? '+1' : '−1', `${before.tts.toFixed(3)} → ${after.tts.toFixed(3)}`, `${before.tts.toFixed(3)} → ${control.tts.toFixed(3)}`, step.text));
+        rows.push(steeringRow(String(step.index), scale > 0 ? '+1' : '−1', `${formatProbability(before.tts)} → ${formatProbability(after.tts)}`, `${formatProbability(before.tts)} → ${formatProbability(control.tts)}`, step.text));
       }
       console.log(
         `\nSteering with the TrueThinking direction at layer ${layer} on each step's tokens, decorative steps along it (+1) and true steps\n` +
@@ -139,6 +143,3 @@ export const demoCommand: Command = {
     }
   },
 };
-
-const steeringRow = (index: string, push: string, direction: string, control: string, text: string) =>
-  `${index.padStart(6)}  ${push.padEnd(4)}  ${direction.padEnd(14)}  ${control.padEnd(14)}  ${text}`;

@@ -73,7 +73,8 @@ async function encodeWeight(plan: WeightPlan, source: WeightSource): Promise<Enc
     const dtype = source.tensors.get(name)?.dtype;
     if (plan.sources.length !== 1 || plan.addOne || plan.transpose || dtype !== plan.stored16) throw new Error(`weight ${plan.name}: cannot be kept as a stored ${plan.stored16} tensor (${dtype})`);
     const bytes = await source.readBytes(name);
-    requireFinite(name, source, new Uint16Array(bytes.byteOffset % 2 === 0 ? bytes.buffer : bytes.slice().buffer, bytes.byteOffset % 2 === 0 ? bytes.byteOffset : 0, bytes.byteLength / 2), plan.stored16 === 'F16' ? 0x7c00 : 0x7f80);
+    // A read is a fresh array of its own (moved whole to this thread), so its bytes start aligned.
+    requireFinite(name, source, new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2), plan.stored16 === 'F16' ? 0x7c00 : 0x7f80);
     return [{ name: plan.name, elemType: plan.stored16 === 'F16' ? DataType.FLOAT16 : DataType.BFLOAT16, dims: plan.dims, bytes }];
   }
   const data = await readWeight(source, plan);

@@ -20,7 +20,6 @@ import { writeFileAtomically } from '../atomic-write';
 import { startWorkerThread } from '../worker-thread';
 import { CHECKSUMS_FILE, GRAPH_BUILDER_VERSION, MODEL_FILE, WEIGHTS_FILE, type BuildThreadData, type BuildThreadMessage, type Checksums, type ReadReply, type WeightSource } from './graph-build';
 
-
 export interface GraphOptions {
   precision: Precision;
   /** False builds without steering blocks; only the benchmark does, to price them. */
