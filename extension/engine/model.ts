@@ -7,7 +7,7 @@ import type { ModelFingerprint } from '../common/bundle/trace-file';
 import { inspectModelFolder } from './checkpoint/load';
 import { TextTokenizer } from './checkpoint/tokenizer';
 import { DecoderSession } from './runtime/decoder-session';
-import { defaultCacheRoot, ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
+import { defaultCacheRoot, ensureGraph, fileHashFolder, graphFile, graphFingerprint, type GraphOptions } from './runtime/graph-cache';
 import type { Progress } from './runtime/progress';
 
 export interface OpenModelOptions extends Progress {
@@ -48,7 +48,7 @@ export class Model {
       const graph = await ensureGraph(folder.spec, key, folder.weights, options, cacheRoot, { precision });
       options.report?.({ message: 'loading the inference session', done: 1, total: 1 });
       const tokenizer = folder.tokenizerFiles ? await TextTokenizer.fromFolder(folder.dir) : null;
-      const session = await DecoderSession.create(folder.spec, graph.modelPath, { threads: options.threads, memoryBudget: options.memoryBudget });
+      const session = await DecoderSession.create(folder.spec, (kinds) => graphFile(graph, kinds), { threads: options.threads, memoryBudget: options.memoryBudget });
       const { spec } = folder;
       const fingerprint: ModelFingerprint = {
         name: basename(folder.dir),

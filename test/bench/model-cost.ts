@@ -10,7 +10,7 @@ const EMBEDDING = 'model.embed_tokens.weight';
 /** Weight bytes one decode step reads: every weight once, but of the embedding table only the token's row. */
 export function decodeWeightBytes(spec: ModelSpec, precision: Precision): number {
   let bytes = 0;
-  for (const plan of buildDecoderGraph(spec, { precision, steering: true }).weights) {
+  for (const plan of buildDecoderGraph(spec, { precision, steeredKinds: [] }).weights) {
     if (plan.name === EMBEDDING) bytes += spec.hiddenSize * 4;
     else if (plan.bits) bytes += quantizedBytes(plan.dims[0], plan.dims[1], plan.bits);
     else bytes += plan.dims.reduce((a, b) => a * b, 1) * 4;

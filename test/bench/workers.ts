@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
+import { ensureGraph, fileHashFolder, graphFile, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession, type Steering } from '../../extension/engine/runtime/decoder-session';
 import { generate, generateBatch } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/common/precision';
@@ -96,14 +96,18 @@ async function speed(request: WorkerRequest) {
   const steered: Sample = [];
   const captured: Sample = [];
   const full = request.precision === 'fp32';
+  // Plain runs first: the first steered run adds the session's steering blocks, and they stay.
   await repeat(request.runs, async () => {
     const plain = await prefillAndDecode(model.session, ids);
     prefill.push(PREFILL_TOKENS / plain.prefill);
     decode.push(decodeRate(plain.decode));
-    if (!full) return;
-    steered.push(decodeRate((await prefillAndDecode(model.session, ids, { steering })).decode));
-    captured.push(decodeRate((await prefillAndDecode(model.session, ids, { capture })).decode));
   });
+  if (full) {
+    await repeat(request.runs, async () => {
+      steered.push(decodeRate((await prefillAndDecode(model.session, ids, { steering })).decode));
+      captured.push(decodeRate((await prefillAndDecode(model.session, ids, { capture })).decode));
+    });
+  }
   await model.close();
   return { prefill, decode, steered, captured, peakRssBytes: peakResidentBytes() };
 }
@@ -112,29 +116,30 @@ async function speed(request: WorkerRequest) {
 export const OVERHEAD_BLOCK = 8;
 
 /**
- * Decode with no steering slots, idle slots and slots active at every layer, interleaved in short blocks:
- * each of the three continues its own cache after the same prompt, OVERHEAD_BLOCK greedy tokens in
- * turn, so a pause of the machine falls on a few steps of one of them, and each run compares the three's
- * median steps. A block's first step follows another session's run (its threads have gone idle), which
- * steady decoding never does, so it is not timed.
+ * Decode of a session that has not steered (no steering blocks), and of one that has steered at the
+ * residual stream (blocks at its every layer) run idle and steering at every layer, interleaved in short
+ * blocks: each of the three continues its own cache after the same prompt, OVERHEAD_BLOCK greedy tokens
+ * in turn, so a pause of the machine falls on a few steps of one of them, and each run compares the
+ * three's median steps. A block's first step follows another session's run (its threads have gone
+ * idle), which steady decoding never does, so it is not timed.
  */
 async function overhead(request: WorkerRequest) {
   const model = await open(request);
-  const folder = await inspectModelFolder(request.modelDir);
-  const options: GraphOptions = { precision: request.precision, steering: false };
-  const key = graphFingerprint(folder.configText, await folder.weights.contentHash(fileHashFolder(request.cacheRoot)), options);
-  const graph = await ensureGraph(folder.spec, key, folder.weights, {}, join(request.cacheRoot, `${request.precision}-no-steering`), options);
-  await folder.weights.close();
-  const bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: request.threads });
-  const ids = promptIds(model, PREFILL_TOKENS);
   const steering = model.session.compileSteering(everyLayerAddition(model));
+  const folder = await inspectModelFolder(request.modelDir);
+  const options: GraphOptions = { precision: request.precision };
+  const key = graphFingerprint(folder.configText, await folder.weights.contentHash(fileHashFolder(request.cacheRoot)), options);
+  const graph = await ensureGraph(folder.spec, key, folder.weights, {}, join(request.cacheRoot, request.precision), options);
+  await folder.weights.close();
+  const steered = await DecoderSession.create(folder.spec, (kinds) => graphFile(graph, kinds), { threads: request.threads, steeredKinds: steering.kinds });
+  const ids = promptIds(model, PREFILL_TOKENS);
   const variants = [
-    { session: bare, steering: undefined },
     { session: model.session, steering: undefined },
-    { session: model.session, steering },
+    { session: steered, steering: undefined },
+    { session: steered, steering },
   ];
-  await prefillAndDecode(bare, ids.slice(0, 16));
   await prefillAndDecode(model.session, ids.slice(0, 16));
+  await prefillAndDecode(steered, ids.slice(0, 16));
   const idle: Sample = [];
   const active: Sample = [];
   await repeat(request.runs, async () => {
@@ -153,7 +158,7 @@ async function overhead(request: WorkerRequest) {
     idle.push(idleStep / none - 1);
     active.push(activeStep / none - 1);
   });
-  await bare.release();
+  await steered.release();
   await model.close();
   return { idle, active };
 }

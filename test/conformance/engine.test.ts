@@ -11,6 +11,7 @@ import { Model } from '../../extension/engine/model';
 import { openSafetensors, type SafetensorsFile } from '../../extension/engine/checkpoint/safetensors';
 import { generate } from '../../extension/engine/runtime/generate';
 import { bytesPerRow } from '../../extension/engine/runtime/memory-budget';
+import type { ProgressUpdate } from '../../extension/engine/runtime/progress';
 import { parseSteeringSpec } from '../../extension/engine/steering-file';
 import { assertClose, kitModels } from '../support/conformance-kit';
 
@@ -106,13 +107,15 @@ for (const kit of models) {
         const vhat = await ref.readFloat32('probe.vhat');
         const hook = `blocks.${spec.numLayers - 1}.hook_resid_post`;
         const steering = chunked.session.compileSteering([], [{ name: 'vhat', hook, direction: vhat }]);
-        const reports: number[] = [];
-        const result = await chunked.session.forward({ ids, logits: 'all', capture: [hook], steering, progress: { report: (u) => reports.push(u.done) } });
+        const reports: ProgressUpdate[] = [];
+        const result = await chunked.session.forward({ ids, logits: 'all', capture: [hook], steering, progress: { report: (u) => reports.push(u) } });
         assertClose(result.logits, await ref.readFloat32('a.logits'), 'logits');
         assertClose(result.captures.get(hook)!, slice(await ref.readFloat32('a.layer_outputs'), spec.numLayers - 1, T * H), `layer_outputs[${spec.numLayers - 1}]`);
         assertClose(result.probes.get('vhat')!, slice(await ref.readFloat32('a.proj_vhat'), spec.numLayers, T), 'proj_vhat');
         assert.equal(result.cache.length, T);
-        assert.deepEqual(reports, Array.from({ length: Math.ceil(T / 3) }, (_, k) => Math.min(T, 3 * (k + 1))), 'progress after every chunk');
+        // The first probe adds the session's blocks at the residual stream, then every chunk reports.
+        assert.match(reports[0].message, /adding steering blocks at every layer's hook_resid_post/);
+        assert.deepEqual(reports.slice(1).map((u) => u.done), Array.from({ length: Math.ceil(T / 3) }, (_, k) => Math.min(T, 3 * (k + 1))), 'progress after every chunk');
       } finally {
         await chunked.close();
       }

@@ -1,72 +1,125 @@
-// Build options of the decoder graph: a graph without steering blocks (the benchmark's baseline)
-// computes exactly what the steerable graph computes when idle, and the emitted graph carries no
-// copies or splits that cost time on every forward.
+// Steering blocks at the hook kinds a session steers: a session that has not steered runs a graph
+// without them and computes exactly what one with idle blocks computes; its first steered run adds
+// blocks at that kind only, over the same weights file; and the emitted graphs carry no copies or
+// splits that cost time on every forward.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { buildDecoderGraph, steerableHooks, steeringInputs } from '../../extension/engine/graph/graph-builder';
-import { ensureGraph, fileHashFolder, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
+import { buildDecoderGraph, STEERABLE_KINDS, steerableHooks, steeringInputs } from '../../extension/engine/graph/graph-builder';
+import { ensureGraph, fileHashFolder, graphFile, graphFingerprint, type CachedGraph } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession } from '../../extension/engine/runtime/decoder-session';
+import type { Intervention } from '../../extension/common/steering-plan';
 
 const root = mkdtempSync(join(tmpdir(), 'thinkscope-graph-options-'));
 const modelDir = join(root, 'model');
 const cacheRoot = join(root, 'cache');
-let steerable: Model;
-let bare: DecoderSession;
+let model: Model;
+let graph: CachedGraph;
+/** Blocks at every steerable kind from the start. */
+let everywhere: DecoderSession;
 let ids: number[];
+
+const openSession = (steeredKinds: typeof STEERABLE_KINDS = []) => DecoderSession.create(model.spec, (kinds) => graphFile(graph, kinds), { threads: 1, steeredKinds });
+const addition = (hook: string): Intervention[] => [{ hook, kind: 'add', vector: Float32Array.from({ length: model.spec.hiddenSize }, (_, i) => Math.sin(i)), scale: 2 }];
 
 before(async () => {
   await makeModel({ preset: 'tiny', arch: 'qwen2', outDir: modelDir, seed: 5 });
-  steerable = await Model.open(modelDir, { cacheRoot, threads: 1 });
+  model = await Model.open(modelDir, { cacheRoot, threads: 1 });
   const folder = await inspectModelFolder(modelDir);
-  const options: GraphOptions = { precision: 'fp32', steering: false };
-  const key = graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), (await folder.weights.contentHash(fileHashFolder(cacheRoot))), options);
-  assert.notEqual(key, graphFingerprint(readFileSync(join(modelDir, 'config.json'), 'utf8'), (await folder.weights.contentHash(fileHashFolder(cacheRoot))), { precision: 'fp32' }));
-  const graph = await ensureGraph(folder.spec, key, folder.weights, {}, cacheRoot, options);
+  const key = graphFingerprint(folder.configText, await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' });
+  graph = await ensureGraph(folder.spec, key, folder.weights, {}, cacheRoot);
   await folder.weights.close();
-  bare = await DecoderSession.create(folder.spec, graph.modelPath, { threads: 1 });
-  ids = steerable.tokenizer.encode('Wait, let me check: two plus two is four.');
+  assert.equal(graph.built, false, 'the model opened the same cache entry');
+  everywhere = await openSession(STEERABLE_KINDS);
+  ids = model.tokenizer.encode('Wait, let me check: two plus two is four.');
 });
 after(async () => {
-  await steerable.close();
-  await bare.release();
+  await model.close();
+  await everywhere.release();
   rmSync(root, { recursive: true, force: true });
 });
 
-test('a graph without steering blocks gives the logits, hooks and cache of the idle steerable graph', async () => {
+test('a session that has not steered has no blocks and gives the logits, hooks and cache of idle blocks', async () => {
+  assert.deepEqual(model.session.steeredKinds, []);
   const capture = ['blocks.0.hook_resid_pre', 'blocks.1.ln1.hook_normalized', 'blocks.2.hook_resid_mid', 'blocks.3.hook_resid_post', 'ln_final.hook_normalized'];
-  const a = await steerable.session.forward({ ids, capture, logits: 'all' });
-  const b = await bare.forward({ ids, capture, logits: 'all' });
+  const a = await everywhere.forward({ ids, capture, logits: 'all' });
+  const b = await model.session.forward({ ids, capture, logits: 'all' });
   assert.deepEqual(b.logits, a.logits);
   for (const hook of capture) assert.deepEqual(b.captures.get(hook), a.captures.get(hook), hook);
-  const next = await bare.forward({ ids: [ids[0]], cache: b.cache });
-  const reference = await steerable.session.forward({ ids: [ids[0]], cache: a.cache });
+  const next = await model.session.forward({ ids: [ids[0]], cache: b.cache });
+  const reference = await everywhere.forward({ ids: [ids[0]], cache: a.cache });
   assert.deepEqual(next.logits, reference.logits);
+  assert.deepEqual(model.session.steeredKinds, [], 'capturing adds no blocks');
 });
 
-test('steering a graph built without steering blocks is refused with a clear message', () => {
-  const vector = new Float32Array(steerable.spec.hiddenSize).fill(1);
-  assert.throws(() => bare.compileSteering([{ hook: 'blocks.0.hook_resid_post', kind: 'add', vector, scale: 1 }]), /built without steering blocks/);
+test('the first run that steers at a hook kind adds blocks at that kind only, and steers as blocks there from the start do', async () => {
+  const session = await openSession();
+  try {
+    const plain = (await session.forward({ ids, logits: 'all' })).logits;
+    const steering = session.compileSteering(addition('blocks.1.ln1.hook_normalized'));
+    assert.deepEqual(steering.kinds, ['ln1.hook_normalized']);
+    const steered = (await session.forward({ ids, steering, logits: 'all' })).logits;
+    assert.deepEqual(session.steeredKinds, ['ln1.hook_normalized']);
+    assert.deepEqual(steered, (await everywhere.forward({ ids, steering: everywhere.compileSteering(addition('blocks.1.ln1.hook_normalized')), logits: 'all' })).logits);
+    assert.notDeepEqual(steered, plain);
+    assert.deepEqual((await session.forward({ ids, logits: 'all' })).logits, plain, 'idle blocks change nothing');
+
+    // blocks.2.hook_resid_pre is blocks.1.hook_resid_post: the residual stream's blocks.
+    const residual = session.compileSteering(addition('blocks.2.hook_resid_pre'));
+    assert.deepEqual(residual.kinds, ['hook_resid_post']);
+    await session.forward({ ids, steering: residual });
+    assert.deepEqual(session.steeredKinds, ['ln1.hook_normalized', 'hook_resid_post']);
+    const files = readdirSync(graph.dir).filter((name) => !name.startsWith('.'));
+    assert.deepEqual(files.filter((name) => name.endsWith('.bin')), ['weights.bin'], 'every graph reads the one weights file');
+    assert.ok(files.includes('model.steered-ln1.hook_normalized+hook_resid_post.onnx'), files.join(', '));
+  } finally {
+    await session.release();
+  }
 });
 
-test('the graph copies no hook output and splits no projection', () => {
+test('runs that start while blocks are added wait for them; a run in progress finishes on the session it started on', async () => {
+  const session = await openSession();
+  try {
+    const plain = (await model.session.forward({ ids, logits: 'all' })).logits;
+    const steering = session.compileSteering(addition('blocks.0.hook_resid_mid'));
+    const expected = (await everywhere.forward({ ids, steering: everywhere.compileSteering(addition('blocks.0.hook_resid_mid')), logits: 'all' })).logits;
+    const results = await Promise.all([session.forward({ ids, logits: 'all' }), session.forward({ ids, steering, logits: 'all' }), session.forward({ ids, logits: 'all' })]);
+    assert.deepEqual(results.map((r) => r.logits), [plain, expected, plain]);
+    assert.deepEqual(session.steeredKinds, ['hook_resid_mid']);
+  } finally {
+    await session.release();
+  }
+});
+
+test('a graph file that was changed is made again; steering where no block can be is refused', async () => {
+  writeFileSync(join(graph.dir, 'model.onnx'), 'not a model');
+  const session = await openSession();
+  try {
+    assert.deepEqual((await session.forward({ ids, logits: 'all' })).logits, (await model.session.forward({ ids, logits: 'all' })).logits);
+    assert.throws(() => session.compileSteering(addition('ln_final.hook_normalized')), /ln_final\.hook_normalized has no steering block/);
+  } finally {
+    await session.release();
+  }
+});
+
+test('the graphs copy no hook output and split no projection', () => {
   for (const precision of ['fp32', 'int4'] as const) {
-    for (const steering of [true, false]) {
-      const { graph } = buildDecoderGraph(steerable.spec, { precision, steering });
+    for (const steeredKinds of [[], STEERABLE_KINDS]) {
+      const { graph } = buildDecoderGraph(model.spec, { precision, steeredKinds });
       const ops = new Set(graph.nodes.map((n) => n.opType));
-      assert.ok(!ops.has('Identity') && !ops.has('Split'), `${precision}, steering ${steering}: ${[...ops].join(', ')}`);
+      assert.ok(!ops.has('Identity') && !ops.has('Split'), `${precision}, blocks at ${steeredKinds.join(', ')}: ${[...ops].join(', ')}`);
       const inputs = new Set(graph.inputs.map((i) => i.name));
-      assert.equal(steerableHooks(steerable.spec.numLayers).every((h) => inputs.has(steeringInputs(h).w)), steering);
+      assert.equal(steerableHooks(model.spec.numLayers).filter((h) => inputs.has(steeringInputs(h).w)).length, steeredKinds.length === 0 ? 0 : 4 * model.spec.numLayers + 1);
       // q, k, v, o, gate, up, down per layer, each one product over its own weight, and the output
       // layer twice (the logits and the logit lens) over one stored weight.
       const projections = graph.nodes.filter((n) => /\/(Q|K|V|O|Gate|Up|Down|LmHead)(_\d+)?$/.test(n.name));
-      assert.equal(projections.length, 7 * steerable.spec.numLayers + 2);
+      assert.equal(projections.length, 7 * model.spec.numLayers + 2);
       const heads = projections.filter((n) => n.name.includes('LmHead'));
       assert.equal(new Set(heads.map((n) => n.inputs[1])).size, 1);
       assert.ok(projections.every((n) => n.opType === (precision === 'fp32' ? 'MatMul' : 'MatMulNBits')));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
-import { buildDecoderGraph, steerableHooks, steeringInputs } from '../../extension/engine/graph/graph-builder';
+import { buildDecoderGraph, STEERABLE_KINDS, steerableHooks, steeringInputs } from '../../extension/engine/graph/graph-builder';
 
 const root = mkdtempSync(join(tmpdir(), 'thinkscope-graph-steering-'));
 let model: Model;
@@ -31,7 +31,7 @@ const row = (data: Float32Array, t: number) => data.subarray(t * H(), (t + 1) * 
 const wave = (phase: number) => Float32Array.from({ length: H() }, (_, i) => Math.sin(i * 0.7 + phase));
 
 test('every steering block is two kernels fed by three inputs', () => {
-  const { graph } = buildDecoderGraph(model.spec, { precision: 'fp32', steering: true });
+  const { graph } = buildDecoderGraph(model.spec, { precision: 'fp32', steeredKinds: STEERABLE_KINDS });
   const hooks = steerableHooks(model.spec.numLayers);
   for (const name of hooks) {
     const nodes = graph.nodes.filter((n) => n.name.startsWith(`/steer/${name}/`));

@@ -6,11 +6,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { ensureGraph, fileHashFolder, graphFingerprint } from '../../extension/engine/runtime/graph-cache';
+import { ensureGraph, fileHashFolder, graphFile, graphFingerprint } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession } from '../../extension/engine/runtime/decoder-session';
 import { dequantizeBlocks, quantizeBlocks } from '../../extension/engine/graph/quantize-blocks';
 import { PRECISION_BITS } from '../../extension/engine/graph/graph-builder';
@@ -69,7 +69,7 @@ for (const precision of ['int8', 'int4'] as const) {
       const fingerprint = graphFingerprint(`dequantized ${precision}`, await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' });
       const graph = await ensureGraph(folder.spec, fingerprint, source, {}, cacheRoot);
       await folder.weights.close();
-      const reference = await DecoderSession.create(folder.spec, graph.modelPath, { threads: 1 });
+      const reference = await DecoderSession.create(folder.spec, (kinds) => graphFile(graph, kinds), { threads: 1 });
       try {
         const expected = (await reference.forward({ ids, logits: 'all' })).logits;
         const actual = (await quantized.session.forward({ ids, logits: 'all' })).logits;
@@ -112,9 +112,9 @@ test('a 16-bit embedding is kept as stored (half the bytes) and gives the logits
     // The same weights, presented as float32: the embedding is then stored widened.
     const widened = { ...folder.weights, tensors: new Map([...folder.weights.tensors].map(([name, info]) => [name, { ...info, dtype: 'F32' }])), readFloat32: (n: string) => folder.weights.readFloat32(n), readBytes: (n: string) => folder.weights.readBytes(n) };
     const asFloat = await ensureGraph(spec, graphFingerprint('bf16 widened', await folder.weights.contentHash(fileHashFolder(cacheRoot)), { precision: 'fp32' }), widened, {}, cacheRoot);
-    const weightsSize = (graph: { modelPath: string }) => statSync(join(dirname(graph.modelPath), 'weights.bin')).size;
+    const weightsSize = (graph: { dir: string }) => statSync(join(graph.dir, 'weights.bin')).size;
     assert.ok(Math.abs(weightsSize(asFloat) - weightsSize(asStored) - embeddingBytes) < 65536 * 2, `${weightsSize(asFloat)} − ${weightsSize(asStored)} bytes: the embedding takes 2 bytes a value, not 4`);
-    const [a, b] = await Promise.all([DecoderSession.create(spec, asStored.modelPath, { threads: 1 }), DecoderSession.create(spec, asFloat.modelPath, { threads: 1 })]);
+    const [a, b] = await Promise.all([asStored, asFloat].map((graph) => DecoderSession.create(spec, (kinds) => graphFile(graph, kinds), { threads: 1 })));
     try {
       const kept = (await a.forward({ ids, logits: 'all' })).logits;
       const wide = (await b.forward({ ids, logits: 'all' })).logits;

@@ -1,9 +1,9 @@
 // Emits the steerable decoder graph for a ModelSpec. The graph works on one row of new tokens (branches
 // packed into it are kept apart by the attention mask it is fed), with activations as 2-D [T, H]
 // tensors (so every projection is one Gemm over the weights as Hugging Face stores them, or one
-// MatMulNBits over their int4 blocks), a KV cache passed in and returned per layer, and at every
-// hook point a steering block driven by graph inputs (zeros make it a no-op). See architecture.md,
-// "One intervention form covers every method".
+// MatMulNBits over their int4 blocks), a KV cache passed in and returned per layer, and at the hook
+// points of the kinds a session steers a steering block driven by graph inputs (zeros make it a no-op).
+// See architecture.md, "One intervention form covers every method".
 
 import type { ModelSpec } from '../../common/model-spec';
 import { FINAL_NORM_HOOK, hookName, type HookKind } from '../../common/hooks';
@@ -35,11 +35,10 @@ export const PRECISION_BITS: Record<Exclude<Precision, 'fp32'>, WeightBits> = { 
 
 export type { Precision };
 
-export interface BuildOptions {
+/** What decides a graph's weights: every graph of a checkpoint with the same options reads the same weights file. */
+export interface WeightOptions {
   /** Weights of the projections and the output layer: float32, or 8- or 4-bit blocks for MatMulNBits. */
   precision: Precision;
-  /** Steering blocks at every hook point; a graph without them only prices them (benchmark). */
-  steering: boolean;
   /**
    * The checkpoint's embedding type: a 16-bit embedding is kept as stored (half the memory of float32,
    * and exact, since widening is), which is also what lets a tensor over 2 GiB in float32 stay under it.
@@ -47,7 +46,15 @@ export interface BuildOptions {
   embeddingDtype?: 'F32' | Float16Dtype;
 }
 
-export const DEFAULT_BUILD_OPTIONS: BuildOptions = { precision: 'fp32', steering: true };
+export interface BuildOptions extends WeightOptions {
+  /**
+   * The hook kinds with a steering block at every layer (`STEERABLE_KINDS`). Blocks cost time on every
+   * forward even when idle, so a session carries only the kinds it has steered or probed at.
+   */
+  steeredKinds: readonly HookKind[];
+}
+
+export const DEFAULT_BUILD_OPTIONS: BuildOptions = { precision: 'fp32', steeredKinds: [] };
 
 export const scalesName = (weight: string) => `${weight}.scales`;
 
@@ -63,10 +70,26 @@ export function canonicalHook(name: string): string {
   return name;
 }
 
-/** Every hook point that carries a steering block, in graph order. */
-export function steerableHooks(numLayers: number): string[] {
-  const perLayer: HookKind[] = ['ln1.hook_normalized', 'hook_resid_mid', 'ln2.hook_normalized', 'hook_resid_post'];
-  return ['blocks.0.hook_resid_pre', ...Array.from({ length: numLayers }, (_, l) => perLayer.map((kind) => hookName({ layer: l, kind }))).flat()];
+/**
+ * The hook kinds that can carry a steering block, in a layer's graph order. hook_resid_post stands for
+ * the residual stream: its blocks include blocks.0.hook_resid_pre (every later hook_resid_pre is the
+ * previous layer's hook_resid_post).
+ */
+export const STEERABLE_KINDS: readonly HookKind[] = ['ln1.hook_normalized', 'hook_resid_mid', 'ln2.hook_normalized', 'hook_resid_post'];
+
+/** The kind whose blocks steer a hook (its canonical name's kind), or null for a hook without blocks (ln_final). */
+export function steeringKind(hook: string): HookKind | null {
+  const name = canonicalHook(hook);
+  if (name === 'blocks.0.hook_resid_pre') return 'hook_resid_post';
+  const kind = /^blocks\.\d+\.(.+)$/.exec(name)?.[1] as HookKind | undefined;
+  return kind && STEERABLE_KINDS.includes(kind) ? kind : null;
+}
+
+/** The hook points with a steering block when blocks are at `kinds` (default every steerable kind), in graph order. */
+export function steerableHooks(numLayers: number, kinds: readonly HookKind[] = STEERABLE_KINDS): string[] {
+  const perLayer = STEERABLE_KINDS.filter((kind) => kinds.includes(kind));
+  const layers = Array.from({ length: numLayers }, (_, l) => perLayer.map((kind) => hookName({ layer: l, kind }))).flat();
+  return kinds.includes('hook_resid_post') ? ['blocks.0.hook_resid_pre', ...layers] : layers;
 }
 
 /**
@@ -248,7 +271,7 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
   const hook = (x: string, layer: number, kind: HookKind): string => {
     const name = hookName({ layer, kind });
-    return b.output(options.steering ? steer(x, name) : x, name, ['T', H]);
+    return b.output(options.steeredKinds.includes(steeringKind(name)!) ? steer(x, name) : x, name, ['T', H]);
   };
 
   // Embeddings.

@@ -1,16 +1,20 @@
 // Runs the built graph with onnxruntime-node: forward passes over new tokens given a KV cache, with
 // steering, hook capture and probe readouts. The KV cache is an immutable value (kv-cache.ts): a
 // forward returns a new one and leaves its input untouched, so forking a prefix is sharing a reference.
+// A session starts without steering blocks (they cost time on every forward, idle or not): the first
+// run that steers or probes at a hook kind reopens it over the same weights with blocks at that kind.
 
 import * as ort from 'onnxruntime-node';
 import type { ModelSpec } from '../../common/model-spec';
-import { hookName, parseHook } from '../../common/hooks';
+import { hookName, parseHook, type HookKind } from '../../common/hooks';
 import { gateRows, planSteering, STEERING_COLUMNS, type HookPlan, type Intervention, type ProbeRequest } from '../../common/steering-plan';
 import {
   canonicalHook,
   GRAPH_STEERING_COLUMNS,
   graphColumns,
+  STEERABLE_KINDS,
   steerableHooks,
+  steeringKind,
   newKey,
   newValue,
   pastKey,
@@ -38,8 +42,8 @@ interface CompiledHook {
 /** Interventions and probes compiled for the graph's steering inputs; reusable across calls. */
 export interface Steering {
   readonly hooks: ReadonlyMap<string, CompiledHook>;
-  /** Every steering input of the graph whose value does not depend on the positions: compiled or idle. */
-  readonly feeds: Readonly<Record<string, ort.Tensor>>;
+  /** The hook kinds whose blocks the hooks need. */
+  readonly kinds: readonly HookKind[];
 }
 
 export type LogitsSelection = 'last' | 'all' | 'none' | readonly number[];
@@ -89,16 +93,34 @@ export interface SessionOptions {
   threads?: number;
   /** Bytes one forward's working tensors may take beyond the weights and caches (memory-budget.ts); default a share of free memory. */
   memoryBudget?: number;
+  /** Hook kinds to open with steering blocks (default none: the first run that needs a kind adds it). */
+  steeredKinds?: readonly HookKind[];
+}
+
+/** The model file of the graph with steering blocks at these hook kinds, over the session's weights. */
+export type GraphFile = (steeredKinds: readonly HookKind[]) => Promise<string>;
+
+async function openOrtSession(path: string, threads: number | undefined): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads ?? 0,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  });
 }
 
 export class DecoderSession {
   private readonly inverseFrequencies: Float64Array;
   /** The sliding window of the model's local-attention layers; null when every layer attends globally. */
   private readonly localWindow: number | null;
-  /** Hooks whose steering blocks take inputs; empty for a graph built without steering. */
-  private readonly steerable: string[];
-  /** Fed at every hook without a plan (zero W, b and U change nothing), by input name. */
-  private readonly idleFeeds: Record<string, ort.Tensor> = {};
+  /** Fed at every steering block without a plan (zero W, b and U change nothing), by input name. */
+  private idleFeeds: Record<string, ort.Tensor> = {};
+  private kinds: readonly HookKind[] = [];
+  /** Runs in progress on `session`, and the reopening that waits for them to end, if one is under way. */
+  private running = 0;
+  private drained: (() => void) | null = null;
+  private reopening: Promise<void> | null = null;
   /** True during the run that looks for the layer where NaN or an infinity first appears. */
   private locatingNonFinite = false;
   readonly emptyCache: KvCache;
@@ -106,37 +128,95 @@ export class DecoderSession {
 
   private constructor(
     readonly spec: ModelSpec,
-    private readonly session: ort.InferenceSession,
+    private session: ort.InferenceSession,
+    kinds: readonly HookKind[],
+    private readonly graphFile: GraphFile,
+    private readonly threads: number | undefined,
     /** Bytes one forward's working tensors may take: long inputs run in chunks, TTS packs are sized by it. */
     readonly memoryBudget: number,
   ) {
     this.inverseFrequencies = ropeInverseFrequencies(spec);
     this.localWindow = spec.slidingWindows.find((w) => w !== null) ?? null;
-    const inputs = new Set(session.inputNames);
-    this.steerable = steerableHooks(spec.numLayers).filter((hook) => inputs.has(steeringInputs(hook).w));
-    const H = spec.hiddenSize;
+    this.setKinds(kinds);
+    this.emptyCache = KvCache.empty(spec.numLayers, spec.numKvHeads, spec.headDim);
+  }
+
+  static async create(spec: ModelSpec, graphFile: GraphFile, options: SessionOptions = {}): Promise<DecoderSession> {
+    const kinds = STEERABLE_KINDS.filter((kind) => options.steeredKinds?.includes(kind));
+    const session = await openOrtSession(await graphFile(kinds), options.threads);
+    return new DecoderSession(spec, session, kinds, graphFile, options.threads, options.memoryBudget ?? defaultMemoryBudget());
+  }
+
+  /** The hook kinds the session has steering blocks at. */
+  get steeredKinds(): readonly HookKind[] {
+    return this.kinds;
+  }
+
+  private setKinds(kinds: readonly HookKind[]): void {
+    const H = this.spec.hiddenSize;
     const C = GRAPH_STEERING_COLUMNS;
     const idle = {
       w: new ort.Tensor('float32', new Float32Array(H * C), [H, C]),
       b: new ort.Tensor('float32', new Float32Array(C), [1, C]),
       u: new ort.Tensor('float32', new Float32Array(C * H), [C, H]),
     };
-    for (const hook of this.steerable) {
+    this.idleFeeds = {};
+    for (const hook of steerableHooks(this.spec.numLayers, kinds)) {
       const names = steeringInputs(hook);
       Object.assign(this.idleFeeds, { [names.w]: idle.w, [names.b]: idle.b, [names.u]: idle.u });
     }
-    this.emptyCache = KvCache.empty(spec.numLayers, spec.numKvHeads, spec.headDim);
+    this.kinds = kinds;
   }
 
-  static async create(spec: ModelSpec, modelPath: string, options: SessionOptions = {}): Promise<DecoderSession> {
-    const session = await ort.InferenceSession.create(modelPath, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads ?? 0,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
-    return new DecoderSession(spec, session, options.memoryBudget ?? defaultMemoryBudget());
+  /**
+   * Adds steering blocks at `kinds` (every layer's hook of each kind): the session is reopened over the
+   * same weights once the runs in progress end; runs that start meanwhile wait for it.
+   */
+  private async addSteeredKinds(kinds: readonly HookKind[], progress?: Progress): Promise<void> {
+    for (;;) {
+      if (this.reopening) {
+        // Another run's reopening: its failure is that run's to report; this one tries again if it still needs blocks.
+        await this.reopening.catch(() => undefined);
+        continue;
+      }
+      const missing = kinds.filter((kind) => !this.kinds.includes(kind));
+      if (missing.length === 0) return;
+      const reopening = this.reopen(STEERABLE_KINDS.filter((kind) => this.kinds.includes(kind) || missing.includes(kind)), missing, progress).finally(() => {
+        this.reopening = null;
+      });
+      this.reopening = reopening;
+      await reopening;
+    }
+  }
+
+  private async reopen(kinds: readonly HookKind[], missing: readonly HookKind[], progress?: Progress): Promise<void> {
+    if (this.running > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    progress?.report?.({ message: `adding steering blocks at every layer's ${missing.join(' and ')} (once per loaded model)`, done: 0, total: 1 });
+    const path = await this.graphFile(kinds);
+    // The old session goes first: two at once would hold the weights twice.
+    await this.session.release();
+    try {
+      this.session = await openOrtSession(path, this.threads);
+    } catch (error) {
+      this.session = await openOrtSession(await this.graphFile(this.kinds), this.threads);
+      throw error;
+    }
+    this.setKinds(kinds);
+  }
+
+  /** The session for a run needing blocks at `kinds`, counted as running until `done` is called. */
+  private async acquire(kinds: readonly HookKind[], progress?: Progress): Promise<ort.InferenceSession> {
+    do await this.addSteeredKinds(kinds, progress);
+    while (this.reopening);
+    this.running++;
+    return this.session;
+  }
+
+  private done(): void {
+    if (--this.running === 0 && this.drained) {
+      this.drained();
+      this.drained = null;
+    }
   }
 
   /** New tokens one forward over `keys` keys (cache and new tokens) may take within the memory budget. */
@@ -150,22 +230,20 @@ export class DecoderSession {
   }
 
   async release(): Promise<void> {
+    while (this.reopening) await this.reopening.catch(() => undefined);
     await this.session.release();
   }
 
   /** Compiles interventions and probes once; the result can drive any number of forward calls. */
   compileSteering(interventions: readonly Intervention[], probes: readonly (ProbeRequest & { name: string })[] = []): Steering {
-    for (const item of [...interventions, ...probes]) parseHook(item.hook, this.spec.numLayers);
-    if (this.steerable.length === 0 && interventions.length + probes.length > 0) throw new Error('this graph was built without steering blocks: it cannot steer or probe');
+    for (const item of [...interventions, ...probes]) {
+      parseHook(item.hook, this.spec.numLayers);
+      if (steeringKind(item.hook) === null) throw new Error(`${item.hook} has no steering block: steer or probe at blocks.{layer}.{${STEERABLE_KINDS.join('|')}} or blocks.{layer}.hook_resid_pre`);
+    }
     const plans = planSteering(interventions, probes, this.spec.hiddenSize, canonicalHook);
     const hooks = new Map([...plans].map(([hook, plan]) => [hook, this.compileHook(plan)]));
-    const feeds = { ...this.idleFeeds };
-    for (const [hook, compiled] of hooks) {
-      const names = steeringInputs(hook);
-      Object.assign(feeds, { [names.w]: compiled.w, [names.u]: compiled.u });
-      if (compiled.uniformBias) feeds[names.b] = compiled.uniformBias;
-    }
-    return { hooks, feeds };
+    const kinds = STEERABLE_KINDS.filter((kind) => [...hooks.keys()].some((hook) => steeringKind(hook) === kind));
+    return { hooks, kinds };
   }
 
   /** A plan's [H, C] / [C, H] columns spread over the graph's columns: a linear one as (w, u) and (−w, −u). */
@@ -303,14 +381,14 @@ export class DecoderSession {
   }
 
   private async run(
-    request: { ids: ArrayLike<number>; steering?: Steering; steered?: readonly boolean[]; capture?: readonly string[]; lens?: LensRequest },
+    request: RunRequest,
     cache: KvCache,
     branches: readonly Branch[],
     logitRows: number[],
     keepCache: boolean,
     /** Positions the cache is about to gain (this run's and later chunks'): room kept if it has to be copied. */
     room: number,
-  ): Promise<Omit<ForwardResult, 'cache'> & { cache: KvCache | null; lens: Float32Array | null }> {
+  ): Promise<RunResult> {
     const { spec } = this;
     const ids = Array.from(request.ids);
     const count = ids.length;
@@ -344,11 +422,12 @@ export class DecoderSession {
       feeds[pastValue(l)] = pastTensors.values[l];
     }
     const steering = request.steering;
-    Object.assign(feeds, steering?.feeds ?? this.idleFeeds);
     // Steering for some branches only: a bias per token, −∞ (off) on the tokens of the others.
     const steeredTokens = request.steered?.includes(false) ? branches.flatMap((b, i) => Array<boolean>(b.length).fill(request.steered![i])) : undefined;
     for (const [hook, compiled] of steering?.hooks ?? []) {
-      if (!compiled.uniformBias || steeredTokens) feeds[steeringInputs(hook).b] = gatedBias(compiled.plan, positions, steeredTokens);
+      const names = steeringInputs(hook);
+      Object.assign(feeds, { [names.w]: compiled.w, [names.u]: compiled.u });
+      feeds[names.b] = !compiled.uniformBias || steeredTokens ? gatedBias(compiled.plan, positions, steeredTokens) : compiled.uniformBias;
     }
 
     const captureNames = (request.capture ?? []).map((name) => {
@@ -365,7 +444,14 @@ export class DecoderSession {
       ...probeHooks.map((p) => probeOutput(p.hook)),
       ...(request.lens ? [LENS_OUTPUT] : []),
     ];
-    const outputs = await this.session.run(feeds, fetches);
+    const session = await this.acquire(steering?.kinds ?? [], request.progress);
+    let outputs: ort.InferenceSession.ReturnType;
+    try {
+      // The blocks without a plan are those of the session as acquired: the steered hooks' feeds stay.
+      outputs = await session.run({ ...this.idleFeeds, ...feeds }, fetches);
+    } finally {
+      this.done();
+    }
 
     const captures = new Map(captureNames.map((c) => [c.name, outputs[c.output].data as Float32Array]));
     const probes = new Map<string, Float32Array>();
@@ -424,6 +510,9 @@ export class DecoderSession {
     return [...selection];
   }
 }
+
+type RunRequest = { ids: ArrayLike<number>; steering?: Steering; steered?: readonly boolean[]; capture?: readonly string[]; lens?: LensRequest; progress?: Progress };
+type RunResult = Omit<ForwardResult, 'cache'> & { cache: KvCache | null; lens: Float32Array | null };
 
 /**
  * The bias of a steering block for the new tokens' positions in the graph's columns: [1, C] when

@@ -1,10 +1,10 @@
-// The thread a graph is built on (see graph-cache.ts). Converting and quantizing a large checkpoint
+// The thread a graph's weights are built on (see graph-cache.ts). Converting and quantizing a large checkpoint
 // takes minutes and leaves gigabytes of arrays to the garbage collector: here the engine stays
 // responsive meanwhile, and all of it is returned when the thread ends, before the session loads.
 // Tensors are read by the opening thread (the weight source may be any object there) and moved here.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { writeGraphFiles, type BuildThreadData, type BuildThreadMessage, type ReadReply, type WeightSource } from './graph-build';
+import { writeWeightFiles, type BuildThreadData, type BuildThreadMessage, type ReadReply, type WeightSource } from './graph-build';
 
 const port = parentPort!;
 const { dir, spec, options, tensors } = workerData as BuildThreadData;
@@ -31,7 +31,7 @@ const source: WeightSource = {
   readBytes: async (name) => new Uint8Array(await read(name, 'bytes')),
 };
 
-writeGraphFiles(dir, spec, options, source, ({ message, done, total }) => post({ type: 'progress', message, done, total })).then(
+writeWeightFiles(dir, spec, options, source, ({ message, done, total }) => post({ type: 'progress', message, done, total })).then(
   () => post({ type: 'done' }),
   (error: Error) => post({ type: 'failed', name: error.name, message: error.message }),
 );

@@ -1,13 +1,14 @@
-// Writes a steerable ONNX graph for a checkpoint into a folder: the weights streamed into one external
-// data file a tensor at a time (converted, transposed or block-quantized as the graph needs them), the
-// graph itself, and the checksums the cache checks entries against. Runs on the build thread
-// (graph-build-worker.ts), so what a build allocates is returned when it ends.
+// Writes the weights of a checkpoint's graphs into a folder: streamed into one external data file a
+// tensor at a time (converted, transposed or block-quantized as the graph needs them), the table of the
+// tensors in it, and the checksums the cache checks entries against. Runs on the build thread
+// (graph-build-worker.ts), so what a build allocates is returned when it ends. The graphs themselves
+// (one per set of steered hook kinds) are small and made over that table when a session opens.
 
 import { createHash } from 'node:crypto';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelSpec } from '../../common/model-spec';
-import { buildDecoderGraph, scalesName, type BuildOptions, type WeightPlan } from '../graph/graph-builder';
+import { buildDecoderGraph, scalesName, type BuildOptions, type WeightOptions, type WeightPlan } from '../graph/graph-builder';
 import { blockBytes, quantizeBlocks } from '../graph/quantize-blocks';
 import { DataType, encodeModel, type TensorDef } from '../graph/onnx-proto';
 import type { ProgressUpdate } from './progress';
@@ -15,9 +16,10 @@ import { fileIdentity } from '../checkpoint/content-hash';
 import { CheckpointError } from '../checkpoint/errors';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 8;
+export const GRAPH_BUILDER_VERSION = 9;
 export const WEIGHTS_FILE = 'weights.bin';
-export const MODEL_FILE = 'model.onnx';
+/** The weights file's tensors (name, type, shape and where they lie in it): what every graph of the entry reads. */
+export const WEIGHT_TABLE_FILE = 'weights.json';
 /** The size and sha256 of each file of an entry, and the file identities last checked against them. */
 export const CHECKSUMS_FILE = 'checksums.json';
 /** External data offsets aligned so onnxruntime can map weights straight from the file. */
@@ -146,11 +148,23 @@ export interface Checksums {
   checked: Record<string, string>;
 }
 
-/** Writes the graph's files into `dir` (an empty folder). The build is cancelled by stopping its thread. */
-export async function writeGraphFiles(dir: string, spec: ModelSpec, options: BuildOptions, source: WeightSource, report: (update: ProgressUpdate) => void): Promise<void> {
+/** Writes the weights file, its table and their checksums into `dir` (an empty folder). The build is cancelled by stopping its thread. */
+export async function writeWeightFiles(dir: string, spec: ModelSpec, options: WeightOptions, source: WeightSource, report: (update: ProgressUpdate) => void): Promise<void> {
+  const { weights } = buildDecoderGraph(spec, { ...options, steeredKinds: [] });
+  const { tensors, checksum } = await writeWeights(dir, weights, source, report);
+  const table = Buffer.from(JSON.stringify(tensors));
+  await writeFile(join(dir, WEIGHT_TABLE_FILE), table);
+  const checksums: Checksums = {
+    files: { [WEIGHTS_FILE]: checksum, [WEIGHT_TABLE_FILE]: { size: table.length, sha256: createHash('sha256').update(table).digest('hex') } },
+    checked: { [WEIGHTS_FILE]: await fileIdentity(join(dir, WEIGHTS_FILE)), [WEIGHT_TABLE_FILE]: await fileIdentity(join(dir, WEIGHT_TABLE_FILE)) },
+  };
+  await writeFile(join(dir, CHECKSUMS_FILE), JSON.stringify(checksums));
+}
+
+/** The ONNX model of the graph with `options` over a weights table (`WEIGHT_TABLE_FILE`). */
+export function encodeGraph(spec: ModelSpec, options: BuildOptions, weightTensors: readonly TensorDef[]): Uint8Array {
   const built = buildDecoderGraph(spec, options);
-  const { tensors: weightTensors, checksum } = await writeWeights(dir, built.weights, source, report);
-  const model = encodeModel({
+  return encodeModel({
     graph: { ...built.graph, initializers: [...built.graph.initializers, ...weightTensors] },
     opsets: [
       { domain: '', version: 21 },
@@ -159,19 +173,13 @@ export async function writeGraphFiles(dir: string, spec: ModelSpec, options: Bui
     producerName: 'thinkscope',
     producerVersion: String(GRAPH_BUILDER_VERSION),
   });
-  await writeFile(join(dir, MODEL_FILE), model);
-  const checksums: Checksums = {
-    files: { [WEIGHTS_FILE]: checksum, [MODEL_FILE]: { size: model.length, sha256: createHash('sha256').update(model).digest('hex') } },
-    checked: { [WEIGHTS_FILE]: await fileIdentity(join(dir, WEIGHTS_FILE)), [MODEL_FILE]: await fileIdentity(join(dir, MODEL_FILE)) },
-  };
-  await writeFile(join(dir, CHECKSUMS_FILE), JSON.stringify(checksums));
 }
 
 /** What the build thread starts with: everything but the tensors' contents, which it asks for one by one. */
 export interface BuildThreadData {
   dir: string;
   spec: ModelSpec;
-  options: BuildOptions;
+  options: WeightOptions;
   tensors: [string, { dtype: string; shape?: readonly number[] }][];
 }
 

@@ -1,9 +1,10 @@
-// Builds the steerable ONNX graph for a checkpoint and keeps it in a cache folder keyed by a
+// Builds the weights of a checkpoint's ONNX graphs and keeps them in a cache folder keyed by a
 // fingerprint of the config, the weights, the builder version and the options. A build (graph-build.ts,
 // on a thread of its own) writes into a private temporary folder that is renamed into place only when
 // complete, so an interrupted build leaves no broken cache entry and a second open costs only a session
 // load. Each entry keeps the checksums of the files it wrote, and is checked against them before use: a
 // damaged entry is built again, never handed to onnxruntime. Partial folders of killed builds are removed.
+// The graphs over the weights, one per set of steered hook kinds, are made beside them as sessions ask.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,22 +13,18 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ModelSpec } from '../../common/model-spec';
-import type { BuildOptions, Precision } from '../graph/graph-builder';
+import type { HookKind } from '../../common/hooks';
+import { STEERABLE_KINDS, type Precision, type WeightOptions } from '../graph/graph-builder';
+import type { TensorDef } from '../graph/onnx-proto';
 import { CancelledError, throwIfCancelled, type Progress } from './progress';
 import { fileIdentity } from '../checkpoint/content-hash';
 import { CheckpointError } from '../checkpoint/errors';
 import { writeFileAtomically } from '../atomic-write';
 import { startWorkerThread } from '../worker-thread';
-import { CHECKSUMS_FILE, GRAPH_BUILDER_VERSION, MODEL_FILE, WEIGHTS_FILE, type BuildThreadData, type BuildThreadMessage, type Checksums, type ReadReply, type WeightSource } from './graph-build';
+import { CHECKSUMS_FILE, encodeGraph, GRAPH_BUILDER_VERSION, WEIGHT_TABLE_FILE, WEIGHTS_FILE, type BuildThreadData, type BuildThreadMessage, type Checksums, type ReadReply, type WeightSource } from './graph-build';
 
 export interface GraphOptions {
   precision: Precision;
-  /** False builds without steering blocks; only the benchmark does, to price them. */
-  steering?: boolean;
-}
-
-function buildOptions(options: GraphOptions): BuildOptions {
-  return { precision: options.precision, steering: options.steering ?? true };
 }
 
 export function defaultCacheRoot(): string {
@@ -41,7 +38,7 @@ export function fileHashFolder(cacheRoot: string): string {
 
 export function graphFingerprint(configText: string, weightsFingerprint: string, options: GraphOptions): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options: buildOptions(options), weightsFingerprint }));
+  hash.update(JSON.stringify({ builder: GRAPH_BUILDER_VERSION, options: { precision: options.precision }, weightsFingerprint }));
   hash.update(configText);
   return hash.digest('hex').slice(0, 32);
 }
@@ -69,7 +66,7 @@ async function damage(dir: string): Promise<string | null> {
     return `${CHECKSUMS_FILE} is missing or unreadable`;
   }
   let rechecked = false;
-  for (const name of [WEIGHTS_FILE, MODEL_FILE]) {
+  for (const name of [WEIGHTS_FILE, WEIGHT_TABLE_FILE]) {
     const expected = checksums.files[name];
     const path = join(dir, name);
     const identity = await fileIdentity(path).catch(() => null);
@@ -102,13 +99,17 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/** A cache entry: the weights of a checkpoint's graphs, and what makes a graph over them. */
 export interface CachedGraph {
-  modelPath: string;
+  dir: string;
   fingerprint: string;
+  /** True when this call built the weights (first open), false on a cache hit. */
   built: boolean;
+  spec: ModelSpec;
+  options: WeightOptions;
 }
 
-/** Returns the cached graph for this checkpoint, building it first if needed. */
+/** Returns the cache entry of this checkpoint, building its weights first if needed. */
 export async function ensureGraph(
   spec: ModelSpec,
   fingerprint: string,
@@ -118,11 +119,13 @@ export async function ensureGraph(
   options: GraphOptions = { precision: 'fp32' },
 ): Promise<CachedGraph> {
   const finalDir = join(cacheRoot, fingerprint);
-  const modelPath = join(finalDir, MODEL_FILE);
+  const embeddingDtype = source.tensors.get('model.embed_tokens.weight')?.dtype;
+  const weightOptions: WeightOptions = { precision: options.precision, embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' };
+  const entry = (built: boolean): CachedGraph => ({ dir: finalDir, fingerprint, built, spec, options: weightOptions });
   await removeStalePartials(cacheRoot);
   if (await exists(finalDir)) {
     const problem = await damage(finalDir);
-    if (problem === null) return { modelPath, fingerprint, built: false };
+    if (problem === null) return entry(false);
     const message = `the cached graph of this model is damaged (${problem}): building it again`;
     console.warn(`thinkscope: ${message} (${finalDir})`);
     progress.report?.({ message, done: 0, total: 1 });
@@ -133,17 +136,16 @@ export async function ensureGraph(
   const workDir = join(cacheRoot, `.${fingerprint}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
   await mkdir(workDir);
   try {
-    const embeddingDtype = source.tensors.get('model.embed_tokens.weight')?.dtype;
-    await buildOnThread({ dir: workDir, spec, options: { ...buildOptions(options), embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' }, tensors: [...source.tensors] }, source, progress);
+    await buildOnThread({ dir: workDir, spec, options: weightOptions, tensors: [...source.tensors] }, source, progress);
     throwIfCancelled(progress.signal);
     try {
       await rename(workDir, finalDir);
     } catch (error) {
       // Another process finished the same build first: its result is identical.
-      if (!(await exists(modelPath))) throw error;
+      if (!(await exists(join(finalDir, CHECKSUMS_FILE)))) throw error;
       await rm(workDir, { recursive: true, force: true });
     }
-    return { modelPath, fingerprint, built: true };
+    return entry(true);
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     throw error;
@@ -151,7 +153,22 @@ export async function ensureGraph(
 }
 
 /**
- * Writes the graph's files on a thread of their own (graph-build-worker.ts), serving it the tensors it
+ * The model file of the entry's graph with steering blocks at `kinds`, made over its weights table on
+ * first use (a graph is a few hundred kilobytes; its weights stay in the one weights file). A file that
+ * differs from what the table and the builder make now is written again.
+ */
+export async function graphFile(graph: CachedGraph, kinds: readonly HookKind[]): Promise<string> {
+  const steered = STEERABLE_KINDS.filter((kind) => kinds.includes(kind));
+  const table = JSON.parse(await readFile(join(graph.dir, WEIGHT_TABLE_FILE), 'utf8')) as TensorDef[];
+  const bytes = encodeGraph(graph.spec, { ...graph.options, steeredKinds: steered }, table);
+  const path = join(graph.dir, steered.length === 0 ? 'model.onnx' : `model.steered-${steered.join('+')}.onnx`);
+  const existing = await readFile(path).catch(() => null);
+  if (!existing?.equals(bytes)) await writeFileAtomically(path, bytes);
+  return path;
+}
+
+/**
+ * Writes the graph's weights on a thread of their own (graph-build-worker.ts), serving it the tensors it
  * asks for from `source`. Cancelling stops the thread at once.
  */
 function buildOnThread(data: BuildThreadData, source: WeightSource, progress: Progress): Promise<void> {
