@@ -2,6 +2,7 @@
 // options every command that loads a model takes (threads, precision) are defined here once.
 
 import { Model, type OpenModelOptions } from '../engine/model';
+import type { HookKind } from '../common/hooks';
 import { DEFAULT_PRECISION, isPrecision, PRECISIONS, type Precision } from '../common/precision';
 import { integerOption, memoryBudgetOption, UsageError, type OptionSpec } from './command';
 import { progressBar } from './progress-bar';
@@ -33,6 +34,16 @@ export async function openModelWithProgress(dir: string, options: OpenModelOptio
   const bar = progressBar();
   try {
     return await Model.open(dir, { ...options, report: bar.report });
+  } finally {
+    bar.done();
+  }
+}
+
+/** Adds the steering blocks a steering needs before its first run, with the bar (a reopen takes about as long as an open). */
+export async function prepareSteeringWithProgress(model: Model, kinds: readonly HookKind[]): Promise<void> {
+  const bar = progressBar();
+  try {
+    await model.session.prepareSteering(kinds, { report: bar.report });
   } finally {
     bar.done();
   }

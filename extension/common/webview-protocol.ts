@@ -139,7 +139,7 @@ export interface ReplyState {
   error: string | null;
   /** Whose analyses score the replies, in words ("as train.md was analysed"). */
   scoredAs?: string | null;
-  /** While scoring: which reply, and the engine's progress in words. */
+  /** The engine's progress in words: while scoring, which reply; before the first token, the steering blocks being added. */
   progress?: string | null;
 }
 

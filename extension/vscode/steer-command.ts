@@ -245,6 +245,8 @@ export function registerSteer(
           {
             signal: task.signal,
             onNotification: task.listener((method, params) => {
+              // Before the first token: the engine adding the steering blocks the reply needs (once per model).
+              if (method === 'progress') task.report((params as EngineNotifications['progress']).message, 0);
               if (method !== 'replySnapshot') return;
               const snapshot = params as EngineNotifications['replySnapshot'];
               tokens[snapshot.stream]++;

@@ -63,10 +63,10 @@ after(async () => {
 
 /** A request as the engine's transport takes it: checked against the protocol's schemas, then handled. */
 const check = requestCheck(null);
-function call<M extends RequestMethod>(method: M, params: unknown): Promise<never> {
+function call<M extends RequestMethod>(method: M, params: unknown, notify: RequestContext['notify'] = () => undefined): Promise<never> {
   const refused = check(method, params);
   if (refused) return Promise.reject(refused);
-  const context: RequestContext = { id: 1, signal: new AbortController().signal, notify: () => undefined };
+  const context: RequestContext = { id: 1, signal: new AbortController().signal, notify };
   return service.handle(method, params, context) as Promise<never>;
 }
 
@@ -111,6 +111,20 @@ async function changes(steering: SteeringChoice[]): Promise<{ ids: number[]; pro
   HOOKS.forEach((_, k) => changed.set(k, baseline.ids.map((_, p) => p).filter((p) => delta(k, p).some((d) => Math.abs(d) > 1e-4))));
   return { ids: baseline.ids, promptLength: chatPromptIds(tokenizer, [{ role: 'user', content: 'Count.' }]).length, changed, delta, applied: result.applied };
 }
+
+test('the first steered reply says, before its first token, that the engine adds steering blocks; later replies go straight to tokens', async () => {
+  const custom = await direction('first', 'custom');
+  const notifications = async () => {
+    const seen: string[] = [];
+    const params: GenerateParams = { prompt: 'Count.', steering: [{ direction: custom.path, method: 'add', strength: 1, layers: [1] }], compare: true, maxTokens: 2 };
+    await call('generate', params, (method, data) => seen.push(method === 'progress' ? `progress: ${(data as { message: string }).message}` : method));
+    return seen;
+  };
+  const first = await notifications();
+  assert.match(first[0], /^progress: adding steering blocks at every layer's hook_resid_post \(once per loaded model\)$/);
+  assert.deepEqual(new Set(first.slice(1)), new Set(['replySnapshot']));
+  assert.deepEqual(new Set(await notifications()), new Set(['replySnapshot']));
+});
 
 test('SEAL calibration (the panel\'s "Less reflection") changes only the "\\n\\n" tokens generated inside <think>, at the SEAL layer and after, by −c·v', async () => {
   const seal = await direction('seal', 'seal', { layer: 2 });

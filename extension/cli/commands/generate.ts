@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { ChatMessage } from '../../engine/checkpoint/tokenizer';
+import type { HookKind } from '../../common/hooks';
 import { chatPromptIds, thinkingSwitch } from '../../engine/chat-prompt';
 import { generationSteering } from '../../engine/directions/steering-methods';
 import { STEERING_METHODS, type SteeringMethod } from '../../common/protocol';
@@ -13,7 +14,7 @@ import type { Model } from '../../engine/model';
 import { generate, type GenerateOptions } from '../../engine/runtime/generate';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, numberOption, optionalInteger, optionalNumber, required, UsageError, type Command } from '../command';
-import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress, prepareSteeringWithProgress } from '../open-model';
 
 /** The presets: a direction's kind and the method its paper steers with. */
 const PRESETS = { seal: { needs: 'seal', method: 'calibrate' }, 'assistant-cap': { needs: 'assistant-axis', method: 'cap' } } as const;
@@ -137,8 +138,11 @@ export const generateCommand: Command = {
       const base: GenerateOptions = { ...sampling, stopTokens: model.tokenizer.eosIds, signal };
       let steered: GenerateOptions | null = null;
       let described = '';
+      let kinds: readonly HookKind[] = [];
       if (values.steer !== undefined) {
-        steered = { ...base, steering: model.session.compileSteering(await loadSteeringFile(String(values.steer))) };
+        const steering = model.session.compileSteering(await loadSteeringFile(String(values.steer)));
+        steered = { ...base, steering };
+        kinds = steering.kinds;
         described = `steering file ${values.steer}`;
       } else if (values.direction !== undefined) {
         const { direction, warnings } = await loadDirectionFor(String(values.direction), model.fingerprint);
@@ -160,7 +164,9 @@ export const generateCommand: Command = {
         const made = generationSteering(model, promptIds, [{ direction, choice: { method: chosen, strength: chosen === 'rotate' ? degrees! : (scale ?? 1), layers } }]);
         steered = { ...base, steering: made.steering, promptSteering: made.promptSteering };
         described = made.applied.join('; ');
+        kinds = made.kinds;
       }
+      await prepareSteeringWithProgress(model, kinds);
       if (values.compare) {
         console.log('=== baseline ===');
         await stream(model, promptIds, base, process.stdout);

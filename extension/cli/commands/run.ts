@@ -6,7 +6,7 @@ import { expandHookPattern } from '../../common/hooks';
 import { generate } from '../../engine/runtime/generate';
 import { loadSteeringFile } from '../../engine/steering-file';
 import { integerOption, required, UsageError, type Command } from '../command';
-import { modelLoadOptions, modelLoadSettings, openModelWithProgress } from '../open-model';
+import { modelLoadOptions, modelLoadSettings, openModelWithProgress, prepareSteeringWithProgress } from '../open-model';
 
 function parseIds(text: string): number[] {
   const ids = text.split(',').map((s) => Number(s.trim()));
@@ -37,6 +37,7 @@ export const runCommandSpec: Command = {
       const { spec } = model;
       const capture = typeof values.capture === 'string' ? values.capture.split(',').flatMap((p) => expandHookPattern(p.trim(), spec.numLayers)) : [];
       const steering = typeof values.steer === 'string' ? model.session.compileSteering(await loadSteeringFile(values.steer)) : undefined;
+      await prepareSteeringWithProgress(model, steering?.kinds ?? []);
       const result = await model.session.forward({ ids, logits: 'all', capture, steering });
       const T = ids.length;
       const tensors: TensorToWrite[] = [

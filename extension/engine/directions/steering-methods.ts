@@ -11,6 +11,7 @@
 
 import { DirectionError, vectorAt, type Direction } from '../../common/direction';
 import type { Intervention } from '../../common/steering-plan';
+import type { HookKind } from '../../common/hooks';
 import { STEERING_METHODS, type SteeringChoice } from '../../common/protocol';
 import { choiceLayers, describeRule, methodsFor, steeringRule } from '../../common/steering-rule';
 import { DIRECTION_LABELS } from '../../common/webview-protocol';
@@ -67,6 +68,8 @@ export interface GenerationSteering {
   promptSteering?: Steering;
   /** Each choice's rule in words (steering-rule.ts), in order. */
   applied: string[];
+  /** The hook kinds whose steering blocks the generation uses (DecoderSession.prepareSteering). */
+  kinds: readonly HookKind[];
 }
 
 /** The steering of a generation for every choice at once, each by its method's rule. */
@@ -80,7 +83,7 @@ export function generationSteering(model: Model, promptIds: readonly number[], c
   }
   const compile = (list: Intervention[]): Steering | undefined => (list.length === 0 ? undefined : model.session.compileSteering(list));
   const always = compile(items.filter((i) => !i.atBoundary).map((i) => i.intervention));
-  if (!items.some((i) => i.atBoundary)) return { steering: always, applied };
+  if (!items.some((i) => i.atBoundary)) return { steering: always, applied, kinds: always?.kinds ?? [] };
 
   const { tokenizer } = model;
   if (tokenizer.thinkStartId === null || tokenizer.thinkEndId === null) {
@@ -93,6 +96,7 @@ export function generationSteering(model: Model, promptIds: readonly number[], c
     steering: (step) => (closesStep(step) && thinking(step) ? withBoundary : always),
     promptSteering: always,
     applied,
+    kinds: withBoundary?.kinds ?? [],
   };
 }
 

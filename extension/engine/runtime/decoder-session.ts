@@ -204,6 +204,14 @@ export class DecoderSession {
     this.setKinds(kinds);
   }
 
+  /**
+   * Adds the blocks a steering needs before its first run, reporting it: a reopen takes about as long as
+   * opening the model again, which a caller streaming a reply would otherwise show as a silent pause.
+   */
+  async prepareSteering(kinds: readonly HookKind[], progress?: Progress): Promise<void> {
+    await this.addSteeredKinds(kinds, progress);
+  }
+
   /** The session for a run needing blocks at `kinds`, counted as running until `done` is called. */
   private async acquire(kinds: readonly HookKind[], progress?: Progress): Promise<ort.InferenceSession> {
     do await this.addSteeredKinds(kinds, progress);

@@ -113,7 +113,8 @@ export class EngineService {
       const { tokenizer } = model;
       const ids = chatPromptIds(tokenizer, params.messages ?? (params.prompt !== undefined ? [{ role: 'user', content: params.prompt }] : []), thinkingSwitch(params.enableThinking));
       const { resolved, warnings } = await this.directionsFor(model, params.steering);
-      const { steering, promptSteering, applied } = generationSteering(model, ids, resolved);
+      const { steering, promptSteering, applied, kinds } = generationSteering(model, ids, resolved);
+      await model.session.prepareSteering(kinds, requestProgress(context));
       // With compare, the baseline and the steered reply decode together as a batch of two.
       const streams = params.compare ? (['baseline', 'steered'] as const) : (['steered'] as const);
       const replies: Record<string, string> = {};

@@ -328,9 +328,14 @@ export class ThinkScopePanel {
     this.reply = reply;
     this.postReply();
     const onNotification = <M extends NotificationMethod>(method: M, params: EngineNotifications[M]) => {
-      if (method !== 'replySnapshot' || this.reply !== reply) return;
-      const { stream, text, done } = params as EngineNotifications['replySnapshot'];
-      reply[stream] = { text, done, tokens: (reply[stream]?.tokens ?? 0) + 1 };
+      if (this.reply !== reply) return;
+      // Before the first token: the engine adding the steering blocks the reply needs (once per model).
+      if (method === 'progress') reply.progress = (params as EngineNotifications['progress']).message;
+      else if (method === 'replySnapshot') {
+        const { stream, text, done } = params as EngineNotifications['replySnapshot'];
+        reply[stream] = { text, done, tokens: (reply[stream]?.tokens ?? 0) + 1 };
+        reply.progress = null;
+      } else return;
       this.postReplySoon();
     };
     try {
