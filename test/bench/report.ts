@@ -383,8 +383,8 @@ ${summary.rows
   (relu(z) − relu(−z) = z) and a position gate as a bias of −∞, so no kernel handles gates or activation slopes.
   Small kernels and inputs fed through the Node binding cost a share of a step that moves with the machine's speed and
   load from run to run: read it with its min and max.
-- **int4**: block-quantized weights (MatMulNBits, 4 bits, blocks of 32, symmetric, accuracy level 4) for every projection and
-  the output layer; the embedding stays fp32.
+- **int4**: block-quantized weights (MatMulNBits, 4 bits, blocks of 32, symmetric, each block's scale the one of five with the
+  least squared error, accuracy level 4) for every projection and the output layer; the embedding stays fp32.
 - **llama.cpp** (node-llama-cpp ${inputs.llamaVersion}, its prebuilt CPU build, installed by the benchmark into \`.bench/llama\` on
   first use) runs the same checkpoint written as GGUF by \`test/bench/gguf-model.ts\` (llama.cpp's qwen2 tensor names; every
   matrix, the embedding included, in F32, F16, Q8_0 or Q4_0 blocks as ggml's reference quantizers make them; norms and biases

@@ -2,11 +2,16 @@
 // MatMulNBits: a weight [N, K] (Hugging Face's [out, in]) becomes, per row and per block of 32 inputs,
 // one float32 scale and 32 codes of `bits` bits each (for 4 bits, two per byte, low nibble first).
 // A code q stands for (q − z)·scale with z = 2^(bits−1) (8 or 128, what MatMulNBits assumes when the
-// graph gives no zero points); the block's value of largest magnitude maps to −z exactly, so no block
-// wastes a code.
+// graph gives no zero points). At 8 bits the block's value of largest magnitude maps to −z exactly. At 4
+// bits sixteen levels are coarse enough that the scale which maps it there wastes precision on the
+// rest of the block: the scale is the one of a few slightly smaller ones (that value then rounds to the
+// end code) with the least squared error over the block.
 
 export const BLOCK_SIZE = 32;
 export type WeightBits = 4 | 8;
+
+/** 4-bit scales tried, as fractions of the one that maps the block's largest magnitude to −z. */
+const FOUR_BIT_SCALES = [1, 0.95, 0.9, 0.85, 0.8];
 
 export interface BlockQuantized {
   bits: WeightBits;
@@ -58,7 +63,8 @@ export function quantizeBlocks(weight: Float32Array, rows: number, columns: numb
         if (!Number.isFinite(v)) throw new Error(`${bits}-bit quantization: weight row ${r}, column ${c} is not a finite number`);
         if (Math.abs(v) > Math.abs(extreme)) extreme = v;
       }
-      const scale = extreme === 0 ? 0 : Math.fround(extreme / -zero);
+      const largest = Math.fround(extreme / -zero);
+      const scale = extreme === 0 ? 0 : bits === 8 ? largest : leastSquaredError(weight, row + start, row + end, largest);
       const inverse = scale === 0 ? 0 : 1 / scale;
       scales[r * blocks + blk] = scale;
       const out = (r * blocks + blk) * bytes;
@@ -71,6 +77,28 @@ export function quantizeBlocks(weight: Float32Array, rows: number, columns: numb
     }
   }
   return { bits, rows, columns, codes, scales };
+}
+
+/** Of the 4-bit scales tried for the block weight[from..to), the one whose codes stand for it with the least squared error. */
+function leastSquaredError(weight: Float32Array, from: number, to: number, largest: number): number {
+  let best = largest;
+  let bestError = Infinity;
+  for (const fraction of FOUR_BIT_SCALES) {
+    const scale = Math.fround(largest * fraction);
+    const inverse = 1 / scale;
+    let error = 0;
+    // The codes' rounding and clamping (see `code`), inlined: this runs for every 4-bit weight, several times.
+    for (let i = from; i < to; i++) {
+      const level = Math.min(7, Math.max(-8, Math.round(weight[i] * inverse)));
+      const difference = weight[i] - level * scale;
+      error += difference * difference;
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = scale;
+    }
+  }
+  return best;
 }
 
 /** The float32 weight [rows, columns] the codes stand for. */
