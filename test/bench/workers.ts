@@ -5,8 +5,6 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
-import { inspectModelFolder } from '../../extension/engine/checkpoint/load';
-import { ensureGraph, fileHashFolder, graphFile, graphFingerprint, type GraphOptions } from '../../extension/engine/runtime/graph-cache';
 import { DecoderSession, type Steering } from '../../extension/engine/runtime/decoder-session';
 import { generate, generateBatch } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/common/precision';
@@ -125,13 +123,10 @@ export const OVERHEAD_BLOCK = 8;
  */
 async function overhead(request: WorkerRequest) {
   const model = await open(request);
-  const steering = model.session.compileSteering(everyLayerAddition(model));
-  const folder = await inspectModelFolder(request.modelDir);
-  const options: GraphOptions = { precision: request.precision };
-  const key = graphFingerprint(folder.configText, await folder.weights.contentHash(fileHashFolder(request.cacheRoot)), options);
-  const graph = await ensureGraph(folder.spec, key, folder.weights, {}, join(request.cacheRoot, request.precision), options);
-  await folder.weights.close();
-  const steered = await DecoderSession.create(folder.spec, (kinds) => graphFile(graph, kinds), { threads: request.threads, steeredKinds: steering.kinds });
+  const steeredModel = await open(request);
+  const steering = steeredModel.session.compileSteering(everyLayerAddition(steeredModel));
+  await steeredModel.session.prepareSteering(steering.kinds);
+  const steered = steeredModel.session;
   const ids = promptIds(model, PREFILL_TOKENS);
   const variants = [
     { session: model.session, steering: undefined },
@@ -158,7 +153,7 @@ async function overhead(request: WorkerRequest) {
     idle.push(idleStep / none - 1);
     active.push(activeStep / none - 1);
   });
-  await steered.release();
+  await steeredModel.close();
   await model.close();
   return { idle, active };
 }

@@ -4,6 +4,7 @@
 // splits that cost time on every forward.
 
 import { after, before, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ let graph: CachedGraph;
 let everywhere: DecoderSession;
 let ids: number[];
 
-const openSession = (steeredKinds: typeof STEERABLE_KINDS = []) => DecoderSession.create(model.spec, (kinds) => graphFile(graph, kinds), { threads: 1, steeredKinds });
+const openSession = () => DecoderSession.create(model.spec, (kinds) => graphFile(graph, kinds), { threads: 1 });
 const addition = (hook: string): Intervention[] => [{ hook, kind: 'add', vector: Float32Array.from({ length: model.spec.hiddenSize }, (_, i) => Math.sin(i)), scale: 2 }];
 
 before(async () => {
@@ -36,7 +37,9 @@ before(async () => {
   graph = await ensureGraph(folder.spec, key, folder.weights, {}, cacheRoot);
   await folder.weights.close();
   assert.equal(graph.built, false, 'the model opened the same cache entry');
-  everywhere = await openSession(STEERABLE_KINDS);
+  everywhere = await openSession();
+  await everywhere.prepareSteering(STEERABLE_KINDS);
+  assert.deepEqual(everywhere.steeredKinds, STEERABLE_KINDS);
   ids = model.tokenizer.encode('Wait, let me check: two plus two is four.');
 });
 after(async () => {
@@ -84,15 +87,35 @@ test('the first run that steers at a hook kind adds blocks at that kind only, an
 });
 
 test('runs that start while blocks are added wait for them; a run in progress finishes on the session it started on', async () => {
-  const session = await openSession();
+  // Each (re)open, with how many runs were inside onnxruntime at that moment.
+  const opens: string[] = [];
+  let inside = 0;
+  const sessions = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
+  const ortRun = sessions.run;
+  sessions.run = async function (this: ort.InferenceSession, ...args: Parameters<typeof ortRun>) {
+    inside++;
+    try {
+      return await ortRun.apply(this, args);
+    } finally {
+      inside--;
+    }
+  } as typeof ortRun;
+  const session = await DecoderSession.create(model.spec, (kinds) => (opens.push(`${kinds.join('+') || 'plain'} with ${inside} runs inside`), graphFile(graph, kinds)), { threads: 1 });
   try {
+    const long = Array.from({ length: 1500 }, (_, i) => ids[i % ids.length]);
+    const plainLong = (await model.session.forward({ ids: long, logits: 'last' })).logits;
     const plain = (await model.session.forward({ ids, logits: 'all' })).logits;
     const steering = session.compileSteering(addition('blocks.0.hook_resid_mid'));
     const expected = (await everywhere.forward({ ids, steering: everywhere.compileSteering(addition('blocks.0.hook_resid_mid')), logits: 'all' })).logits;
-    const results = await Promise.all([session.forward({ ids, logits: 'all' }), session.forward({ ids, steering, logits: 'all' }), session.forward({ ids, logits: 'all' })]);
-    assert.deepEqual(results.map((r) => r.logits), [plain, expected, plain]);
+    const inProgress = session.forward({ ids: long, logits: 'last' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(inside, 1, 'the long run is inside onnxruntime when the steered one asks for blocks');
+    const results = await Promise.all([inProgress, session.forward({ ids, steering, logits: 'all' }), session.forward({ ids, logits: 'all' })]);
+    assert.deepEqual(results.map((r) => r.logits), [plainLong, expected, plain]);
+    assert.deepEqual(opens, ['plain with 0 runs inside', 'hook_resid_mid with 0 runs inside'], 'the reopen waited for the run in progress');
     assert.deepEqual(session.steeredKinds, ['hook_resid_mid']);
   } finally {
+    sessions.run = ortRun;
     await session.release();
   }
 });

@@ -93,8 +93,6 @@ export interface SessionOptions {
   threads?: number;
   /** Bytes one forward's working tensors may take beyond the weights and caches (memory-budget.ts); default a share of free memory. */
   memoryBudget?: number;
-  /** Hook kinds to open with steering blocks (default none: the first run that needs a kind adds it). */
-  steeredKinds?: readonly HookKind[];
 }
 
 /** The model file of the graph with steering blocks at these hook kinds, over the session's weights. */
@@ -129,7 +127,6 @@ export class DecoderSession {
   private constructor(
     readonly spec: ModelSpec,
     private session: ort.InferenceSession,
-    kinds: readonly HookKind[],
     private readonly graphFile: GraphFile,
     private readonly threads: number | undefined,
     /** Bytes one forward's working tensors may take: long inputs run in chunks, TTS packs are sized by it. */
@@ -137,14 +134,12 @@ export class DecoderSession {
   ) {
     this.inverseFrequencies = ropeInverseFrequencies(spec);
     this.localWindow = spec.slidingWindows.find((w) => w !== null) ?? null;
-    this.setKinds(kinds);
     this.emptyCache = KvCache.empty(spec.numLayers, spec.numKvHeads, spec.headDim);
   }
 
   static async create(spec: ModelSpec, graphFile: GraphFile, options: SessionOptions = {}): Promise<DecoderSession> {
-    const kinds = STEERABLE_KINDS.filter((kind) => options.steeredKinds?.includes(kind));
-    const session = await openOrtSession(await graphFile(kinds), options.threads);
-    return new DecoderSession(spec, session, kinds, graphFile, options.threads, options.memoryBudget ?? defaultMemoryBudget());
+    const session = await openOrtSession(await graphFile([]), options.threads);
+    return new DecoderSession(spec, session, graphFile, options.threads, options.memoryBudget ?? defaultMemoryBudget());
   }
 
   /** The hook kinds the session has steering blocks at. */
@@ -170,9 +165,11 @@ export class DecoderSession {
 
   /**
    * Adds steering blocks at `kinds` (every layer's hook of each kind): the session is reopened over the
-   * same weights once the runs in progress end; runs that start meanwhile wait for it.
+   * same weights once the runs in progress end; runs that start meanwhile wait for it. Every run calls
+   * this; a caller streaming a reply calls it first too, so that the reopen (about as long as opening the
+   * model again) is reported rather than a silent pause before the first token.
    */
-  private async addSteeredKinds(kinds: readonly HookKind[], progress?: Progress): Promise<void> {
+  async prepareSteering(kinds: readonly HookKind[], progress?: Progress): Promise<void> {
     for (;;) {
       if (this.reopening) {
         // Another run's reopening: its failure is that run's to report; this one tries again if it still needs blocks.
@@ -204,17 +201,9 @@ export class DecoderSession {
     this.setKinds(kinds);
   }
 
-  /**
-   * Adds the blocks a steering needs before its first run, reporting it: a reopen takes about as long as
-   * opening the model again, which a caller streaming a reply would otherwise show as a silent pause.
-   */
-  async prepareSteering(kinds: readonly HookKind[], progress?: Progress): Promise<void> {
-    await this.addSteeredKinds(kinds, progress);
-  }
-
   /** The session for a run needing blocks at `kinds`, counted as running until `done` is called. */
   private async acquire(kinds: readonly HookKind[], progress?: Progress): Promise<ort.InferenceSession> {
-    do await this.addSteeredKinds(kinds, progress);
+    do await this.prepareSteering(kinds, progress);
     while (this.reopening);
     this.running++;
     return this.session;
