@@ -319,14 +319,14 @@ export class DecoderSession {
    * every layer. Weights are checked when the graph is built, so this is an overflow in the computation.
    */
   private async requireFinite(request: ForwardRequest, logits: Float32Array): Promise<void> {
-    if (this.locatingNonFinite || logits.every(Number.isFinite)) return;
+    if (this.locatingNonFinite || firstNonFinite(logits) < 0) return;
     this.locatingNonFinite = true;
     let where = 'after the last layer (in the final norm or the output layer)';
     try {
       const layers = Array.from({ length: this.spec.numLayers }, (_, layer) => hookName({ layer, kind: 'hook_resid_post' }));
       const { captures } = await this.forward({ ...request, capture: layers, logits: 'last' });
       for (const [layer, name] of layers.entries()) {
-        const index = captures.get(name)!.findIndex((value) => !Number.isFinite(value));
+        const index = firstNonFinite(captures.get(name)!);
         if (index >= 0) {
           where = `at the output of layer ${layer}, token ${Math.floor(index / this.spec.hiddenSize)} of this input`;
           break;
@@ -532,6 +532,12 @@ function gatedBias(plan: HookPlan, positions: readonly number[], steeredTokens?:
     }
   }
   return new ort.Tensor('float32', data, [rows, C]);
+}
+
+/** Index of the first NaN or infinity, or −1. Every forward checks its logits: a plain loop, several times faster than `every`. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
 }
 
 function concatFloats(parts: readonly Float32Array[]): Float32Array {
