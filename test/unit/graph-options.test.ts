@@ -131,18 +131,22 @@ test('a graph file that was changed is made again; steering where no block can b
   }
 });
 
-test('the graphs copy no hook output and split no projection', () => {
+test('the graphs copy no hook output, and read q, k and v in one product per layer', () => {
   for (const precision of ['fp32', 'int4'] as const) {
     for (const steeredKinds of [[], STEERABLE_KINDS]) {
       const { graph } = buildDecoderGraph(model.spec, { precision, steeredKinds });
       const ops = new Set(graph.nodes.map((n) => n.opType));
-      assert.ok(!ops.has('Identity') && !ops.has('Split'), `${precision}, blocks at ${steeredKinds.join(', ')}: ${[...ops].join(', ')}`);
+      assert.ok(!ops.has('Identity'), `${precision}, blocks at ${steeredKinds.join(', ')}: ${[...ops].join(', ')}`);
       const inputs = new Set(graph.inputs.map((i) => i.name));
       assert.equal(steerableHooks(model.spec.numLayers).filter((h) => inputs.has(steeringInputs(h).w)).length, steeredKinds.length === 0 ? 0 : 4 * model.spec.numLayers + 1);
-      // q, k, v, o, gate, up, down per layer, each one product over its own weight, and the output
-      // layer twice (the logits and the logit lens) over one stored weight.
-      const projections = graph.nodes.filter((n) => /\/(Q|K|V|O|Gate|Up|Down|LmHead)(_\d+)?$/.test(n.name));
-      assert.equal(projections.length, 7 * model.spec.numLayers + 2);
+      // qkv, o, gate, up, down per layer, and the output layer twice (the logits and the logit lens)
+      // over one stored weight; the only split is each layer's q, k, v.
+      const projections = graph.nodes.filter((n) => /\/(QKV|O|Gate|Up|Down|LmHead)(_\d+)?$/.test(n.name));
+      assert.equal(projections.length, 5 * model.spec.numLayers + 2);
+      const splits = graph.nodes.filter((n) => n.opType === 'Split');
+      const producers = splits.map((split) => graph.nodes.find((n) => n.outputs.includes(split.inputs[0]))!.name);
+      assert.equal(splits.length, model.spec.numLayers);
+      assert.ok(producers.every((name) => /\/QKV(Bias)?(_\d+)?$/.test(name)), producers.join(', '));
       const heads = projections.filter((n) => n.name.includes('LmHead'));
       assert.equal(new Set(heads.map((n) => n.inputs[1])).size, 1);
       assert.ok(projections.every((n) => n.opType === (precision === 'fp32' ? 'MatMul' : 'MatMulNBits')));

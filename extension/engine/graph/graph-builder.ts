@@ -230,24 +230,23 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
   /**
    * x [T, K] times the HF weight [N, K] transposed, plus an optional bias: one MatMul over the weight
    * stored as [K, N] in fp32 (onnxruntime fuses a bias Add into it), one MatMulNBits over 8- or 4-bit
-   * blocks in int8 and int4. One projection per HF weight: a fused QKV or gate-up would need a Split, which costs more
-   * than the extra MatMul.
+   * blocks in int8 and int4. Several HF weights stacked (`sources`) make one product whose output is split.
    */
-  const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; source: string }, bias?: string): string => {
+  const linear = (x: string, name: string, weight: { name: string; rows: number; columns: number; sources: string[] }, bias?: string): string => {
     if (options.precision === 'fp32') {
-      b.addWeight({ name: weight.name, dims: [weight.columns, weight.rows], sources: [weight.source], addOne: false, transpose: true });
+      b.addWeight({ name: weight.name, dims: [weight.columns, weight.rows], sources: weight.sources, addOne: false, transpose: true });
       const product = b.op1('MatMul', [x, weight.name], undefined, { name });
       return bias ? b.op1('Add', [product, bias], undefined, { name: `${name}Bias` }) : product;
     }
     const bits = PRECISION_BITS[options.precision];
     const codes = `${weight.name}.int${bits}`;
-    b.addWeight({ name: codes, dims: [weight.rows, weight.columns], sources: [weight.source], addOne: false, bits });
+    b.addWeight({ name: codes, dims: [weight.rows, weight.columns], sources: weight.sources, addOne: false, bits });
     const attributes = { K: weight.columns, N: weight.rows, bits, block_size: BLOCK_SIZE, accuracy_level: 4 };
     // The bias is MatMulNBits' sixth input (after the absent zero points and group indices): one kernel, not two.
     const inputs = bias ? [x, codes, scalesName(codes), '', '', bias] : [x, codes, scalesName(codes)];
     return b.op1('MatMulNBits', inputs, attributes, { name, domain: 'com.microsoft' });
   };
-  const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, source });
+  const projection = (rows: number, columns: number, source: string) => ({ name: source, rows, columns, sources: [source] });
   /** cap · tanh(x / cap), gemma2's soft-capping of attention scores and of the logits. */
   const softcap = (x: string, cap: number) => b.op1('Mul', [b.op1('Tanh', [b.op1('Div', [x, b.scalar(cap)])]), b.scalar(cap)], undefined, { name: 'Softcap' });
 
@@ -293,19 +292,23 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
       // Attention.
       /**
-       * ln1 ─┬ Q ── [qk-norm] ── RoPE ── Transpose ── Reshape [nKV, g·T, d] ─┐
-       *      ├ K ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, S, d] ── MatMul(ᵀ, ×scale) ── [softcap] ── +mask ── Softmax ─┐
-       *      └ V = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
-       * (Q, K, V, O: `linear` projections). The cache is position-major, [positions, nKV, d], and only the
+       * ln1 ── QKV ── Split ─┬ q ── [qk-norm] ── RoPE ── Transpose ── Reshape [nKV, g·T, d] ─┐
+       *                      ├ k ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, S, d] ── MatMul(ᵀ, ×scale) ── [softcap] ── +mask ── Softmax ─┐
+       *                      └ v = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
+       * (QKV, O: `linear` projections). The cache is position-major, [positions, nKV, d], and only the
        * new tokens' rows are outputs: the runtime appends them in place (kv-cache.ts), where returning the
        * whole cache would copy it out of onnxruntime every step.
        */
       const attnOut = b.inScope('attn', () => {
-        const bias = (x: string, rows: number) => (spec.attentionBias ? b.weight(`${p}.self_attn.${x}_proj.bias`, [rows], [`${p}.self_attn.${x}_proj.bias`]) : undefined);
-        const qkv = (x: string, rows: number) => linear(ln1, x.toUpperCase(), projection(rows, H, `${p}.self_attn.${x}_proj.weight`), bias(x, rows));
-        let q = b.op1('Reshape', [qkv('q', nH * d), b.ints([-1, nH, d])]);
-        let k = b.op1('Reshape', [qkv('k', nKV * d), b.ints([-1, nKV, d])]);
-        const v = b.op1('Reshape', [qkv('v', nKV * d), b.ints([-1, nKV, d])]);
+        // q, k and v in one product over their weights stacked: a decode step reads them in one kernel.
+        const sizes = [nH * d, nKV * d, nKV * d];
+        const sources = (part: string) => ['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.${part}`);
+        const bias = spec.attentionBias ? b.weight(`${p}.self_attn.qkv_proj.bias`, [nH * d + 2 * nKV * d], sources('bias')) : undefined;
+        const stacked = { name: `${p}.self_attn.qkv_proj.weight`, rows: nH * d + 2 * nKV * d, columns: H, sources: sources('weight') };
+        const [qFlat, kFlat, vFlat] = b.op('Split', [linear(ln1, 'QKV', stacked, bias), b.ints(sizes)], { axis: 1 }, { outputs: 3 });
+        let q = b.op1('Reshape', [qFlat, b.ints([-1, nH, d])]);
+        let k = b.op1('Reshape', [kFlat, b.ints([-1, nKV, d])]);
+        const v = b.op1('Reshape', [vFlat, b.ints([-1, nKV, d])]);
         if (spec.qkNorm) {
           q = rmsNorm(q, b.weight(`${p}.self_attn.q_norm.weight`, [d], [`${p}.self_attn.q_norm.weight`], spec.normAddsOne));
           k = rmsNorm(k, b.weight(`${p}.self_attn.k_norm.weight`, [d], [`${p}.self_attn.k_norm.weight`], spec.normAddsOne));

@@ -16,7 +16,7 @@ import { fileIdentity } from '../checkpoint/content-hash';
 import { CheckpointError } from '../checkpoint/errors';
 
 /** Bumped whenever the emitted graph changes, so stale cache entries are never reused. */
-export const GRAPH_BUILDER_VERSION = 10;
+export const GRAPH_BUILDER_VERSION = 11;
 export const WEIGHTS_FILE = 'weights.bin';
 /** The weights file's tensors (name, type, shape and where they lie in it): what every graph of the entry reads. */
 export const WEIGHT_TABLE_FILE = 'weights.json';
