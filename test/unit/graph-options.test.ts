@@ -144,7 +144,9 @@ test('the graphs copy no hook output, and read q, k and v in one product per lay
       const projections = graph.nodes.filter((n) => /\/(QKV|O|Gate|Up|Down|LmHead)(_\d+)?$/.test(n.name));
       assert.equal(projections.length, 5 * model.spec.numLayers + 2);
       const splits = graph.nodes.filter((n) => n.opType === 'Split');
-      const producers = splits.map((split) => graph.nodes.find((n) => n.outputs.includes(split.inputs[0]))!.name);
+      const producer = (tensor: string) => graph.nodes.find((n) => n.outputs.includes(tensor))!;
+      // Each split's input is its layer's q, k, v product seen as heads (a Reshape of it).
+      const producers = splits.map((split) => producer(producer(split.inputs[0]).inputs[0]).name);
       assert.equal(splits.length, model.spec.numLayers);
       assert.ok(producers.every((name) => /\/QKV(Bias)?(_\d+)?$/.test(name)), producers.join(', '));
       const heads = projections.filter((n) => n.name.includes('LmHead'));

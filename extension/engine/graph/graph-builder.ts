@@ -292,23 +292,21 @@ export function buildDecoderGraph(spec: ModelSpec, options: BuildOptions = DEFAU
 
       // Attention.
       /**
-       * ln1 ── QKV ── Split ─┬ q ── [qk-norm] ── RoPE ── Transpose ── Reshape [nKV, g·T, d] ─┐
-       *                      ├ k ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, S, d] ── MatMul(ᵀ, ×scale) ── [softcap] ── +mask ── Softmax ─┐
-       *                      └ v = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
+       * ln1 ── QKV ── Reshape [T, heads, d] ── Split ─┬ q ── [qk-norm] ── RoPE ── Transpose ── Reshape [nKV, g·T, d] ─┐
+       *                                               ├ k ── [qk-norm] ── RoPE = new_key ── Concat(past) ── Transpose [nKV, S, d] ── MatMul(ᵀ, ×scale) ── [softcap] ── +mask ── Softmax ─┐
+       *                                               └ v = new_value ── Concat(past) ── Transpose [nKV, S, d] ─────────────────────────────────────────────────────── MatMul ── Reshape/Transpose [T, nH·d] ── O
        * (QKV, O: `linear` projections). The cache is position-major, [positions, nKV, d], and only the
        * new tokens' rows are outputs: the runtime appends them in place (kv-cache.ts), where returning the
        * whole cache would copy it out of onnxruntime every step.
        */
       const attnOut = b.inScope('attn', () => {
         // q, k and v in one product over their weights stacked: a decode step reads them in one kernel.
-        const sizes = [nH * d, nKV * d, nKV * d];
         const sources = (part: string) => ['q', 'k', 'v'].map((x) => `${p}.self_attn.${x}_proj.${part}`);
         const bias = spec.attentionBias ? b.weight(`${p}.self_attn.qkv_proj.bias`, [nH * d + 2 * nKV * d], sources('bias')) : undefined;
         const stacked = { name: `${p}.self_attn.qkv_proj.weight`, rows: nH * d + 2 * nKV * d, columns: H, sources: sources('weight') };
-        const [qFlat, kFlat, vFlat] = b.op('Split', [linear(ln1, 'QKV', stacked, bias), b.ints(sizes)], { axis: 1 }, { outputs: 3 });
-        let q = b.op1('Reshape', [qFlat, b.ints([-1, nH, d])]);
-        let k = b.op1('Reshape', [kFlat, b.ints([-1, nKV, d])]);
-        const v = b.op1('Reshape', [vFlat, b.ints([-1, nKV, d])]);
+        const heads = b.op1('Reshape', [linear(ln1, 'QKV', stacked, bias), b.ints([-1, nH + 2 * nKV, d])]);
+        const [qHeads, kHeads, v] = b.op('Split', [heads, b.ints([nH, nKV, nKV])], { axis: 1 }, { outputs: 3 });
+        let [q, k] = [qHeads, kHeads];
         if (spec.qkNorm) {
           q = rmsNorm(q, b.weight(`${p}.self_attn.q_norm.weight`, [d], [`${p}.self_attn.q_norm.weight`], spec.normAddsOne));
           k = rmsNorm(k, b.weight(`${p}.self_attn.k_norm.weight`, [d], [`${p}.self_attn.k_norm.weight`], spec.normAddsOne));
