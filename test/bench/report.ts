@@ -138,7 +138,7 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
       const sameWidth = inputs.peer.find((p) => p.pair.gguf === gguf)?.pair.sameWidth ?? false;
       const met = sameWidth && ours.meanKl <= theirs.meanKl && ours.top1Agreement >= theirs.top1Agreement;
       const limit = sameWidth
-        ? `both are symmetric blocks of 32 values; the engine's ${precision} keeps a float32 scale where ${gguf} keeps a float16 one: the gap is how individual blocks round`
+        ? `${qualityGap(ours, theirs, quality.positions)}; both round weights and activations to symmetric blocks of 32 (the engine's ${precision} weight scales in float32, ${gguf}'s in float16): the gap is how individual values round`
         : `the engine has no ${gguf === 'F16' ? '16' : '8'}-bit format: its ${precision} is compared`;
       return [
         {
@@ -252,6 +252,16 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
 const PROJECTION_SHAPE = '896 → 4864';
 
 /** The projection kernels at `rows` rows, in GFLOP/s medians. */
+/** Which quality figure falls short of llama.cpp's, and by how much (top-1 as a count of positions). */
+function qualityGap(ours: { meanKl: number; top1Agreement: number }, theirs: { meanKl: number; top1Agreement: number }, positions: number): string {
+  const kl = `mean KL ${ours.meanKl.toExponential(2)} against ${theirs.meanKl.toExponential(2)}`;
+  const top1 = `top-1 ${Math.round(ours.top1Agreement * positions)} against ${Math.round(theirs.top1Agreement * positions)} of ${positions} positions`;
+  const worseKl = ours.meanKl > theirs.meanKl;
+  const worseTop1 = ours.top1Agreement < theirs.top1Agreement;
+  if (worseKl && worseTop1) return `${kl} and ${top1}`;
+  return worseKl ? `${kl} (${top1})` : `${top1} (${kl}, lower)`;
+}
+
 function kernelText(kernels: Record<string, Sample>, rows: number): string {
   return Object.entries(kernels)
     .filter(([name]) => name.endsWith(`, ${rows} rows`))
