@@ -251,7 +251,6 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
 
 const PROJECTION_SHAPE = '896 → 4864';
 
-/** The projection kernels at `rows` rows, in GFLOP/s medians. */
 /** Which quality figure falls short of llama.cpp's, and by how much (top-1 as a count of positions). */
 function qualityGap(ours: { meanKl: number; top1Agreement: number }, theirs: { meanKl: number; top1Agreement: number }, positions: number): string {
   const kl = `mean KL ${ours.meanKl.toExponential(2)} against ${theirs.meanKl.toExponential(2)}`;
@@ -262,6 +261,7 @@ function qualityGap(ours: { meanKl: number; top1Agreement: number }, theirs: { m
   return worseKl ? `${kl} (${top1})` : `${top1} (${kl}, lower)`;
 }
 
+/** The projection kernels at `rows` rows, in GFLOP/s medians. */
 function kernelText(kernels: Record<string, Sample>, rows: number): string {
   return Object.entries(kernels)
     .filter(([name]) => name.endsWith(`, ${rows} rows`))

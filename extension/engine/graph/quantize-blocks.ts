@@ -63,7 +63,7 @@ export function quantizeBlocks(weight: Float32Array, rows: number, columns: numb
       let extreme = 0;
       for (let i = 0; i < BLOCK_SIZE; i++) {
         const v = i < count ? weight[from + i] : 0;
-        if (!(Math.abs(v) <= Number.MAX_VALUE)) throw new Error(`${bits}-bit quantization: weight row ${r}, column ${from + i - row} is not a finite number`);
+        if (!Number.isFinite(v)) throw new Error(`${bits}-bit quantization: weight row ${r}, column ${from + i - row} is not a finite number`);
         if (Math.abs(v) > Math.abs(extreme)) extreme = v;
         block[i] = v;
       }

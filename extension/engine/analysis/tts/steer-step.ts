@@ -9,7 +9,6 @@ import type { ParsedTrace, SegmentationPolicy } from '../../../common/trace/type
 import type { SteeredStep, StepScores } from '../../../common/protocol';
 import type { Model } from '../../model';
 import { defaultTrueThinkingLayer, stepSpanIntervention } from '../../directions/steering-methods';
-import { steeringKind } from '../../graph/graph-builder';
 import { mulberry32 } from '../../../common/analysis/perturb';
 import { norm } from '../../../common/analysis/stats';
 import { throwIfCancelled, type Progress } from '../../runtime/progress';
@@ -60,7 +59,7 @@ export async function steerStep(model: Model, trace: ParsedTrace, options: Steer
   const push = { vector, layer, scale: options.scale };
   const controlPush = { vector: randomLike(vector, options.controlSeed ?? CONTROL_SEED), layer, scale: options.scale };
   // The push's steering blocks first, so that adding them (once per loaded model) is reported as such.
-  await model.session.prepareSteering([steeringKind(stepSpanIntervention(vector, layer, options.scale, []).hook)!], options);
+  await model.session.prepareSteering(model.session.compileSteering([stepSpanIntervention(vector, layer, options.scale, [])]).kinds, options);
   const before: Partial<StepScores> = {};
   const after: Partial<StepScores> = {};
   const control: Partial<StepScores> = {};
