@@ -56,10 +56,18 @@ export function softmax(logits: ArrayLike<number>): Float64Array {
   return p.map((x) => x / sum);
 }
 
+/** How closely one format's next-token distributions follow fp32's. */
+export interface Fidelity {
+  meanKl: number;
+  top1Agreement: number;
+  /** Per position: whether the format's most likely token is fp32's (so two formats' misses can be paired). */
+  top1Hits: boolean[];
+}
+
 /** Mean KL(p ‖ q) and top-1 agreement over rows of [rows, V] distributions. */
-export function compareDistributions(reference: Float64Array[], other: Float64Array[]): { meanKl: number; top1Agreement: number } {
+export function compareDistributions(reference: Float64Array[], other: Float64Array[]): Fidelity {
   let kl = 0;
-  let agree = 0;
+  const top1Hits: boolean[] = [];
   reference.forEach((p, r) => {
     const q = other[r];
     let divergence = 0;
@@ -72,9 +80,9 @@ export function compareDistributions(reference: Float64Array[], other: Float64Ar
       if (q[v] > q[topQ]) topQ = v;
     }
     kl += divergence;
-    agree += topP === topQ ? 1 : 0;
+    top1Hits.push(topP === topQ);
   });
-  return { meanKl: kl / reference.length, top1Agreement: agree / reference.length };
+  return { meanKl: kl / reference.length, top1Agreement: top1Hits.filter(Boolean).length / reference.length, top1Hits };
 }
 
 /** The engine's next-token distributions after every position of each prompt. */

@@ -3,11 +3,11 @@
 
 import type { ModelSpec } from '../../extension/common/model-spec';
 import type { Roofline } from './roofline';
-import { summarize, type Sample, type Summary } from './stats';
+import { signTestP, summarize, type Sample, type Summary } from './stats';
 import type { BatchResult, LoadResult, OverheadResult, PeerResult, QualityResult, SpeedResult, SpeedupResult, TtsResult } from './workers';
 import { TTS_STEPS, TTS_TRACE_TOKENS } from './tts-cost';
 import { BATCH_PROMPT_TOKENS, DECODE_TOKENS, OVERHEAD_BLOCK, PREFILL_TOKENS } from './workers';
-import { SHORT_CONTEXT, type PeerPair } from './peer';
+import { SHORT_CONTEXT, type Fidelity, type PeerPair } from './peer';
 import { WHAT_IF_TRACE_TOKENS, type WhatIfResult } from './what-if-cost';
 import type { Precision } from '../../extension/common/precision';
 
@@ -251,14 +251,21 @@ export function summarizeBench(inputs: BenchInputs): BenchSummary {
 
 const PROJECTION_SHAPE = '896 → 4864';
 
-/** Which quality figure falls short of llama.cpp's, and by how much (top-1 as a count of positions). */
-function qualityGap(ours: { meanKl: number; top1Agreement: number }, theirs: { meanKl: number; top1Agreement: number }, positions: number): string {
+/**
+ * Which quality figure falls short of llama.cpp's, and by how much (top-1 as a count of positions, with
+ * the positions where only one engine misses fp32's top token paired, to tell a gap from chance).
+ */
+function qualityGap(ours: Fidelity, theirs: Fidelity, positions: number): string {
   const kl = `mean KL ${ours.meanKl.toExponential(2)} against ${theirs.meanKl.toExponential(2)}`;
+  const onlyOurs = ours.top1Hits.filter((hit, i) => !hit && theirs.top1Hits[i]).length;
+  const onlyTheirs = theirs.top1Hits.filter((hit, i) => !hit && ours.top1Hits[i]).length;
+  const p = signTestP(onlyOurs, onlyTheirs);
+  const paired = `of the positions where one engine alone misses fp32's top token, ThinkScope misses ${onlyOurs}, llama.cpp ${onlyTheirs} (two-sided sign test p = ${p.toFixed(2)}${p >= 0.05 ? ': a split this uneven is common by chance' : ''})`;
   const top1 = `top-1 ${Math.round(ours.top1Agreement * positions)} against ${Math.round(theirs.top1Agreement * positions)} of ${positions} positions`;
   const worseKl = ours.meanKl > theirs.meanKl;
   const worseTop1 = ours.top1Agreement < theirs.top1Agreement;
-  if (worseKl && worseTop1) return `${kl} and ${top1}`;
-  return worseKl ? `${kl} (${top1})` : `${top1} (${kl}, lower)`;
+  if (worseKl && worseTop1) return `${kl} and ${top1}; ${paired}`;
+  return worseKl ? `${kl} (${top1})` : `${top1} (${kl}, lower); ${paired}`;
 }
 
 /** The projection kernels at `rows` rows, in GFLOP/s medians. */

@@ -28,3 +28,18 @@ export async function repeat(runs: number, body: (run: number) => Promise<void>)
   }
   return seconds;
 }
+
+/**
+ * Two-sided exact sign test: the chance that pairs falling to either side with equal odds split at
+ * least as unevenly as `a` against `b`. Used on the positions where only one of two formats misses.
+ */
+export function signTestP(a: number, b: number): number {
+  const n = a + b;
+  let term = 0.5 ** n; // C(n, 0) / 2^n; n is at most a few thousand positions, far above underflow
+  let tail = term;
+  for (let i = 1; i <= Math.min(a, b); i++) {
+    term *= (n - i + 1) / i;
+    tail += term;
+  }
+  return Math.min(1, 2 * tail);
+}

@@ -14,7 +14,7 @@ import { argmax } from '../../extension/engine/runtime/sampling';
 import { benchTtsLayout, measureTtsCostRatio } from './tts-cost';
 import { measureWhatIf } from './what-if-cost';
 import { LlamaPeer } from './llama-peer';
-import { compareDistributions, engineDistributions, interleavedSpeed, maxLogProbDifference, peerDistributions, QUALITY_PROMPTS, QUALITY_TOKENS, type PeerPair } from './peer';
+import { compareDistributions, engineDistributions, interleavedSpeed, maxLogProbDifference, peerDistributions, QUALITY_PROMPTS, QUALITY_TOKENS, type Fidelity, type PeerPair } from './peer';
 
 export const PREFILL_TOKENS = 512;
 export const DECODE_TOKENS = 64;
@@ -219,7 +219,7 @@ async function quality(request: WorkerRequest) {
   const V = exact.spec.vocabSize;
   const reference = await engineDistributions(exact, prompts);
   await exact.close();
-  const formats: { precision: Precision; gguf: string; ours: { meanKl: number; top1Agreement: number } | null; theirs: { meanKl: number; top1Agreement: number } }[] = [];
+  const formats: { precision: Precision; gguf: string; ours: Fidelity | null; theirs: Fidelity }[] = [];
   let logitDifference = NaN;
   for (const pair of request.peers!) {
     let ours = null;
