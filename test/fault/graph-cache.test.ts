@@ -1,8 +1,8 @@
 // The graph cache serves exactly the weights on disk: an in-place edit of any byte (same size, even
 // with the modification time put back), or a second folder differing in one layer, gets its own graph;
 // a damaged cache entry (flipped bytes, cut short) is built again with a message; partial folders of
-// killed builds are removed. Hostile checkpoints (NaN weights, a folder as weights file, shard links
-// leading out, absurd sizes) get one clear message.
+// killed builds are removed, and so are entries an earlier builder version wrote. Hostile checkpoints
+// (NaN weights, a folder as weights file, shard links leading out, absurd sizes) get one clear message.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { makeModel } from '../../extension/engine/make-model/make-model';
 import { Model } from '../../extension/engine/model';
 import { CancelledError } from '../../extension/engine/runtime/progress';
+import { GRAPH_BUILDER_VERSION } from '../../extension/engine/runtime/graph-build';
 import { openSafetensors } from '../../extension/engine/checkpoint/safetensors';
 
 const ids = [1, 17, 40, 2, 9];
@@ -122,6 +123,30 @@ describe('graph cache identity and integrity', () => {
     await assert.rejects(stat(stale), 'a stale partial folder was left');
     assert.ok((await stat(live)).isDirectory(), "a running build's folder was removed");
     await rm(live, { recursive: true });
+  });
+
+  it("entries an earlier builder version wrote are removed on the next open, with a message; a later version's, the current one and other folders are kept", async () => {
+    const folder = async (name: string, checksums: object) => {
+      const dir = join(cache, name);
+      await mkdir(dir);
+      await writeFile(join(dir, 'weights.bin'), Buffer.alloc(3 << 20));
+      await writeFile(join(dir, 'checksums.json'), JSON.stringify({ ...checksums, files: {}, checked: {} }));
+      return dir;
+    };
+    const unversioned = await folder('01'.repeat(16), {});
+    const earlier = await folder('02'.repeat(16), { builder: GRAPH_BUILDER_VERSION - 1 });
+    const later = await folder('03'.repeat(16), { builder: GRAPH_BUILDER_VERSION + 1 });
+    const foreign = await folder('not-an-entry', {});
+    const messages: string[] = [];
+    const result = await logits(model, cache, messages);
+    assert.equal(result.built, false, "the current version's entry was removed");
+    await assert.rejects(stat(unversioned), 'an entry without a builder version was left');
+    await assert.rejects(stat(earlier), "an earlier version's entry was left");
+    assert.ok((await stat(later)).isDirectory(), "a later version's entry was removed");
+    assert.ok((await stat(foreign)).isDirectory(), 'a folder that is not an entry was removed');
+    assert.ok(messages.includes('removed 2 cached model graphs of an earlier ThinkScope version, 6 MiB freed'), messages.join('\n'));
+    await rm(later, { recursive: true });
+    await rm(foreign, { recursive: true });
   });
 
   it('a first open cancelled while its graph is built leaves no entry, no partial folder and no open file; the next open builds it', async () => {

@@ -143,6 +143,8 @@ export interface FileChecksum {
 }
 
 export interface Checksums {
+  /** GRAPH_BUILDER_VERSION of the build that wrote the entry: an entry of an earlier one is never read again. */
+  builder: number;
   files: Record<string, FileChecksum>;
   /** Per file, the identity (inode, size, times) it had when last found to match: unchanged files are not read again. */
   checked: Record<string, string>;
@@ -155,6 +157,7 @@ export async function writeWeightFiles(dir: string, spec: ModelSpec, options: We
   const table = Buffer.from(JSON.stringify(tensors));
   await writeFile(join(dir, WEIGHT_TABLE_FILE), table);
   const checksums: Checksums = {
+    builder: GRAPH_BUILDER_VERSION,
     files: { [WEIGHTS_FILE]: checksum, [WEIGHT_TABLE_FILE]: { size: table.length, sha256: createHash('sha256').update(table).digest('hex') } },
     checked: { [WEIGHTS_FILE]: await fileIdentity(join(dir, WEIGHTS_FILE)), [WEIGHT_TABLE_FILE]: await fileIdentity(join(dir, WEIGHT_TABLE_FILE)) },
   };

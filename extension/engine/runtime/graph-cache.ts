@@ -3,7 +3,8 @@
 // on a thread of its own) writes into a private temporary folder that is renamed into place only when
 // complete, so an interrupted build leaves no broken cache entry and a second open costs only a session
 // load. Each entry keeps the checksums of the files it wrote, and is checked against them before use: a
-// damaged entry is built again, never handed to onnxruntime. Partial folders of killed builds are removed.
+// damaged entry is built again, never handed to onnxruntime. Partial folders of killed builds are removed,
+// and so are the entries an earlier version of the builder wrote, which no open can use again.
 // The graphs over the weights, one per set of steered hook kinds, are made beside them as sessions ask.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -90,6 +91,50 @@ async function removeStalePartials(cacheRoot: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the entries written by an earlier builder version (their fingerprints are never asked for
+ * again): each is as large as a model's weights. Entries of a later version, made by a newer ThinkScope
+ * sharing the cache, are kept; one whose files are held open elsewhere is left for a later open.
+ */
+async function removeEarlierVersions(cacheRoot: string, progress: Progress): Promise<void> {
+  let removed = 0;
+  let bytes = 0;
+  for (const name of await readdir(cacheRoot).catch(() => [] as string[])) {
+    // Only what has an entry's name and files: the cache root may be any folder the user chose.
+    if (!/^[0-9a-f]{32}$/.test(name)) continue;
+    const dir = join(cacheRoot, name);
+    if (!(await exists(join(dir, WEIGHTS_FILE)))) continue;
+    const text = await readFile(join(dir, CHECKSUMS_FILE), 'utf8').catch(() => null);
+    if (text === null) continue; // a damaged entry: its own open rebuilds it
+    let builder: unknown;
+    try {
+      builder = (JSON.parse(text) as Partial<Checksums>).builder;
+    } catch {
+      continue;
+    }
+    if (typeof builder === 'number' && builder >= GRAPH_BUILDER_VERSION) continue;
+    const size = await folderBytes(dir);
+    const gone = await rm(dir, { recursive: true, force: true }).then(
+      () => true,
+      () => false,
+    );
+    if (!gone) continue;
+    removed++;
+    bytes += size;
+  }
+  if (removed > 0) progress.report?.({ message: `removed ${removed} cached model graph${removed === 1 ? '' : 's'} of an earlier ThinkScope version, ${bytesText(bytes)} freed`, done: 0, total: 1 });
+}
+
+function bytesText(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.round(bytes / 2 ** 20)} MiB`;
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) total += await stat(join(dir, name)).then((s) => s.size, () => 0);
+  return total;
+}
+
 function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -123,6 +168,7 @@ export async function ensureGraph(
   const weightOptions: WeightOptions = { precision: options.precision, embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' };
   const entry = (built: boolean): CachedGraph => ({ dir: finalDir, fingerprint, built, spec, options: weightOptions });
   await removeStalePartials(cacheRoot);
+  await removeEarlierVersions(cacheRoot, progress);
   if (await exists(finalDir)) {
     const problem = await damage(finalDir);
     if (problem === null) return entry(false);
