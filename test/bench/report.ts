@@ -395,7 +395,7 @@ ${summary.rows
   the plain graph. The figures compare that session with one that has blocks at the residual stream (every layer's
   \`hook_resid_post\` and \`blocks.0.hook_resid_pre\`), run idle (zero inputs) and with an addition at every layer:
   the three decode ${DECODE_TOKENS} tokens after the same prompt in turns of
-  ${OVERHEAD_BLOCK} steps (the first of each turn not timed), and a run compares their median step times. A block is two kernels,
+  ${OVERHEAD_BLOCK} steps in rotating order (the first of each turn not timed), and a run compares their median step times. A block is two kernels,
   FusedGemm(x, W, b, relu) and Gemm(r, U, + x), fed three tensors; a linear column of the plan runs as two relu columns
   (relu(z) − relu(−z) = z) and a position gate as a bias of −∞, so no kernel handles gates or activation slopes.
   Small kernels and inputs fed through the Node binding cost a share of a step that moves with the machine's speed and

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Model } from '../../extension/engine/model';
-import { DecoderSession, type Steering } from '../../extension/engine/runtime/decoder-session';
+import { DecoderSession, type ForwardResult, type Steering } from '../../extension/engine/runtime/decoder-session';
 import { generate, generateBatch } from '../../extension/engine/runtime/generate';
 import type { Precision } from '../../extension/common/precision';
 import type { Intervention } from '../../extension/common/steering-plan';
@@ -119,7 +119,7 @@ export const OVERHEAD_BLOCK = 8;
  * blocks: each of the three continues its own cache after the same prompt, OVERHEAD_BLOCK greedy tokens
  * in turn, so a pause of the machine falls on a few steps of one of them, and each run compares the
  * three's median steps. A block's first step follows another session's run (its threads have gone
- * idle), which steady decoding never does, so it is not timed.
+ * idle), which steady decoding never does, so it is not timed; the order of the three rotates.
  */
 async function overhead(request: WorkerRequest) {
   const model = await open(request);
@@ -138,10 +138,11 @@ async function overhead(request: WorkerRequest) {
   const idle: Sample = [];
   const active: Sample = [];
   await repeat(request.runs, async () => {
-    const states = [];
-    for (const v of variants) states.push({ ...v, result: await v.session.forward({ ids, steering: v.steering }), steps: [] as number[] });
-    for (let step = 1; step < DECODE_TOKENS; step += OVERHEAD_BLOCK) {
-      for (const state of states) {
+    const states: (typeof variants[number] & { result: ForwardResult; steps: number[] })[] = [];
+    for (const v of variants) states.push({ ...v, result: await v.session.forward({ ids, steering: v.steering }), steps: [] });
+    for (let step = 1, turn = 0; step < DECODE_TOKENS; step += OVERHEAD_BLOCK, turn++) {
+      // Each turn starts with the next of the three, so none always runs right after the same other.
+      for (const state of states.map((_, i) => states[(i + turn) % states.length])) {
         for (let k = 0; k < OVERHEAD_BLOCK; k++) {
           const start = performance.now();
           state.result = await state.session.forward({ ids: [argmax(state.result.logits)], cache: state.result.cache, steering: state.steering });
