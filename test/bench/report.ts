@@ -383,7 +383,9 @@ ${summary.rows
   initializer (GFLOP/s), and the best median of two kernels that read 1 GiB once (ReduceSum, and one row times a matrix).
   The projection kernels profile the largest projection of the 0.5B model (896 → 4864) at 512 rows (a prefill) and at 1 row
   (a decode step): fp32 MatMul, int4 MatMulNBits at accuracy level 0 (float32 compute from dequantized tiles) and 4 (rows
-  quantized to int8 for the CPU's integer dot-product units, what the quantized graphs use), and int8 at 4, interleaved run by run.
+  quantized to int8 for the CPU's integer dot-product units, what the quantized graphs use), and int8 at 4; and the int8
+  blocks widened to float32 in the graph (DequantizeLinear by blocks) before one fp32 Gemm, the route around MatMulNBits'
+  integer kernels (it would hold the codes a second time beside MatMulNBits' packed copy). All interleaved run by run.
 - **Prefill** of ${PREFILL_TOKENS} tokens from an empty cache, logits of the last row only. Achieved GFLOP/s counts the matrix work
   the model needs: every projection for every token, causal attention (QKᵀ and PV over the visible keys only), one row of
   logits (${(inputs.prefillFlops / 1e9).toFixed(0)} GFLOP).

@@ -68,6 +68,29 @@ function blocksGraph(M: number, K: number, N: number, bits: WeightBits, accuracy
   };
 }
 
+/**
+ * The 8-bit blocks widened to float32 in the graph (DequantizeLinear by blocks), then one fp32 Gemm: the
+ * other way onnxruntime can run quantized weights, and what a multi-row path over the same codes would cost.
+ */
+function dequantizedGraph(M: number, K: number, N: number): GraphDef {
+  const q = quantizeBlocks(randomFloats(N * K, 7), N, K, 8);
+  const blocks = q.scales.length / N;
+  return {
+    name: 'dequantize-gemm',
+    nodes: [
+      { opType: 'DequantizeLinear', inputs: ['b', 's', 'z'], outputs: ['w'], name: 'widen', attributes: { axis: 1, block_size: BLOCK_SIZE } },
+      { opType: 'Gemm', inputs: ['a', 'w'], outputs: ['c'], name: 'mm', attributes: { transB: 1 } },
+    ],
+    initializers: [
+      { name: 'b', elemType: DataType.UINT8, dims: [N, K], raw: q.codes },
+      { name: 's', elemType: DataType.FLOAT, dims: [N, blocks], raw: new Uint8Array(q.scales.buffer) },
+      { name: 'z', elemType: DataType.UINT8, dims: [N, blocks], raw: new Uint8Array(N * blocks).fill(128) },
+    ],
+    inputs: [{ name: 'a', elemType: DataType.FLOAT, shape: [M, K] }],
+    outputs: [{ name: 'c', elemType: DataType.FLOAT, shape: [M, N] }],
+  };
+}
+
 function fp32Graph(M: number, K: number, N: number): GraphDef {
   return {
     name: 'matmul',
@@ -152,7 +175,7 @@ export async function measureRoofline(threads: number, runs: number): Promise<Ro
   };
 }
 
-/** fp32 MatMul and MatMulNBits (int4 at accuracy levels 0 and 4, int8 at 4), interleaved run by run, at 512 rows and at 1. */
+/** fp32 MatMul, MatMulNBits (int4 at accuracy levels 0 and 4, int8 at 4) and int8 widened to fp32, interleaved run by run, at 512 rows and at 1. */
 async function projectionKernels(threads: number, runs: number): Promise<Record<string, Sample>> {
   const { K, N } = PROJECTION;
   const out: Record<string, Sample> = {};
@@ -162,6 +185,7 @@ async function projectionKernels(threads: number, runs: number): Promise<Record<
       { name: `int4 accuracy 0, ${M} rows`, graph: blocksGraph(M, K, N, 4, 0) },
       { name: `int4 accuracy 4, ${M} rows`, graph: blocksGraph(M, K, N, 4, 4) },
       { name: `int8 accuracy 4, ${M} rows`, graph: blocksGraph(M, K, N, 8, 4) },
+      { name: `int8 widened to fp32 + Gemm, ${M} rows`, graph: dequantizedGraph(M, K, N) },
     ];
     const sessions = await Promise.all(kernels.map((k) => session(k.graph, threads)));
     const feeds = { a: new ort.Tensor('float32', randomFloats(M * K, 3), [M, K]) };
