@@ -94,7 +94,7 @@ async function removeStalePartials(cacheRoot: string): Promise<void> {
 /**
  * Removes the entries written by an earlier builder version (their fingerprints are never asked for
  * again): each is as large as a model's weights. Entries of a later version, made by a newer ThinkScope
- * sharing the cache, are kept; one whose files are held open elsewhere is left for a later open.
+ * sharing the cache, are kept.
  */
 async function removeEarlierVersions(cacheRoot: string, progress: Progress): Promise<void> {
   let removed = 0;
