@@ -35,11 +35,12 @@ export async function repeat(runs: number, body: (run: number) => Promise<void>)
  */
 export function signTestP(a: number, b: number): number {
   const n = a + b;
-  let term = 0.5 ** n; // C(n, 0) / 2^n; n is at most a few thousand positions, far above underflow
-  let tail = term;
+  // Terms C(n, i) / 2^n summed from their logarithms: 2^-n alone underflows past n = 1074.
+  let logTerm = -n * Math.LN2;
+  let tail = Math.exp(logTerm);
   for (let i = 1; i <= Math.min(a, b); i++) {
-    term *= (n - i + 1) / i;
-    tail += term;
+    logTerm += Math.log((n - i + 1) / i);
+    tail += Math.exp(logTerm);
   }
   return Math.min(1, 2 * tail);
 }

@@ -1,8 +1,9 @@
 // The graph cache serves exactly the weights on disk: an in-place edit of any byte (same size, even
 // with the modification time put back), or a second folder differing in one layer, gets its own graph;
 // a damaged cache entry (flipped bytes, cut short) is built again with a message; partial folders of
-// killed builds are removed, and so are entries an earlier builder version wrote. Hostile checkpoints
-// (NaN weights, a folder as weights file, shard links leading out, absurd sizes) get one clear message.
+// killed builds are removed, and a build removes the entries an earlier builder version wrote. Hostile
+// checkpoints (NaN weights, a folder as weights file, shard links leading out, absurd sizes) get one
+// clear message.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,7 +126,8 @@ describe('graph cache identity and integrity', () => {
     await rm(live, { recursive: true });
   });
 
-  it("entries an earlier builder version wrote are removed on the next open, with a message; a later version's, the current one and other folders are kept", async () => {
+  it("entries an earlier builder version wrote are removed by the next build, with a message; a later version's, the current ones and other folders are kept", async () => {
+    const current = (await readdir(cache)).filter((name) => /^[0-9a-f]{32}$/.test(name));
     const folder = async (name: string, checksums: object) => {
       const dir = join(cache, name);
       await mkdir(dir);
@@ -137,13 +139,20 @@ describe('graph cache identity and integrity', () => {
     const earlier = await folder('02'.repeat(16), { builder: GRAPH_BUILDER_VERSION - 1 });
     const later = await folder('03'.repeat(16), { builder: GRAPH_BUILDER_VERSION + 1 });
     const foreign = await folder('not-an-entry', {});
+    const cacheHit: string[] = [];
+    assert.equal((await logits(model, cache, cacheHit)).built, false);
+    assert.ok((await stat(earlier)).isDirectory(), 'an open that built nothing scanned the cache');
+    const changed = join(work, 'prune-build');
+    await cp(model, changed, { recursive: true });
+    await negateTensor(join(changed, 'model.safetensors'), 'model.layers.1.mlp.up_proj.weight');
     const messages: string[] = [];
-    const result = await logits(model, cache, messages);
-    assert.equal(result.built, false, "the current version's entry was removed");
+    assert.equal((await logits(changed, cache, messages)).built, true);
     await assert.rejects(stat(unversioned), 'an entry without a builder version was left');
     await assert.rejects(stat(earlier), "an earlier version's entry was left");
     assert.ok((await stat(later)).isDirectory(), "a later version's entry was removed");
     assert.ok((await stat(foreign)).isDirectory(), 'a folder that is not an entry was removed');
+    for (const name of current) assert.ok((await stat(join(cache, name))).isDirectory(), "the current version's entry was removed");
+    assert.equal((await logits(model, cache)).built, false, "the current version's entry was removed");
     assert.ok(messages.includes('removed 2 cached model graphs of an earlier ThinkScope version, 6 MiB freed'), messages.join('\n'));
     await rm(later, { recursive: true });
     await rm(foreign, { recursive: true });

@@ -25,6 +25,9 @@ test('the sign test is the two-sided exact binomial tail, capped at 1', () => {
   assert.ok(Math.abs(signTestP(0, 10) - 2 / 1024) < 1e-15);
   assert.ok(Math.abs(signTestP(40, 12) - 2 * binomialTail(52, 12)) < 1e-15);
   assert.ok(signTestP(300, 200) > 0 && signTestP(300, 200) < 1e-5);
+  // Past 1,074 pairs 2^-n underflows: an even split must still read 1, a near-even one close to it.
+  assert.equal(signTestP(1000, 1000), 1);
+  assert.ok(signTestP(1010, 990) > 0.6 && signTestP(1010, 990) < 0.7);
 });
 
 test('top-1 hits mark, per position, whether a format keeps fp32\'s most likely token', () => {

@@ -4,7 +4,7 @@
 // complete, so an interrupted build leaves no broken cache entry and a second open costs only a session
 // load. Each entry keeps the checksums of the files it wrote, and is checked against them before use: a
 // damaged entry is built again, never handed to onnxruntime. Partial folders of killed builds are removed,
-// and so are the entries an earlier version of the builder wrote, which no open can use again.
+// and a build removes the entries an earlier version of the builder wrote, which no open can use again.
 // The graphs over the weights, one per set of steered hook kinds, are made beside them as sessions ask.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -168,7 +168,6 @@ export async function ensureGraph(
   const weightOptions: WeightOptions = { precision: options.precision, embeddingDtype: embeddingDtype === 'F16' || embeddingDtype === 'BF16' ? embeddingDtype : 'F32' };
   const entry = (built: boolean): CachedGraph => ({ dir: finalDir, fingerprint, built, spec, options: weightOptions });
   await removeStalePartials(cacheRoot);
-  await removeEarlierVersions(cacheRoot, progress);
   if (await exists(finalDir)) {
     const problem = await damage(finalDir);
     if (problem === null) return entry(false);
@@ -191,6 +190,8 @@ export async function ensureGraph(
       if (!(await exists(join(finalDir, CHECKSUMS_FILE)))) throw error;
       await rm(workDir, { recursive: true, force: true });
     }
+    // A new version's first open of each model builds, so earlier versions' entries go then, not on every open.
+    await removeEarlierVersions(cacheRoot, progress);
     return entry(true);
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
